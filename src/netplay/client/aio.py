@@ -1,0 +1,323 @@
+"""The asyncio client: connect, find a room, send moves, and ``async for event in client``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from typing import Any
+
+from ..protocol import DEFAULT_MAX_FRAME, ClientConnection, Message, Rejected
+
+__all__ = ["Client", "ConnectionClosed", "NetplayError"]
+
+_CLOSED = object()
+
+
+class NetplayError(Exception):
+    """The server refused a request; ``code`` is the stable error code from docs/protocol.md."""
+
+    def __init__(self, code: str, message: str, reply: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.reply = reply or {}
+
+
+class ConnectionClosed(NetplayError):
+    """The connection ended (the server went away, or closed it with a reason)."""
+
+
+class Client:
+    """A connection to a netplay server, for asyncio programs.
+
+    Events are the server's messages as dicts (``{"type": "state", ...}``); docs/protocol.md lists
+    them. Replies to ``await``-ed requests are returned by those calls instead of being queued.
+    """
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        max_frame: int = DEFAULT_MAX_FRAME,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._conn = ClientConnection(max_frame)
+        self._ids = itertools.count(1)
+        self._waiters: dict[Any, asyncio.Future[dict[str, Any]]] = {}
+        self._events: asyncio.Queue[Any] = asyncio.Queue()
+        self._reader_task: asyncio.Task[None] | None = None
+        self.welcome: dict[str, Any] = {}
+        self.closed = False
+        self.close_reason: dict[str, Any] | None = None
+        #: The room most recently joined; room arguments default to it.
+        self.room: str | None = None
+        #: The latest ``state`` message of each room.
+        self.states: dict[str, dict[str, Any]] = {}
+
+    @classmethod
+    async def connect(
+        cls,
+        host: str = "127.0.0.1",
+        port: int = 7777,
+        *,
+        name: str | None = None,
+        timeout: float = 10.0,
+    ) -> Client:
+        """Open a connection and complete the handshake; raise NetplayError if refused."""
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+            client = cls(reader, writer)
+            try:
+                client._reader_task = asyncio.create_task(client._read_loop())
+                welcome = await client._call(
+                    {"type": "hello", "protocol": 1, **({"name": name} if name else {})}
+                )
+            except BaseException:
+                await client.close()
+                raise
+        client.welcome = welcome
+        return client
+
+    # -- identity -------------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        """The id the server gave this connection."""
+        return str(self.welcome.get("id", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.welcome.get("name", ""))
+
+    def seat(self, room: str | None = None) -> int | None:
+        """This client's seat in the latest state of ``room`` (None for a spectator)."""
+        state = self.states.get(room or self.room or "")
+        if state is None:
+            return None
+        for player in state["players"]:
+            if player is not None and player["id"] == self.id:
+                return int(player["seat"])
+        return None
+
+    # -- requests -------------------------------------------------------------------------------
+    def send_nowait(self, message: dict[str, Any]) -> None:
+        """Send a message without waiting; any error comes back as an event."""
+        if self.closed:
+            raise ConnectionClosed("closed", "the connection is closed")
+        if "id" not in message:
+            message = {**message, "id": next(self._ids)}
+        self._writer.write(self._conn.send(message))
+
+    async def _call(self, message: dict[str, Any]) -> dict[str, Any]:
+        rid = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[rid] = future
+        try:
+            self._writer.write(self._conn.send({**message, "id": rid}))
+            reply = await future
+        finally:
+            self._waiters.pop(rid, None)
+        if reply.get("type") == "error":
+            raise NetplayError(str(reply.get("code")), str(reply.get("message")), reply)
+        return reply
+
+    async def request(self, message: dict[str, Any], timeout: float = 10.0) -> dict[str, Any]:
+        """Send a request and return the server's reply; raise NetplayError if it refuses."""
+        if self.closed:
+            raise ConnectionClosed("closed", "the connection is closed")
+        async with asyncio.timeout(timeout):
+            return await self._call(message)
+
+    async def list_games(self) -> list[dict[str, Any]]:
+        return list((await self.request({"type": "list_games"}))["games"])
+
+    async def list_rooms(self, game: str | None = None) -> list[dict[str, Any]]:
+        message: dict[str, Any] = {"type": "list_rooms"}
+        if game is not None:
+            message["game"] = game
+        return list((await self.request(message))["rooms"])
+
+    async def create_room(
+        self,
+        game: str | None = None,
+        *,
+        kind: str = "match",
+        private: bool = False,
+        options: dict[str, Any] | None = None,
+        max_members: int | None = None,
+        spectate: bool = False,
+    ) -> dict[str, Any]:
+        """Create a room and join it; returns the ``joined`` reply (with ``code`` if private)."""
+        message: dict[str, Any] = {"type": "create_room", "kind": kind, "private": private}
+        if game is not None:
+            message["game"] = game
+        if options:
+            message["options"] = options
+        if max_members is not None:
+            message["max_members"] = max_members
+        if spectate:
+            message["spectate"] = True
+        return await self.request(message)
+
+    async def join(
+        self, room: str | None = None, *, code: str | None = None, spectate: bool = False
+    ) -> dict[str, Any]:
+        """Join a room by id, or a private room by its code."""
+        message: dict[str, Any] = {"type": "join_room", "spectate": spectate}
+        if room is not None:
+            message["room"] = room
+        if code is not None:
+            message["code"] = code
+        return await self.request(message)
+
+    async def quick_match(self, game: str, *, kind: str = "match") -> dict[str, Any]:
+        """Join an open public room of ``game``, or open one and wait there."""
+        return await self.request({"type": "quick_match", "game": game, "kind": kind})
+
+    async def leave(self, room: str | None = None) -> None:
+        await self.request({"type": "leave_room", "room": self._room(room)})
+
+    async def move(self, move: Any, *, room: str | None = None, version: int | None = None) -> None:
+        """Send a move. The new state (or an ``error``) arrives as an event.
+
+        ``version`` defaults to the latest state's, so a move made on stale information is refused.
+        """
+        room_id = self._room(room)
+        if version is None and room_id in self.states:
+            version = self.states[room_id]["version"]
+        message: dict[str, Any] = {"type": "move", "room": room_id, "move": move}
+        if version is not None:
+            message["version"] = version
+        self.send_nowait(message)
+
+    async def rematch(self, room: str | None = None) -> None:
+        self.send_nowait({"type": "rematch", "room": self._room(room)})
+
+    async def add_bot(self, bot: str | None = None, room: str | None = None) -> None:
+        message: dict[str, Any] = {"type": "add_bot", "room": self._room(room)}
+        if bot is not None:
+            message["bot"] = bot
+        self.send_nowait(message)
+
+    async def relay(self, data: Any, room: str | None = None) -> None:
+        """Send ``data`` to every other member of a relay room."""
+        self.send_nowait({"type": "relay", "room": self._room(room), "data": data})
+
+    def _room(self, room: str | None) -> str:
+        room = room or self.room
+        if room is None:
+            raise NetplayError("not_in_room", "join a room first")
+        return room
+
+    # -- events ---------------------------------------------------------------------------------
+    async def next_event(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next event; raise ConnectionClosed once the connection has ended."""
+        async with asyncio.timeout(timeout):
+            item = await self._events.get()
+        if item is _CLOSED:
+            self._events.put_nowait(_CLOSED)  # every later call sees the end too
+            reason = self.close_reason or {}
+            raise ConnectionClosed(
+                str(reason.get("code", "closed")),
+                str(reason.get("message", "connection closed")),
+                reason,
+            )
+        return dict(item)
+
+    async def wait_for(self, kind: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+        """Skip events until one of type ``kind`` whose fields match ``fields``; return it."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.next_event()
+                if event["type"] == kind and all(event.get(k) == v for k, v in fields.items()):
+                    return event
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[dict[str, Any]]:
+        while True:
+            try:
+                yield await self.next_event()
+            except ConnectionClosed:
+                return
+
+    # -- plumbing -------------------------------------------------------------------------------
+    async def _read_loop(self) -> None:
+        try:
+            while True:
+                data = await self._reader.read(65536)
+                if not data:
+                    break
+                for event in self._conn.receive_data(data):
+                    if isinstance(event, Rejected):
+                        self.close_reason = event.error.to_message()
+                        return
+                    assert isinstance(event, Message)
+                    self._dispatch(event.message)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._closed_by_peer()
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "ping":
+            self._writer.write(self._conn.send({"type": "pong"}))
+            return
+        if kind == "joined":
+            self.room = message["room"]["id"]
+        elif kind == "left" and message.get("room") == self.room:
+            self.room = None
+        elif kind == "state":
+            self.states[message["room"]] = message
+        elif kind == "error" and message.get("fatal"):
+            self.close_reason = message
+        waiter = self._waiters.get(message.get("re"))
+        if waiter is not None and not waiter.done():
+            waiter.set_result(message)
+            return
+        self._events.put_nowait(message)
+
+    def _closed_by_peer(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        reason = self.close_reason or {
+            "type": "error",
+            "code": "connection_lost",
+            "message": "the server went away",
+        }
+        self.close_reason = reason
+        for future in self._waiters.values():
+            if not future.done():
+                future.set_exception(
+                    ConnectionClosed(str(reason["code"]), str(reason["message"]), reason)
+                )
+        self._events.put_nowait(_CLOSED)
+        self._writer.close()
+
+    async def close(self) -> None:
+        """Close the connection and wait until it is closed."""
+        if not self.closed and self.close_reason is None:
+            self.close_reason = {
+                "type": "error",
+                "code": "closed",
+                "message": "closed by this client",
+            }
+        self._closed_by_peer()
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader_task
+        with contextlib.suppress(Exception):
+            await self._writer.wait_closed()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,209 @@
+"""A client for game loops (pygame, tkinter): it never blocks a frame.
+
+An asyncio client runs on a background thread. Every send returns at once; ``poll()`` hands back
+the events that arrived since the last call, so a game calls it once per frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any
+
+from .aio import Client, ConnectionClosed, NetplayError
+
+__all__ = ["ThreadedClient"]
+
+
+class ThreadedClient:
+    """Thread-safe, non-blocking access to a netplay server from any thread.
+
+    >>> net = ThreadedClient("127.0.0.1", 7777, name="Ann")
+    >>> net.connect()                      # the only call that waits (for the handshake)
+    >>> net.quick_match("tictactoe")
+    >>> for event in net.poll(): ...       # once per frame
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 7777, *, name: str | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._name = name
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="netplay-client", daemon=True)
+        self._client: Client | None = None
+        self._events: collections.deque[dict[str, Any]] = collections.deque()
+        self._arrived = threading.Condition()
+        self._pump: Future[None] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def connect(self, timeout: float = 10.0) -> ThreadedClient:
+        """Connect and complete the handshake (blocks up to ``timeout``); raise NetplayError if refused."""
+        if not self._thread.is_alive():
+            self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            Client.connect(self.host, self.port, name=self._name, timeout=timeout), self._loop
+        )
+        self._client = future.result(timeout + 1)
+        self._pump = asyncio.run_coroutine_threadsafe(self._pump_events(), self._loop)
+        return self
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the connection and stop the background thread."""
+        if self._client is not None and self._thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(timeout)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+
+    def __enter__(self) -> ThreadedClient:
+        return self.connect() if self._client is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def id(self) -> str:
+        return self._require().id
+
+    @property
+    def room(self) -> str | None:
+        """The room most recently joined."""
+        return self._require().room
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and not self._client.closed
+
+    def seat(self, room: str | None = None) -> int | None:
+        return self._require().seat(room)
+
+    # -- sending: every call returns at once ------------------------------------------------------
+    def send(self, message: dict[str, Any]) -> None:
+        """Queue any protocol message for sending; errors come back through ``poll()``."""
+        client = self._require()
+        self._loop.call_soon_threadsafe(self._send_now, client, message)
+
+    def _send_now(self, client: Client, message: dict[str, Any]) -> None:
+        try:
+            client.send_nowait(message)
+        except NetplayError as exc:
+            self._push({"type": "error", "code": exc.code, "message": exc.message})
+
+    def quick_match(self, game: str, *, kind: str = "match") -> None:
+        self.send({"type": "quick_match", "game": game, "kind": kind})
+
+    def create_room(
+        self, game: str | None = None, *, kind: str = "match", private: bool = False, **extra: Any
+    ) -> None:
+        message: dict[str, Any] = {"type": "create_room", "kind": kind, "private": private, **extra}
+        if game is not None:
+            message["game"] = game
+        self.send(message)
+
+    def join(
+        self, room: str | None = None, *, code: str | None = None, spectate: bool = False
+    ) -> None:
+        message: dict[str, Any] = {"type": "join_room", "spectate": spectate}
+        if room is not None:
+            message["room"] = room
+        if code is not None:
+            message["code"] = code
+        self.send(message)
+
+    def leave(self, room: str | None = None) -> None:
+        self.send({"type": "leave_room", "room": self._room(room)})
+
+    def move(self, move: Any, *, room: str | None = None) -> None:
+        """Send a move against the latest state this client has seen."""
+        client = self._require()
+        room_id = self._room(room)
+        message: dict[str, Any] = {"type": "move", "room": room_id, "move": move}
+        state = client.states.get(room_id)
+        if state is not None:
+            message["version"] = state["version"]
+        self.send(message)
+
+    def rematch(self, room: str | None = None) -> None:
+        self.send({"type": "rematch", "room": self._room(room)})
+
+    def add_bot(self, bot: str | None = None, room: str | None = None) -> None:
+        message: dict[str, Any] = {"type": "add_bot", "room": self._room(room)}
+        if bot is not None:
+            message["bot"] = bot
+        self.send(message)
+
+    def relay(self, data: Any, room: str | None = None) -> None:
+        """Send ``data`` to every other member of a relay room."""
+        self.send({"type": "relay", "room": self._room(room), "data": data})
+
+    def list_rooms(self, game: str | None = None) -> None:
+        self.send({"type": "list_rooms", **({"game": game} if game else {})})
+
+    # -- receiving ------------------------------------------------------------------------------
+    def poll(self) -> list[dict[str, Any]]:
+        """Every event received since the last call, oldest first; never blocks."""
+        events = []
+        popleft = self._events.popleft
+        while True:
+            try:
+                events.append(popleft())
+            except IndexError:
+                return events
+
+    def wait(self, kind: str | None = None, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+        """Block until an event (of type ``kind``, with ``fields``) arrives; for scripts and tests,
+        not for a game loop. Events skipped on the way are dropped."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                while self._events:
+                    event = self._events.popleft()
+                    if (kind is None or event["type"] == kind) and all(
+                        event.get(k) == v for k, v in fields.items()
+                    ):
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no {kind or 'event'} within {timeout} s")
+                self._arrived.wait(left)
+
+    # -- plumbing -------------------------------------------------------------------------------
+    def _run_loop(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    async def _pump_events(self) -> None:
+        client = self._require()
+        while True:
+            try:
+                event = await client.next_event()
+            except ConnectionClosed as closed:
+                reason = closed.reply or {
+                    "type": "error",
+                    "code": closed.code,
+                    "message": closed.message,
+                }
+                self._push({**reason, "type": "closed"})
+                return
+            self._push(event)
+
+    def _push(self, event: dict[str, Any]) -> None:
+        with self._arrived:
+            self._events.append(event)
+            self._arrived.notify_all()
+
+    def _require(self) -> Client:
+        if self._client is None:
+            raise NetplayError("not_connected", "call connect() first")
+        return self._client
+
+    def _room(self, room: str | None) -> str:
+        room = room or self._require().room
+        if room is None:
+            raise NetplayError("not_in_room", "join a room first")
+        return room

@@ -1,0 +1,20 @@
+"""Game rules as pure functions, the built-in games and their bots."""
+
+from .base import Bot, Game, Outcome, State
+from .bots import random_bot
+from .connect4 import ConnectFour
+from .registry import BUILTIN_GAMES, builtin_games, load_game
+from .tictactoe import TicTacToe
+
+__all__ = [
+    "BUILTIN_GAMES",
+    "Bot",
+    "ConnectFour",
+    "Game",
+    "Outcome",
+    "State",
+    "TicTacToe",
+    "builtin_games",
+    "load_game",
+    "random_bot",
+]

@@ -1,0 +1,44 @@
+"""Finding games: the built-in ones by name, a user's by ``package.module:ClassName``."""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Game
+from .connect4 import ConnectFour
+from .tictactoe import TicTacToe
+
+__all__ = ["BUILTIN_GAMES", "builtin_games", "load_game"]
+
+BUILTIN_GAMES: tuple[type[Game], ...] = (TicTacToe, ConnectFour)
+
+
+def builtin_games() -> dict[str, Game]:
+    """A fresh instance of every built-in game, by name."""
+    return {cls.name: cls() for cls in BUILTIN_GAMES}
+
+
+def load_game(spec: str) -> Game:
+    """Load a game from ``package.module:ClassName`` (or a built-in game's name).
+
+    Raises ValueError with a message a user can act on.
+    """
+    for cls in BUILTIN_GAMES:
+        if spec == cls.name:
+            return cls()
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"{spec!r}: name a built-in game or use package.module:ClassName")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"cannot import {module_name!r}: {exc}") from None
+    obj = getattr(module, attr, None)
+    if obj is None:
+        raise ValueError(f"module {module_name!r} has no {attr!r}")
+    game = obj() if isinstance(obj, type) else obj
+    if not isinstance(game, Game):
+        raise ValueError(f"{spec!r} is not a netplay.Game subclass")
+    if not game.name:
+        raise ValueError(f"{spec!r} has no 'name'")
+    return game

@@ -1,0 +1,220 @@
+"""Per-connection protocol state, sans I/O: bytes or payloads in, events out, bytes to send back.
+
+A ``ServerConnection`` walks AWAITING_HELLO -> OPEN -> CLOSED:
+
+    AWAITING_HELLO  hello, supported version  -> OPEN        (event Hello)
+    AWAITING_HELLO  hello, other version      -> CLOSED      (Rejected unsupported_version, fatal)
+    AWAITING_HELLO  anything else             -> CLOSED      (Rejected handshake_required, fatal)
+    OPEN            valid request             -> OPEN        (event Request)
+    OPEN            invalid JSON / message    -> OPEN        (Rejected, not fatal: framing is intact)
+    any             broken framing            -> CLOSED      (Rejected, fatal: the stream is lost)
+
+It never touches a socket, a clock or an event loop; the transport feeds it and acts on the events.
+Stream transports (TCP) call ``receive_data``; message transports (WebSocket) ``receive_payload``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from . import codec
+from .errors import ErrorCode, ProtocolError
+from .framing import FrameDecoder, FrameError, frame
+from .messages import PROTOCOL_VERSIONS, validate_client_message
+
+__all__ = [
+    "ClientConnection",
+    "Event",
+    "Hello",
+    "Message",
+    "Phase",
+    "Rejected",
+    "Request",
+    "ServerConnection",
+]
+
+DEFAULT_MAX_FRAME = 64 * 1024
+
+
+class Phase(Enum):
+    AWAITING_HELLO = "awaiting_hello"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(slots=True)
+class Hello:
+    """A client greeted the server with a protocol version it speaks."""
+
+    version: int
+    name: str | None
+    token: str | None
+    id: Any
+
+
+@dataclass(slots=True)
+class Request:
+    """A well-formed request from an open client (already checked against the message table)."""
+
+    message: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Message:
+    """A message from the server, seen by a client."""
+
+    message: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Rejected:
+    """Input the peer should be told about; ``error.fatal`` means the connection must close."""
+
+    error: ProtocolError
+    re: Any = None
+
+
+Event = Hello | Request | Message | Rejected
+
+
+class _Base:
+    __slots__ = ("_decoder", "max_frame_size", "phase")
+
+    def __init__(self, max_frame_size: int) -> None:
+        self.max_frame_size = max_frame_size
+        self._decoder = FrameDecoder(max_frame_size)
+        self.phase = Phase.AWAITING_HELLO
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Feed bytes from a stream transport; return the events they complete."""
+        if self.phase is Phase.CLOSED:
+            return []
+        events: list[Event] = []
+        for item in self._decoder.feed(data):
+            if isinstance(item, FrameError):
+                code = (
+                    ErrorCode.FRAME_TOO_LARGE
+                    if item.size > self.max_frame_size
+                    else ErrorCode.INVALID_FRAME
+                )
+                self.phase = Phase.CLOSED
+                events.append(Rejected(ProtocolError(code, item.reason, fatal=True)))
+                break
+            events.append(self.receive_payload(item))
+            if self.phase is Phase.CLOSED:
+                break
+        return events
+
+    def receive_payload(self, payload: bytes | str) -> Event:
+        """Handle one whole payload (from a message transport, or unframed from a stream)."""
+        if len(payload) > self.max_frame_size:
+            self.phase = Phase.CLOSED
+            return Rejected(
+                ProtocolError(
+                    ErrorCode.FRAME_TOO_LARGE,
+                    f"message of {len(payload)} bytes exceeds the limit of {self.max_frame_size}",
+                    fatal=True,
+                )
+            )
+        try:
+            message = codec.decode(payload)
+        except codec.DecodeError:
+            return self._reject(ProtocolError(ErrorCode.INVALID_JSON, "payload is not UTF-8 JSON"))
+        return self._handle(message)
+
+    def _reject(self, error: ProtocolError, re: Any = None) -> Rejected:
+        if error.fatal:
+            self.phase = Phase.CLOSED
+        return Rejected(error, re)
+
+    def _handle(self, message: Any) -> Event:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @staticmethod
+    def encode(message: dict[str, Any]) -> bytes:
+        """Encode a message payload once, to be framed for one or many recipients."""
+        return codec.encode(message)
+
+    @staticmethod
+    def frame(payload: bytes) -> bytes:
+        """Frame an encoded payload for a stream transport."""
+        return frame(payload)
+
+    def send(self, message: dict[str, Any]) -> bytes:
+        """Encode and frame a message for a stream transport."""
+        return frame(codec.encode(message))
+
+    def close(self) -> None:
+        """Mark the connection closed; later input is ignored."""
+        self.phase = Phase.CLOSED
+
+
+class ServerConnection(_Base):
+    """The server's view of one client connection."""
+
+    __slots__ = ()
+
+    def _handle(self, message: Any) -> Event:
+        re = message.get("id") if isinstance(message, dict) else None
+        try:
+            validate_client_message(message)
+        except ProtocolError as error:
+            if self.phase is Phase.AWAITING_HELLO:
+                error.fatal = True
+            return self._reject(error, re)
+        kind = message["type"]
+        if self.phase is Phase.AWAITING_HELLO:
+            if kind != "hello":
+                return self._reject(
+                    ProtocolError(
+                        ErrorCode.HANDSHAKE_REQUIRED,
+                        "the first message must be 'hello'",
+                        fatal=True,
+                    ),
+                    re,
+                )
+            version = message["protocol"]
+            if version not in PROTOCOL_VERSIONS:
+                return self._reject(
+                    ProtocolError(
+                        ErrorCode.UNSUPPORTED_VERSION,
+                        f"protocol version {version} is not supported; this server speaks "
+                        + ", ".join(map(str, PROTOCOL_VERSIONS)),
+                        fatal=True,
+                        supported=list(PROTOCOL_VERSIONS),
+                    ),
+                    re,
+                )
+            self.phase = Phase.OPEN
+            return Hello(version, message.get("name"), message.get("token"), re)
+        if kind == "hello":
+            return self._reject(ProtocolError(ErrorCode.ALREADY_GREETED, "already greeted"), re)
+        return Request(message)
+
+
+class ClientConnection(_Base):
+    """A client's view of its connection to a server."""
+
+    __slots__ = ()
+
+    def hello(self, name: str | None = None, token: str | None = None) -> bytes:
+        """The bytes of the opening handshake."""
+        message: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSIONS[-1]}
+        if name is not None:
+            message["name"] = name
+        if token is not None:
+            message["token"] = token
+        return self.send(message)
+
+    def _handle(self, message: Any) -> Event:
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            return self._reject(
+                ProtocolError(ErrorCode.INVALID_MESSAGE, "server sent a message without a type")
+            )
+        if message["type"] == "welcome":
+            self.phase = Phase.OPEN
+        elif message["type"] == "error" and message.get("fatal"):
+            self.phase = Phase.CLOSED
+        return Message(message)

@@ -1,0 +1,65 @@
+"""Error codes carried by ``error`` messages, and the exception the protocol core reports them with.
+
+Codes are stable strings: clients in any language switch on them, so they never change meaning.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Every error code netplay sends. docs/protocol.md describes each one."""
+
+    # Framing and decoding: the peer broke the wire format.
+    FRAME_TOO_LARGE = "frame_too_large"
+    INVALID_FRAME = "invalid_frame"
+    INVALID_JSON = "invalid_json"
+    INVALID_MESSAGE = "invalid_message"
+    UNKNOWN_TYPE = "unknown_type"
+    # Handshake and connection lifecycle.
+    HANDSHAKE_REQUIRED = "handshake_required"
+    HANDSHAKE_TIMEOUT = "handshake_timeout"
+    ALREADY_GREETED = "already_greeted"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    IDLE_TIMEOUT = "idle_timeout"
+    SERVER_SHUTDOWN = "server_shutdown"
+    # Lobby and rooms.
+    NO_SUCH_GAME = "no_such_game"
+    NO_SUCH_ROOM = "no_such_room"
+    NO_SUCH_BOT = "no_such_bot"
+    WRONG_CODE = "wrong_code"
+    ROOM_FULL = "room_full"
+    NOT_IN_ROOM = "not_in_room"
+    ALREADY_IN_ROOM = "already_in_room"
+    WRONG_ROOM_KIND = "wrong_room_kind"
+    # Moves in a match.
+    NOT_A_PLAYER = "not_a_player"
+    NOT_YOUR_TURN = "not_your_turn"
+    INVALID_MOVE = "invalid_move"
+    STALE_VERSION = "stale_version"
+    GAME_NOT_STARTED = "game_not_started"
+    GAME_OVER = "game_over"
+    GAME_IN_PROGRESS = "game_in_progress"
+    INTERNAL_ERROR = "internal_error"
+
+
+class ProtocolError(Exception):
+    """A request or a byte stream that netplay refuses, with the code and text sent back to the peer."""
+
+    def __init__(self, code: ErrorCode, message: str, *, fatal: bool = False, **extra: object):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.fatal = fatal
+        self.extra = extra
+
+    def to_message(self, re: object = None) -> dict[str, object]:
+        """The ``error`` message that tells the peer about this error."""
+        msg: dict[str, object] = {"type": "error", "code": str(self.code), "message": self.message}
+        if self.fatal:
+            msg["fatal"] = True
+        if re is not None:
+            msg["re"] = re
+        msg.update(self.extra)
+        return msg

@@ -1,0 +1,144 @@
+"""The server process: a hub plus its listeners, the timeout sweep, and clean shutdown on signals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ..games import Game, builtin_games
+from ..transports.tcp import TcpConnection, WriteCoalescer
+from .config import ServerConfig
+from .hub import Hub
+from .registry import RoomRegistry
+
+__all__ = ["Server", "install_uvloop", "run"]
+
+log = logging.getLogger("netplay.server")
+
+
+class Server:
+    """A netplay server: ``await server.start()``, play, ``await server.stop()``; or ``async with``."""
+
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        games: Iterable[Game] | None = None,
+        registry: RoomRegistry | None = None,
+    ) -> None:
+        self.config = config or ServerConfig()
+        chosen = list(games) if games is not None else list(builtin_games().values())
+        self.games: dict[str, Game] = {g.name: g for g in chosen}
+        self._registry = registry
+        self.hub: Hub | None = None
+        self._servers: list[asyncio.Server] = []
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
+        self.port: int = self.config.port
+
+    async def start(self) -> None:
+        """Bind the listeners and start serving; returns once they accept connections."""
+        loop = asyncio.get_running_loop()
+        hub = Hub(self.config, self.games, self._registry, loop)
+        self.hub = hub
+        coalescer = WriteCoalescer(loop)
+        tcp = await loop.create_server(
+            lambda: TcpConnection(hub, coalescer),
+            self.config.host,
+            self.config.port,
+            backlog=4096,
+            reuse_address=True,
+        )
+        self._servers.append(tcp)
+        self.port = tcp.sockets[0].getsockname()[1]
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="netplay-sweep")
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.config.host, self.port
+
+    async def _sweep_forever(self) -> None:
+        assert self.hub is not None
+        while True:
+            await asyncio.sleep(self.config.sweep_interval)
+            try:
+                self.hub.sweep()
+            except Exception:  # the sweep must never die, or timeouts stop being enforced
+                log.exception("timeout sweep failed")
+
+    async def stop(self, reason: str = "the server is shutting down", grace: float = 2.0) -> None:
+        """Stop accepting, tell every client why, and wait (up to ``grace`` s) for them to go."""
+        if self._stopped.is_set():
+            return
+        for server in self._servers:
+            server.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self.hub is not None:
+            self.hub.shutdown(reason)
+            deadline = asyncio.get_running_loop().time() + grace
+            while self.hub.sessions and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), grace)
+        self._stopped.set()
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    async def __aenter__(self) -> Server:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def install_uvloop() -> bool:
+    """Use uvloop's event loop policy where it is installed; report whether it is."""
+    if sys.platform == "win32":
+        return False
+    try:
+        import uvloop
+    except ImportError:
+        return False
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return True
+
+
+def run(
+    config: ServerConfig,
+    games: Iterable[Game] | None = None,
+    *,
+    on_ready: Callable[[Server], Any] | None = None,
+    use_uvloop: bool = True,
+) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down cleanly, telling the clients why."""
+    if use_uvloop:
+        install_uvloop()
+
+    async def main() -> None:
+        server = Server(config, games)
+        await server.start()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
+                loop.add_signal_handler(
+                    signum,
+                    lambda s=signum: asyncio.ensure_future(
+                        server.stop(f"the server is shutting down ({signal.Signals(s).name})")
+                    ),
+                )
+        if on_ready is not None:
+            on_ready(server)
+        await server.wait_stopped()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,368 @@
+"""The hub: every session and room of one server, and the handler for each request type.
+
+Transports hand the hub protocol events; the hub answers through each session's link. It holds no
+sockets itself, so every transport (TCP, WebSocket, the 15-112 text dialect) meets the same rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from .. import __version__
+from ..games import Game
+from ..protocol import (
+    PROTOCOL_VERSIONS,
+    ErrorCode,
+    Event,
+    Hello,
+    ProtocolError,
+    Rejected,
+    Request,
+)
+from .config import ServerConfig
+from .registry import InMemoryRegistry, RoomRegistry, new_id
+from .rooms import MatchRoom, RelayRoom, Room
+from .session import Link, Session
+
+__all__ = ["Hub"]
+
+log = logging.getLogger("netplay.server")
+
+_Handler = Callable[[Session, dict[str, Any]], None]
+
+
+class Hub:
+    """Sessions, rooms and request handling for one server process."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        games: dict[str, Game],
+        registry: RoomRegistry | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        self.config = config
+        self.games = games
+        self.registry = registry if registry is not None else InMemoryRegistry()
+        self.loop = loop or asyncio.get_running_loop()
+        self.sessions: dict[str, Session] = {}
+        self.closing = False
+        self._handlers: dict[str, _Handler] = {
+            "ping": self._on_ping,
+            "pong": self._on_pong,
+            "list_games": self._on_list_games,
+            "list_rooms": self._on_list_rooms,
+            "create_room": self._on_create_room,
+            "join_room": self._on_join_room,
+            "quick_match": self._on_quick_match,
+            "leave_room": self._on_leave_room,
+            "move": self._on_move,
+            "rematch": self._on_rematch,
+            "add_bot": self._on_add_bot,
+            "relay": self._on_relay,
+        }
+
+    # -- connection lifecycle (called by transports) --------------------------------------------
+    def connect(self, link: Link) -> Session:
+        """Register a new connection; it must say hello within the handshake timeout."""
+        session = Session(new_id("p"), link, self.loop.time())
+        while session.id in self.sessions:
+            session.id = new_id("p")
+        self.sessions[session.id] = session
+        return session
+
+    def receive(self, session: Session, event: Event) -> None:
+        """Act on one protocol event from a session's connection."""
+        session.last_seen = self.loop.time()
+        session.pinged = False
+        if isinstance(event, Request):
+            message = event.message
+            try:
+                self._handlers[message["type"]](session, message)
+            except ProtocolError as error:
+                session.send(error.to_message(message.get("id")))
+            except Exception:
+                log.exception("request %s from %r failed", message.get("type"), session)
+                session.send(
+                    ProtocolError(
+                        ErrorCode.INTERNAL_ERROR, "the server failed on that request"
+                    ).to_message(message.get("id"))
+                )
+        elif isinstance(event, Hello):
+            self._on_hello(session, event)
+        elif isinstance(event, Rejected):
+            if event.error.fatal:
+                session.link.close(event.error)
+            else:
+                session.send(event.error.to_message(event.re))
+
+    def disconnect(self, session: Session) -> None:
+        """The connection is gone: leave every room, forget the session."""
+        if self.sessions.pop(session.id, None) is None:
+            return
+        for room in list(session.rooms.values()):
+            room.leave(session)
+        session.rooms.clear()
+
+    def sweep(self) -> None:
+        """Enforce the handshake and idle timeouts, and ping quiet clients."""
+        cfg = self.config
+        now = self.loop.time()
+        for session in list(self.sessions.values()):
+            if not session.greeted:
+                if now - session.connected_at > cfg.handshake_timeout:
+                    session.link.close(
+                        ProtocolError(
+                            ErrorCode.HANDSHAKE_TIMEOUT,
+                            f"no hello within {cfg.handshake_timeout:g} s",
+                            fatal=True,
+                        )
+                    )
+                continue
+            quiet = now - session.last_seen
+            if quiet > cfg.idle_timeout:
+                session.link.close(
+                    ProtocolError(
+                        ErrorCode.IDLE_TIMEOUT,
+                        f"nothing received for {cfg.idle_timeout:g} s",
+                        fatal=True,
+                    )
+                )
+            elif quiet > cfg.heartbeat_interval and not session.pinged:
+                session.pinged = True
+                session.send({"type": "ping"})
+
+    def shutdown(self, reason: str = "the server is shutting down") -> None:
+        """Tell every client why, then close every connection."""
+        self.closing = True
+        error = ProtocolError(ErrorCode.SERVER_SHUTDOWN, reason, fatal=True)
+        for session in list(self.sessions.values()):
+            session.link.close(error)
+
+    # -- RoomHost -------------------------------------------------------------------------------
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        return self.loop.call_later(delay, callback)
+
+    def run_bot(
+        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        future = self.loop.run_in_executor(None, job)
+
+        def finished(f: asyncio.Future[Any]) -> None:
+            if f.cancelled():
+                return
+            error = f.exception()
+            done(None if error else f.result(), error)
+
+        future.add_done_callback(finished)
+
+    def room_emptied(self, room: Room) -> None:
+        self.registry.remove(room)
+        room.close()
+
+    # -- handlers -------------------------------------------------------------------------------
+    def _on_hello(self, session: Session, hello: Hello) -> None:
+        session.greeted = True
+        if hello.name:
+            session.name = hello.name.strip()
+        welcome: dict[str, Any] = {
+            "type": "welcome",
+            "protocol": hello.version,
+            "protocols": list(PROTOCOL_VERSIONS),
+            "id": session.id,
+            "name": session.name,
+            "server": f"netplay {__version__}",
+            "games": sorted(self.games),
+            "heartbeat": self.config.heartbeat_interval,
+            "idle_timeout": self.config.idle_timeout,
+            "max_frame": self.config.max_frame,
+        }
+        if hello.id is not None:
+            welcome["re"] = hello.id
+        session.send(welcome)
+
+    def _on_ping(self, session: Session, message: dict[str, Any]) -> None:
+        reply: dict[str, Any] = {"type": "pong"}
+        if "id" in message:
+            reply["re"] = message["id"]
+        session.send(reply)
+
+    def _on_pong(self, session: Session, message: dict[str, Any]) -> None:
+        pass  # receiving it refreshed last_seen; nothing else to do
+
+    def _on_list_games(self, session: Session, message: dict[str, Any]) -> None:
+        games = [
+            {
+                "name": g.name,
+                "description": g.description,
+                "players": g.players,
+                "bots": list(g.bots),
+            }
+            for g in self.games.values()
+        ]
+        session.send(_reply(message, {"type": "games", "games": games}))
+
+    def _on_list_rooms(self, session: Session, message: dict[str, Any]) -> None:
+        rooms = [room.info() for room in self.registry.rooms(message.get("game"))]
+        session.send(_reply(message, {"type": "rooms", "rooms": rooms}))
+
+    def _game(self, name: str | None) -> Game:
+        game = self.games.get(name or "")
+        if game is None:
+            offered = ", ".join(sorted(self.games))
+            raise ProtocolError(
+                ErrorCode.NO_SUCH_GAME, f"no game {name!r} on this server (games: {offered})"
+            )
+        return game
+
+    def _new_room(
+        self, kind: str, game: str | None, *, private: bool, message: dict[str, Any]
+    ) -> Room:
+        cfg = self.config
+        room: Room
+        if kind == "match":
+            room = MatchRoom(
+                self,
+                self._game(game),
+                private=private,
+                options=message.get("options"),
+                max_spectators=cfg.max_spectators,
+                bot_delay=cfg.bot_delay,
+            )
+        elif kind == "relay":
+            wanted = message.get("max_members") or cfg.max_relay_members
+            if not 2 <= wanted <= cfg.max_relay_members:
+                raise ProtocolError(
+                    ErrorCode.INVALID_MESSAGE,
+                    f"max_members must be from 2 to {cfg.max_relay_members}",
+                )
+            room = RelayRoom(self, game or "relay", private=private, max_members=wanted)
+        else:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match' or 'relay'")
+        self.registry.add(room)
+        return room
+
+    def _check_room_quota(self, session: Session) -> None:
+        if len(session.rooms) >= self.config.max_rooms_per_client:
+            raise ProtocolError(
+                ErrorCode.ROOM_FULL,
+                f"a client may be in at most {self.config.max_rooms_per_client} rooms at once",
+            )
+
+    def _enter(
+        self, session: Session, room: Room, message: dict[str, Any], *, spectate: bool
+    ) -> None:
+        if room.has_member(session):
+            raise ProtocolError(ErrorCode.ALREADY_IN_ROOM, f"you are already in room {room.id}")
+        reply = room.join(session, spectate=spectate)
+        session.rooms[room.id] = room
+        if room.code is not None:
+            reply["code"] = room.code
+        session.send(_reply(message, reply))
+        if isinstance(room, MatchRoom):
+            room.send_state_to(session)
+        room.after_join()
+
+    def _on_create_room(self, session: Session, message: dict[str, Any]) -> None:
+        self._check_room_quota(session)
+        kind = message.get("kind", "match")
+        room = self._new_room(
+            kind, message.get("game"), private=bool(message.get("private")), message=message
+        )
+        try:
+            self._enter(session, room, message, spectate=bool(message.get("spectate")))
+        except ProtocolError:
+            self.registry.remove(room)
+            room.close()
+            raise
+
+    def _on_join_room(self, session: Session, message: dict[str, Any]) -> None:
+        self._check_room_quota(session)
+        room_id, code = message.get("room"), message.get("code")
+        if room_id is None and code is None:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'join_room' needs 'room' or 'code'")
+        if room_id is not None:
+            room = self.registry.get(room_id)
+            if room is None:
+                raise ProtocolError(ErrorCode.NO_SUCH_ROOM, f"no room {room_id!r}")
+            if room.code is not None and (code is None or code.strip().upper() != room.code):
+                raise ProtocolError(
+                    ErrorCode.WRONG_CODE, "this room is private: its code is needed"
+                )
+        else:
+            assert code is not None
+            found = self.registry.by_code(code)
+            if found is None:
+                raise ProtocolError(ErrorCode.WRONG_CODE, f"no room has the code {code!r}")
+            room = found
+        self._enter(session, room, message, spectate=bool(message.get("spectate")))
+
+    def _on_quick_match(self, session: Session, message: dict[str, Any]) -> None:
+        self._check_room_quota(session)
+        game = message["game"]
+        kind = message.get("kind", "match")
+        if kind == "match":
+            self._game(game)
+        room = None
+        for candidate in self.registry.rooms(game):
+            if (
+                candidate.kind == kind
+                and candidate.code is None
+                and candidate.is_open()
+                and not candidate.has_member(session)
+            ):
+                room = candidate
+                break
+        if room is None:
+            room = self._new_room(kind, game, private=False, message={})
+        self._enter(session, room, message, spectate=False)
+
+    def _member_room(self, session: Session, message: dict[str, Any]) -> Room:
+        room = session.rooms.get(message["room"])
+        if room is None:
+            raise ProtocolError(ErrorCode.NOT_IN_ROOM, f"you are not in room {message['room']!r}")
+        return room
+
+    def _match_room(self, session: Session, message: dict[str, Any]) -> MatchRoom:
+        room = self._member_room(session, message)
+        if not isinstance(room, MatchRoom):
+            raise ProtocolError(
+                ErrorCode.WRONG_ROOM_KIND, f"{message['type']!r} needs a match room"
+            )
+        return room
+
+    def _on_leave_room(self, session: Session, message: dict[str, Any]) -> None:
+        room = self._member_room(session, message)
+        del session.rooms[room.id]
+        room.leave(session)
+        session.send(_reply(message, {"type": "left", "room": room.id}))
+
+    def _on_move(self, session: Session, message: dict[str, Any]) -> None:
+        self._match_room(session, message).move(session, message["move"], message.get("version"))
+
+    def _on_rematch(self, session: Session, message: dict[str, Any]) -> None:
+        self._match_room(session, message).rematch(session)
+
+    def _on_add_bot(self, session: Session, message: dict[str, Any]) -> None:
+        room = self._match_room(session, message)
+        if room.seat_of(session) is None:
+            raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only a seated player can add a bot")
+        bot = message.get("bot") or next(iter(room.rules.bots), "")
+        room.add_bot(bot)
+
+    def _on_relay(self, session: Session, message: dict[str, Any]) -> None:
+        room = self._member_room(session, message)
+        if not isinstance(room, RelayRoom):
+            raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, "'relay' needs a relay room")
+        room.relay(session, message["data"])
+
+
+def _reply(request: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """Stamp a reply with the request's id, so the client can match them."""
+    rid = request.get("id")
+    if rid is not None:
+        message["re"] = rid
+    return message

@@ -1,0 +1,90 @@
+"""Room bookkeeping behind an interface, so a shared (Redis) registry can replace the in-memory one."""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .rooms import Room
+
+__all__ = ["InMemoryRegistry", "RoomRegistry", "new_code", "new_id"]
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
+
+
+def new_id(prefix: str) -> str:
+    """A short random identifier, e.g. ``r-3f9a1c2e``."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def new_code(length: int = 6) -> str:
+    """A private-room code that is easy to read out and type."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
+class RoomRegistry(ABC):
+    """Where rooms are found: by id, by private code, by game for matchmaking, for the lobby."""
+
+    @abstractmethod
+    def add(self, room: Room) -> None: ...
+
+    @abstractmethod
+    def remove(self, room: Room) -> None: ...
+
+    @abstractmethod
+    def get(self, room_id: str) -> Room | None: ...
+
+    @abstractmethod
+    def by_code(self, code: str) -> Room | None: ...
+
+    @abstractmethod
+    def find_open(self, game: str, kind: str) -> Room | None:
+        """A public room of ``game`` waiting for players, oldest first, or None."""
+
+    @abstractmethod
+    def rooms(self, game: str | None = None) -> list[Room]: ...
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+
+class InMemoryRegistry(RoomRegistry):
+    """The embedded default: rooms in dictionaries of this process."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, Room] = {}
+        self._codes: dict[str, Room] = {}
+
+    def add(self, room: Room) -> None:
+        while room.id in self._rooms:
+            room.id = new_id("r")
+        if room.code is not None:
+            while room.code in self._codes:
+                room.code = new_code()
+            self._codes[room.code] = room
+        self._rooms[room.id] = room
+
+    def remove(self, room: Room) -> None:
+        self._rooms.pop(room.id, None)
+        if room.code is not None:
+            self._codes.pop(room.code, None)
+
+    def get(self, room_id: str) -> Room | None:
+        return self._rooms.get(room_id)
+
+    def by_code(self, code: str) -> Room | None:
+        return self._codes.get(code.strip().upper())
+
+    def find_open(self, game: str, kind: str) -> Room | None:
+        for room in self._rooms.values():
+            if room.kind == kind and room.game == game and room.code is None and room.is_open():
+                return room
+        return None
+
+    def rooms(self, game: str | None = None) -> list[Room]:
+        return [r for r in self._rooms.values() if game is None or r.game == game]
+
+    def __len__(self) -> int:
+        return len(self._rooms)

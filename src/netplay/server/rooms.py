@@ -1,0 +1,473 @@
+"""Rooms: a match room runs a game authoritatively; a relay room forwards messages between members.
+
+Rooms hold no sockets. They receive sessions, call their ``send``/``send_payload``, and ask the hub
+(through the small ``RoomHost`` interface) for a clock, timers and bot execution.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from ..games import Game, Outcome
+from ..protocol import ErrorCode, ProtocolError, codec
+from .registry import new_code, new_id
+from .session import Session
+
+__all__ = ["MatchRoom", "RelayRoom", "Room", "RoomHost"]
+
+log = logging.getLogger("netplay.rooms")
+
+
+class RoomHost(Protocol):
+    """What a room needs from the server around it."""
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Any: ...
+
+    def run_bot(
+        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
+    ) -> None:
+        """Run ``job`` off the event loop, then ``done(result, error)`` back on it."""
+
+    def room_emptied(self, room: Room) -> None: ...
+
+
+class Room:
+    """Members, privacy and the lobby description shared by every kind of room."""
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, host: RoomHost, game: str, *, private: bool) -> None:
+        self.host = host
+        self.id = new_id("r")
+        self.game = game
+        self.code: str | None = new_code() if private else None
+        self.created_at = time.time()
+        self.closed = False
+
+    @property
+    def private(self) -> bool:
+        return self.code is not None
+
+    def is_open(self) -> bool:
+        """Whether quick-match may put a new player here."""
+        raise NotImplementedError
+
+    def sessions(self) -> Iterator[Session]:
+        """Every connected member, players and spectators."""
+        raise NotImplementedError
+
+    def has_member(self, session: Session) -> bool:
+        raise NotImplementedError
+
+    def join(self, session: Session, *, spectate: bool) -> dict[str, Any]:
+        """Add a member and return the ``joined`` reply; raise ProtocolError to refuse."""
+        raise NotImplementedError
+
+    def leave(self, session: Session) -> None:
+        raise NotImplementedError
+
+    def info(self) -> dict[str, Any]:
+        """The room as the lobby lists it (never the private code)."""
+        raise NotImplementedError
+
+    def broadcast(self, message: dict[str, Any], exclude: Session | None = None) -> None:
+        """Encode once, send the same bytes to every member but ``exclude``."""
+        payload = codec.encode(message)
+        for member in self.sessions():
+            if member is not exclude:
+                member.send_payload(payload)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def _check_empty(self) -> None:
+        if not any(True for _ in self.sessions()):
+            self.host.room_emptied(self)
+
+
+@dataclass(slots=True)
+class Seat:
+    """A seat at a match: a connected player or a server-side bot."""
+
+    id: str
+    name: str
+    session: Session | None = None
+    bot: str | None = None
+    rematch: bool = False
+
+    def describe(self, index: int) -> dict[str, Any]:
+        return {"seat": index, "id": self.id, "name": self.name, "bot": self.bot}
+
+
+@dataclass(slots=True)
+class _Match:
+    """The authoritative state of the game in progress (or just finished)."""
+
+    state: Any
+    turn: int
+    number: int
+    outcome: Outcome | None = None
+    last: dict[str, Any] | None = None
+    moves: list[dict[str, Any]] = field(default_factory=list)
+
+
+class MatchRoom(Room):
+    """Runs one game definition: seats, turns, validation, versioned state, spectators, rematches."""
+
+    kind = "match"
+
+    def __init__(
+        self,
+        host: RoomHost,
+        game: Game,
+        *,
+        private: bool = False,
+        options: dict[str, Any] | None = None,
+        max_spectators: int = 64,
+        bot_delay: float = 0.4,
+    ) -> None:
+        super().__init__(host, game.name, private=private)
+        self.rules = game
+        self.options = dict(options or {})
+        self.seats: list[Seat | None] = [None] * game.players
+        self.spectators: dict[str, Session] = {}
+        self.max_spectators = max_spectators
+        self.bot_delay = bot_delay
+        self.version = 0
+        self.match: _Match | None = None
+        self.games_played = 0
+        self._rng = random.Random()
+
+    # -- lobby ---------------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        if self.match is None:
+            return "waiting"
+        return "finished" if self.match.outcome is not None else "playing"
+
+    def free_seats(self) -> int:
+        return sum(seat is None for seat in self.seats)
+
+    def is_open(self) -> bool:
+        return self.free_seats() > 0 and self.status != "playing"
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "game": self.game,
+            "private": self.private,
+            "status": self.status,
+            "seats": len(self.seats),
+            "free_seats": self.free_seats(),
+            "players": [s.describe(i) for i, s in enumerate(self.seats) if s is not None],
+            "spectators": len(self.spectators),
+        }
+
+    def sessions(self) -> Iterator[Session]:
+        for seat in self.seats:
+            if seat is not None and seat.session is not None:
+                yield seat.session
+        yield from self.spectators.values()
+
+    def has_member(self, session: Session) -> bool:
+        return session.id in self.spectators or self.seat_of(session) is not None
+
+    def seat_of(self, session: Session) -> int | None:
+        for i, seat in enumerate(self.seats):
+            if seat is not None and seat.session is session:
+                return i
+        return None
+
+    # -- membership ----------------------------------------------------------------------------
+    def join(self, session: Session, *, spectate: bool) -> dict[str, Any]:
+        if spectate:
+            if len(self.spectators) >= self.max_spectators:
+                raise ProtocolError(ErrorCode.ROOM_FULL, "no room for more spectators")
+            self.spectators[session.id] = session
+            reply = self._joined(session, "spectator", None)
+            self.broadcast(self._member_event("member_joined", session, "spectator", None), session)
+            return reply
+        try:
+            index = self.seats.index(None)
+        except ValueError:
+            raise ProtocolError(
+                ErrorCode.ROOM_FULL, "every seat is taken; join with spectate to watch"
+            ) from None
+        self.seats[index] = Seat(session.id, session.name, session=session, rematch=True)
+        reply = self._joined(session, "player", index)
+        self.broadcast(self._member_event("member_joined", session, "player", index), session)
+        return reply
+
+    def add_bot(self, bot: str) -> None:
+        """Seat a server-side bot in the first free seat."""
+        if bot not in self.rules.bots:
+            known = ", ".join(self.rules.bots) or "none"
+            raise ProtocolError(
+                ErrorCode.NO_SUCH_BOT, f"{self.game} has no bot {bot!r} (bots: {known})"
+            )
+        try:
+            index = self.seats.index(None)
+        except ValueError:
+            raise ProtocolError(ErrorCode.ROOM_FULL, "no free seat for a bot") from None
+        seat = Seat(new_id("bot"), f"{bot} bot", bot=bot, rematch=True)
+        self.seats[index] = seat
+        self.broadcast(
+            {
+                "type": "member_joined",
+                "room": self.id,
+                "member": {**seat.describe(index), "role": "player"},
+            }
+        )
+        self._maybe_start()
+
+    def after_join(self) -> None:
+        """Start the game when the seats are full (called once the joined reply has been sent)."""
+        self._maybe_start()
+
+    def leave(self, session: Session) -> None:
+        if self.spectators.pop(session.id, None) is not None:
+            self.broadcast(self._member_event("member_left", session, "spectator", None))
+            self._check_empty()
+            return
+        index = self.seat_of(session)
+        if index is None:
+            return
+        self.seats[index] = None
+        self.broadcast(self._member_event("member_left", session, "player", index))
+        match = self.match
+        if match is not None and match.outcome is None:
+            remaining = [i for i, s in enumerate(self.seats) if s is not None]
+            if len(remaining) == 1:
+                self._finish(Outcome.win(remaining[0], "forfeit"))
+            else:
+                self._finish(Outcome.draw("abandoned"))
+            self.version += 1
+            self._broadcast_state()
+        self._check_empty()
+
+    def _joined(self, session: Session, role: str, seat: int | None) -> dict[str, Any]:
+        return {"type": "joined", "room": self.info(), "role": role, "seat": seat}
+
+    def _member_event(
+        self, kind: str, session: Session, role: str, seat: int | None
+    ) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "room": self.id,
+            "member": {"id": session.id, "name": session.name, "role": role, "seat": seat},
+        }
+
+    def send_state_to(self, session: Session) -> None:
+        """Bring a late joiner up to date with the current state, if a game has begun."""
+        if self.match is not None:
+            session.send(self._state_message(self.seat_of(session)))
+
+    # -- the game ------------------------------------------------------------------------------
+    def _maybe_start(self) -> None:
+        if self.free_seats() or self.closed:
+            return
+        if self.match is not None:
+            if self.match.outcome is None:
+                return
+            if not all(seat is not None and seat.rematch for seat in self.seats):
+                return
+            # Players swap seats each game, so the first move alternates between them.
+            self.seats = self.seats[1:] + self.seats[:1]
+        for seat in self.seats:
+            assert seat is not None
+            seat.rematch = seat.bot is not None
+        options = {"seed": self._rng.getrandbits(32), **self.options}
+        state = self.rules.setup(options)
+        self.games_played += 1
+        self.match = _Match(state, self.rules.first_player(state), self.games_played)
+        self.version += 1
+        self._broadcast_state()
+
+    def rematch(self, session: Session) -> None:
+        index = self.seat_of(session)
+        if index is None:
+            raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only players can ask for a rematch")
+        if self.match is None or self.match.outcome is None:
+            raise ProtocolError(ErrorCode.GAME_IN_PROGRESS, "the game is not over yet")
+        seat = self.seats[index]
+        assert seat is not None
+        seat.rematch = True
+        self.broadcast(
+            {"type": "rematch_requested", "room": self.id, "seat": index, "id": session.id}
+        )
+        self._maybe_start()
+
+    def move(self, session: Session, move: Any, version: int | None) -> None:
+        """Validate and apply a move from a connected player; raise ProtocolError to refuse it."""
+        index = self.seat_of(session)
+        if index is None:
+            if session.id in self.spectators:
+                raise ProtocolError(ErrorCode.NOT_A_PLAYER, "spectators cannot move")
+            raise ProtocolError(ErrorCode.NOT_A_PLAYER, "you have no seat in this room")
+        self._play(index, move, version)
+
+    def _play(self, index: int, move: Any, version: int | None) -> None:
+        match = self.match
+        if match is None:
+            raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "waiting for players to join")
+        if match.outcome is not None:
+            raise ProtocolError(ErrorCode.GAME_OVER, "the game is over; ask for a rematch")
+        if version is not None and version != self.version:
+            raise ProtocolError(
+                ErrorCode.STALE_VERSION,
+                f"move made against version {version}; the current version is {self.version}",
+                version=self.version,
+            )
+        if index != match.turn:
+            raise ProtocolError(ErrorCode.NOT_YOUR_TURN, f"it is seat {match.turn}'s turn")
+        rules = self.rules
+        try:
+            reason = rules.validate(match.state, index, move)
+            if reason is None:
+                state = rules.apply(match.state, index, move)
+                outcome = rules.outcome(state)
+                turn = match.turn if outcome is not None else rules.next_player(state, index)
+        except Exception:
+            log.exception("game %s raised on a move in room %s", self.game, self.id)
+            raise ProtocolError(
+                ErrorCode.INTERNAL_ERROR, "the game's rules failed on that move"
+            ) from None
+        if reason is not None:
+            raise ProtocolError(ErrorCode.INVALID_MOVE, reason)
+        match.state = state
+        match.turn = turn
+        match.last = {"seat": index, "move": move}
+        match.moves.append(match.last)
+        self.version += 1
+        if outcome is not None:
+            self._finish(outcome)
+        self._broadcast_state()
+
+    def _finish(self, outcome: Outcome) -> None:
+        assert self.match is not None
+        self.match.outcome = outcome
+
+    def _state_message(self, seat: int | None) -> dict[str, Any]:
+        match = self.match
+        assert match is not None
+        return {
+            "type": "state",
+            "room": self.id,
+            "game": match.number,
+            "version": self.version,
+            "status": self.status,
+            "turn": None if match.outcome is not None else match.turn,
+            "players": [s.describe(i) if s is not None else None for i, s in enumerate(self.seats)],
+            "state": self.rules.view(match.state, seat),
+            "last": match.last,
+            "outcome": None if match.outcome is None else match.outcome.to_json(),
+        }
+
+    def _broadcast_state(self) -> None:
+        if not self.rules.has_hidden_information:
+            self.broadcast(self._state_message(None))
+        else:
+            for i, seat in enumerate(self.seats):
+                if seat is not None and seat.session is not None:
+                    seat.session.send(self._state_message(i))
+            if self.spectators:
+                payload = codec.encode(self._state_message(None))
+                for spectator in self.spectators.values():
+                    spectator.send_payload(payload)
+        self._schedule_bot()
+
+    # -- server-side bots ----------------------------------------------------------------------
+    def _schedule_bot(self) -> None:
+        match = self.match
+        if match is None or match.outcome is not None or self.closed:
+            return
+        seat = self.seats[match.turn]
+        if seat is None or seat.bot is None:
+            return
+        version = self.version
+        self.host.call_later(self.bot_delay, lambda: self._bot_turn(version))
+
+    def _bot_turn(self, version: int) -> None:
+        match = self.match
+        if self.closed or match is None or version != self.version or match.outcome is not None:
+            return
+        index = match.turn
+        seat = self.seats[index]
+        if seat is None or seat.bot is None:
+            return
+        bot = self.rules.bots[seat.bot]
+        view = self.rules.view(match.state, index)
+        rng = random.Random(self._rng.getrandbits(32))
+
+        def done(move: Any, error: BaseException | None) -> None:
+            if error is not None:
+                log.error("bot %s failed in room %s: %r", seat.bot, self.id, error)
+                return
+            if self.closed or version != self.version:
+                return
+            try:
+                self._play(index, move, version)
+            except ProtocolError as exc:
+                log.error("bot %s made a refused move in room %s: %s", seat.bot, self.id, exc)
+
+        self.host.run_bot(lambda: bot(self.rules, view, index, rng), done)
+
+
+class RelayRoom(Room):
+    """Forwards every message a member sends to every other member, tagged with the sender's id."""
+
+    kind = "relay"
+
+    def __init__(
+        self, host: RoomHost, label: str, *, private: bool = False, max_members: int = 64
+    ) -> None:
+        super().__init__(host, label, private=private)
+        self.members: dict[str, Session] = {}
+        self.max_members = max_members
+
+    def is_open(self) -> bool:
+        return len(self.members) < self.max_members
+
+    def sessions(self) -> Iterator[Session]:
+        return iter(self.members.values())
+
+    def has_member(self, session: Session) -> bool:
+        return session.id in self.members
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "game": self.game,
+            "private": self.private,
+            "members": [s.describe() for s in self.members.values()],
+            "max_members": self.max_members,
+        }
+
+    def join(self, session: Session, *, spectate: bool) -> dict[str, Any]:
+        if len(self.members) >= self.max_members:
+            raise ProtocolError(
+                ErrorCode.ROOM_FULL, f"the room is full ({self.max_members} members)"
+            )
+        self.broadcast({"type": "member_joined", "room": self.id, "member": session.describe()})
+        self.members[session.id] = session
+        return {"type": "joined", "room": self.info(), "role": "member", "seat": None}
+
+    def after_join(self) -> None:
+        pass
+
+    def leave(self, session: Session) -> None:
+        if self.members.pop(session.id, None) is None:
+            return
+        self.broadcast({"type": "member_left", "room": self.id, "member": session.describe()})
+        self._check_empty()
+
+    def relay(self, sender: Session, data: Any) -> None:
+        """Forward ``data`` to every other member, encoded once."""
+        self.broadcast({"type": "relay", "room": self.id, "from": sender.id, "data": data}, sender)
