@@ -52,9 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve your own game (repeatable); the built-in games are served too",
     )
     defaults = ServerConfig()
-    serve.add_argument(
-        "--max-frame", type=int, default=defaults.max_frame, help="largest message in bytes"
-    )
+    serve.add_argument("--max-frame", type=int, default=defaults.max_frame, help="largest message in bytes")
     serve.add_argument("--handshake-timeout", type=float, default=defaults.handshake_timeout)
     serve.add_argument(
         "--heartbeat",
@@ -75,9 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.bot_delay,
         help="seconds a server-side bot waits before moving",
     )
-    serve.add_argument(
-        "--no-uvloop", action="store_true", help="use the standard asyncio event loop"
-    )
+    serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio event loop")
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
     play = sub.add_parser("play", help="play a game at the terminal (quick-match by default)")
@@ -85,9 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_address(play)
     play.add_argument("--name", help="your name in the room")
     play.add_argument("--bot", help="let a bot play this seat (e.g. minimax, random)")
-    play.add_argument(
-        "--games", type=int, default=1, help="games to play in a row in the same room"
-    )
+    play.add_argument("--games", type=int, default=1, help="games to play in a row in the same room")
     play.add_argument(
         "--json",
         action="store_true",
@@ -95,9 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--room", help="join this room id instead of quick-matching")
     play.add_argument("--code", help="join the private room with this code")
-    play.add_argument(
-        "--private", action="store_true", help="open a private room and print its code"
-    )
+    play.add_argument("--private", action="store_true", help="open a private room and print its code")
     play.add_argument(
         "--spectate", action="store_true", help="watch instead of playing (with --room or --code)"
     )
@@ -117,9 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     games: dict[str, Game] = builtin_games()
     for spec in args.game:
         try:
@@ -154,9 +144,7 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         if host == "127.0.0.1":
-            print(
-                "Only this machine can join; use --host 0.0.0.0 to let your network in.", flush=True
-            )
+            print("Only this machine can join; use --host 0.0.0.0 to let your network in.", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
     try:
@@ -195,9 +183,7 @@ def _games(args: argparse.Namespace) -> int:
         return 1
     for game in reply["games"]:  # type: ignore[attr-defined]
         bots = ", ".join(game["bots"]) or "none"
-        print(
-            f"{game['name']:<12} {game['players']} players  bots: {bots:<16} {game['description']}"
-        )
+        print(f"{game['name']:<12} {game['players']} players  bots: {bots:<16} {game['description']}")
     return 0
 
 

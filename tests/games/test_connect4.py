@@ -267,9 +267,7 @@ def test_random_legal_play_stays_legal(data: st.DataObject) -> None:
 def test_negamax_beats_random(negamax_seat: int) -> None:
     game = ConnectFour()
     bots = (negamax_bot, random_bot) if negamax_seat == 0 else (random_bot, negamax_bot)
-    wins = sum(
-        play(game, bots, random.Random(seed))[1].winner == negamax_seat for seed in range(30)
-    )
+    wins = sum(play(game, bots, random.Random(seed))[1].winner == negamax_seat for seed in range(30))
     assert wins >= 28
 
 

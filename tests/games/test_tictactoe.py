@@ -129,9 +129,7 @@ def test_off_board_is_refused(move: int) -> None:
 
 @pytest.mark.parametrize("move", ["4", 4.0, True, False, None, [1], {"cell": 1}, "", 4.5])
 def test_wrong_shape_is_refused(move: Any) -> None:
-    assert (
-        TicTacToe().validate(board("........."), 0, move) == "a move is a cell number from 0 to 8"
-    )
+    assert TicTacToe().validate(board("........."), 0, move) == "a move is a cell number from 0 to 8"
 
 
 def test_apply_does_not_mutate_the_state() -> None:
@@ -154,12 +152,7 @@ def check_invariants(game: TicTacToe, state: State, moves_played: int) -> None:
     xs, os = cells.count("X"), cells.count("O")
     assert xs - os in (0, 1)  # X moves first, then they alternate
     assert xs + os == moves_played
-    lines = {
-        seat
-        for seat in (0, 1)
-        for a, b, c in LINES
-        if cells[a] == cells[b] == cells[c] == "XO"[seat]
-    }
+    lines = {seat for seat in (0, 1) for a, b, c in LINES if cells[a] == cells[b] == cells[c] == "XO"[seat]}
     assert len(lines) <= 1  # play stops at the first line, so only one player can have one
     result = game.outcome(state)
     if lines:

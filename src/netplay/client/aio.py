@@ -294,9 +294,7 @@ class Client:
         self.close_reason = reason
         for future in self._waiters.values():
             if not future.done():
-                future.set_exception(
-                    ConnectionClosed(str(reason["code"]), str(reason["message"]), reason)
-                )
+                future.set_exception(ConnectionClosed(str(reason["code"]), str(reason["message"]), reason))
         self._events.put_nowait(_CLOSED)
         self._writer.close()
 

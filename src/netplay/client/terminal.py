@@ -195,10 +195,7 @@ async def _session(
                         counted.add(key)
                         _count(tally, outcome, seat, options.spectate)
                         say(_result_line(outcome, seat, event))
-                    if (
-                        outcome["reason"] in ("forfeit", "abandoned")
-                        or tally.games >= options.games
-                    ):
+                    if outcome["reason"] in ("forfeit", "abandoned") or tally.games >= options.games:
                         return 0, tally
                     if seat is not None:
                         await client.rematch(room["id"])

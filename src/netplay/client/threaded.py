@@ -27,9 +27,7 @@ class ThreadedClient:
     >>> for event in net.poll(): ...       # once per frame
     """
 
-    def __init__(
-        self, host: str = "127.0.0.1", port: int = 7777, *, name: str | None = None
-    ) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 7777, *, name: str | None = None) -> None:
         self.host = host
         self.port = port
         self._name = name
@@ -105,9 +103,7 @@ class ThreadedClient:
             message["game"] = game
         self.send(message)
 
-    def join(
-        self, room: str | None = None, *, code: str | None = None, spectate: bool = False
-    ) -> None:
+    def join(self, room: str | None = None, *, code: str | None = None, spectate: bool = False) -> None:
         message: dict[str, Any] = {"type": "join_room", "spectate": spectate}
         if room is not None:
             message["room"] = room

@@ -105,7 +105,7 @@ class Game:
         return json.dumps(view, indent=2)
 
     def parse_move(self, text: str) -> Any:
-        """Turn what a terminal player typed into a move; raise ValueError with a hint if unclear."""
+        """Turn what a terminal player typed into a move; raise ValueError with a hint."""
         import json
 
         try:

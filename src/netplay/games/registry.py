@@ -31,14 +31,18 @@ def load_game(spec: str) -> Game:
         raise ValueError(f"{spec!r}: name a built-in game or use package.module:ClassName")
     try:
         module = importlib.import_module(module_name)
-    except ImportError as exc:
+    except (ImportError, TypeError) as exc:  # TypeError: a relative name such as ".mod"
         raise ValueError(f"cannot import {module_name!r}: {exc}") from None
-    obj = getattr(module, attr, None)
-    if obj is None:
+    if not hasattr(module, attr):
         raise ValueError(f"module {module_name!r} has no {attr!r}")
-    game = obj() if isinstance(obj, type) else obj
-    if not isinstance(game, Game):
+    obj = getattr(module, attr)
+    if isinstance(obj, type):
+        if not issubclass(obj, Game):
+            raise ValueError(f"{spec!r} is not a netplay.Game subclass")
+        obj = obj()
+    if not isinstance(obj, Game):
         raise ValueError(f"{spec!r} is not a netplay.Game subclass")
+    game = obj
     if not game.name:
         raise ValueError(f"{spec!r} has no 'name'")
     return game

@@ -70,7 +70,7 @@ class TicTacToe(Game):
 
     def parse_move(self, text: str) -> Any:
         text = text.strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise ValueError("type a cell number from 0 to 8")
         return int(text)
 

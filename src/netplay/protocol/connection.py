@@ -95,9 +95,7 @@ class _Base:
         for item in self._decoder.feed(data):
             if isinstance(item, FrameError):
                 code = (
-                    ErrorCode.FRAME_TOO_LARGE
-                    if item.size > self.max_frame_size
-                    else ErrorCode.INVALID_FRAME
+                    ErrorCode.FRAME_TOO_LARGE if item.size > self.max_frame_size else ErrorCode.INVALID_FRAME
                 )
                 self.phase = Phase.CLOSED
                 events.append(Rejected(ProtocolError(code, item.reason, fatal=True)))

@@ -68,16 +68,12 @@ def validate_client_message(message: Any) -> dict[str, Any]:
     if spec is None:
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
     rid = message.get("id")
-    if rid is not None and (
-        isinstance(rid, bool) or not isinstance(rid, (int, str)) or len(str(rid)) > 64
-    ):
+    if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (int, str)) or len(str(rid)) > 64):
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'id' must be a string or an integer")
     for field, (accepted, required) in spec.items():
         if field not in message:
             if required:
-                raise ProtocolError(
-                    ErrorCode.INVALID_MESSAGE, f"'{kind}' needs the field '{field}'"
-                )
+                raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'{kind}' needs the field '{field}'")
             continue
         if accepted is _ANY:
             continue
@@ -90,7 +86,5 @@ def validate_client_message(message: Any) -> dict[str, Any]:
             )
     name = message.get("name")
     if kind == "hello" and name is not None and not 0 < len(name.strip()) <= _MAX_NAME:
-        raise ProtocolError(
-            ErrorCode.INVALID_MESSAGE, f"'name' must be 1 to {_MAX_NAME} characters"
-        )
+        raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'name' must be 1 to {_MAX_NAME} characters")
     return message

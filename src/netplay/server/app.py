@@ -82,9 +82,9 @@ class Server:
                 await self._sweeper
         if self.hub is not None:
             self.hub.shutdown(reason)
-            deadline = asyncio.get_running_loop().time() + grace
-            while self.hub.sessions and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.02)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await self.hub.wait_empty()
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), grace)

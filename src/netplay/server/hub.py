@@ -50,6 +50,7 @@ class Hub:
         self.loop = loop or asyncio.get_running_loop()
         self.sessions: dict[str, Session] = {}
         self.closing = False
+        self._empty = asyncio.Event()
         self._handlers: dict[str, _Handler] = {
             "ping": self._on_ping,
             "pong": self._on_pong,
@@ -72,6 +73,7 @@ class Hub:
         while session.id in self.sessions:
             session.id = new_id("p")
         self.sessions[session.id] = session
+        self._empty.clear()
         return session
 
     def receive(self, session: Session, event: Event) -> None:
@@ -87,9 +89,9 @@ class Hub:
             except Exception:
                 log.exception("request %s from %r failed", message.get("type"), session)
                 session.send(
-                    ProtocolError(
-                        ErrorCode.INTERNAL_ERROR, "the server failed on that request"
-                    ).to_message(message.get("id"))
+                    ProtocolError(ErrorCode.INTERNAL_ERROR, "the server failed on that request").to_message(
+                        message.get("id")
+                    )
                 )
         elif isinstance(event, Hello):
             self._on_hello(session, event)
@@ -106,6 +108,8 @@ class Hub:
         for room in list(session.rooms.values()):
             room.leave(session)
         session.rooms.clear()
+        if not self.sessions:
+            self._empty.set()
 
     def sweep(self) -> None:
         """Enforce the handshake and idle timeouts, and ping quiet clients."""
@@ -142,13 +146,16 @@ class Hub:
         for session in list(self.sessions.values()):
             session.link.close(error)
 
+    async def wait_empty(self) -> None:
+        """Return once no connection is left (used by a clean shutdown)."""
+        if self.sessions:
+            await self._empty.wait()
+
     # -- RoomHost -------------------------------------------------------------------------------
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, callback)
 
-    def run_bot(
-        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
-    ) -> None:
+    def run_bot(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
         future = self.loop.run_in_executor(None, job)
 
         def finished(f: asyncio.Future[Any]) -> None:
@@ -213,14 +220,10 @@ class Hub:
         game = self.games.get(name or "")
         if game is None:
             offered = ", ".join(sorted(self.games))
-            raise ProtocolError(
-                ErrorCode.NO_SUCH_GAME, f"no game {name!r} on this server (games: {offered})"
-            )
+            raise ProtocolError(ErrorCode.NO_SUCH_GAME, f"no game {name!r} on this server (games: {offered})")
         return game
 
-    def _new_room(
-        self, kind: str, game: str | None, *, private: bool, message: dict[str, Any]
-    ) -> Room:
+    def _new_room(self, kind: str, game: str | None, *, private: bool, message: dict[str, Any]) -> Room:
         cfg = self.config
         room: Room
         if kind == "match":
@@ -252,9 +255,7 @@ class Hub:
                 f"a client may be in at most {self.config.max_rooms_per_client} rooms at once",
             )
 
-    def _enter(
-        self, session: Session, room: Room, message: dict[str, Any], *, spectate: bool
-    ) -> None:
+    def _enter(self, session: Session, room: Room, message: dict[str, Any], *, spectate: bool) -> None:
         if room.has_member(session):
             raise ProtocolError(ErrorCode.ALREADY_IN_ROOM, f"you are already in room {room.id}")
         reply = room.join(session, spectate=spectate)
@@ -289,9 +290,7 @@ class Hub:
             if room is None:
                 raise ProtocolError(ErrorCode.NO_SUCH_ROOM, f"no room {room_id!r}")
             if room.code is not None and (code is None or code.strip().upper() != room.code):
-                raise ProtocolError(
-                    ErrorCode.WRONG_CODE, "this room is private: its code is needed"
-                )
+                raise ProtocolError(ErrorCode.WRONG_CODE, "this room is private: its code is needed")
         else:
             assert code is not None
             found = self.registry.by_code(code)
@@ -329,9 +328,7 @@ class Hub:
     def _match_room(self, session: Session, message: dict[str, Any]) -> MatchRoom:
         room = self._member_room(session, message)
         if not isinstance(room, MatchRoom):
-            raise ProtocolError(
-                ErrorCode.WRONG_ROOM_KIND, f"{message['type']!r} needs a match room"
-            )
+            raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, f"{message['type']!r} needs a match room")
         return room
 
     def _on_leave_room(self, session: Session, message: dict[str, Any]) -> None:

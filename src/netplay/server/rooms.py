@@ -28,9 +28,7 @@ class RoomHost(Protocol):
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Any: ...
 
-    def run_bot(
-        self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]
-    ) -> None:
+    def run_bot(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
         """Run ``job`` off the event loop, then ``done(result, error)`` back on it."""
 
     def room_emptied(self, room: Room) -> None: ...
@@ -208,9 +206,7 @@ class MatchRoom(Room):
         """Seat a server-side bot in the first free seat."""
         if bot not in self.rules.bots:
             known = ", ".join(self.rules.bots) or "none"
-            raise ProtocolError(
-                ErrorCode.NO_SUCH_BOT, f"{self.game} has no bot {bot!r} (bots: {known})"
-            )
+            raise ProtocolError(ErrorCode.NO_SUCH_BOT, f"{self.game} has no bot {bot!r} (bots: {known})")
         try:
             index = self.seats.index(None)
         except ValueError:
@@ -254,9 +250,7 @@ class MatchRoom(Room):
     def _joined(self, session: Session, role: str, seat: int | None) -> dict[str, Any]:
         return {"type": "joined", "room": self.info(), "role": role, "seat": seat}
 
-    def _member_event(
-        self, kind: str, session: Session, role: str, seat: int | None
-    ) -> dict[str, Any]:
+    def _member_event(self, kind: str, session: Session, role: str, seat: int | None) -> dict[str, Any]:
         return {
             "type": kind,
             "room": self.id,
@@ -298,9 +292,7 @@ class MatchRoom(Room):
         seat = self.seats[index]
         assert seat is not None
         seat.rematch = True
-        self.broadcast(
-            {"type": "rematch_requested", "room": self.id, "seat": index, "id": session.id}
-        )
+        self.broadcast({"type": "rematch_requested", "room": self.id, "seat": index, "id": session.id})
         self._maybe_start()
 
     def move(self, session: Session, move: Any, version: int | None) -> None:
@@ -335,9 +327,7 @@ class MatchRoom(Room):
                 turn = match.turn if outcome is not None else rules.next_player(state, index)
         except Exception:
             log.exception("game %s raised on a move in room %s", self.game, self.id)
-            raise ProtocolError(
-                ErrorCode.INTERNAL_ERROR, "the game's rules failed on that move"
-            ) from None
+            raise ProtocolError(ErrorCode.INTERNAL_ERROR, "the game's rules failed on that move") from None
         if reason is not None:
             raise ProtocolError(ErrorCode.INVALID_MOVE, reason)
         match.state = state
@@ -424,9 +414,7 @@ class RelayRoom(Room):
 
     kind = "relay"
 
-    def __init__(
-        self, host: RoomHost, label: str, *, private: bool = False, max_members: int = 64
-    ) -> None:
+    def __init__(self, host: RoomHost, label: str, *, private: bool = False, max_members: int = 64) -> None:
         super().__init__(host, label, private=private)
         self.members: dict[str, Session] = {}
         self.max_members = max_members
@@ -452,9 +440,7 @@ class RelayRoom(Room):
 
     def join(self, session: Session, *, spectate: bool) -> dict[str, Any]:
         if len(self.members) >= self.max_members:
-            raise ProtocolError(
-                ErrorCode.ROOM_FULL, f"the room is full ({self.max_members} members)"
-            )
+            raise ProtocolError(ErrorCode.ROOM_FULL, f"the room is full ({self.max_members} members)")
         self.broadcast({"type": "member_joined", "room": self.id, "member": session.describe()})
         self.members[session.id] = session
         return {"type": "joined", "room": self.info(), "role": "member", "seat": None}
