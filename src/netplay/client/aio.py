@@ -227,6 +227,17 @@ class Client:
             )
         return dict(item)
 
+    def poll(self) -> list[dict[str, Any]]:
+        """Every event already received, without waiting (the end of the connection is not one)."""
+        events = []
+        while not self._events.empty():
+            item = self._events.get_nowait()
+            if item is _CLOSED:
+                self._events.put_nowait(_CLOSED)
+                break
+            events.append(dict(item))
+        return events
+
     async def wait_for(self, kind: str, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
         """Skip events until one of type ``kind`` whose fields match ``fields``; return it."""
         async with asyncio.timeout(timeout):

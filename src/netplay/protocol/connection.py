@@ -154,13 +154,16 @@ class ServerConnection(_Base):
 
     __slots__ = ()
 
+    def _reject(self, error: ProtocolError, re: Any = None) -> Rejected:
+        if self.phase is Phase.AWAITING_HELLO:
+            error.fatal = True  # a peer that cannot even greet us is not speaking netplay
+        return super()._reject(error, re)
+
     def _handle(self, message: Any) -> Event:
         re = message.get("id") if isinstance(message, dict) else None
         try:
             validate_client_message(message)
         except ProtocolError as error:
-            if self.phase is Phase.AWAITING_HELLO:
-                error.fatal = True
             return self._reject(error, re)
         kind = message["type"]
         if self.phase is Phase.AWAITING_HELLO:

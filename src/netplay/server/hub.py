@@ -96,10 +96,9 @@ class Hub:
         elif isinstance(event, Hello):
             self._on_hello(session, event)
         elif isinstance(event, Rejected):
+            session.send(event.error.to_message(event.re))
             if event.error.fatal:
-                session.link.close(event.error)
-            else:
-                session.send(event.error.to_message(event.re))
+                session.link.close()
 
     def disconnect(self, session: Session) -> None:
         """The connection is gone: leave every room, forget the session."""
