@@ -145,7 +145,8 @@ async def _session(
                 return
 
     pump_task = asyncio.create_task(pump())
-    my_turn_version: int | None = None
+    my_turn_version: int | None = None  # set while the player may move
+    sent_version: int | None = None  # set while a move awaits the server's answer
     counted: set[tuple[int, int]] = set()
     try:
         while True:
@@ -169,6 +170,7 @@ async def _session(
                     say(f"{exc}. Your move: ")
                     continue
                 await client.move(move, version=my_turn_version)
+                sent_version, my_turn_version = my_turn_version, None  # one move per turn
                 continue
             event = item
             etype = event["type"]
@@ -176,7 +178,8 @@ async def _session(
                 continue
             if etype == "error":
                 say(f"Refused: {event['message']}")
-                if my_turn_version is not None and bot is None:
+                if sent_version is not None and bot is None:
+                    my_turn_version, sent_version = sent_version, None  # try again
                     say("Your move: ")
             elif etype == "member_joined":
                 member = event["member"]
@@ -185,7 +188,7 @@ async def _session(
                 member = event["member"]
                 say(f"{member['name']} left the room.")
             elif etype == "state":
-                my_turn_version = None
+                my_turn_version = sent_version = None
                 seat = client.seat(room["id"])
                 _show_state(event, rules, seat, say)
                 outcome = event["outcome"]
