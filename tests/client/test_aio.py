@@ -18,7 +18,9 @@ async def test_welcome_gives_an_id_and_the_name(connect: Connect) -> None:
     assert client.welcome["protocol"] == 1 and client.welcome["heartbeat"] > 0
 
 
-async def test_async_for_yields_events_until_the_server_goes(make_server: Callable[..., Awaitable[Server]]) -> None:
+async def test_async_for_yields_events_until_the_server_goes(
+    make_server: Callable[..., Awaitable[Server]],
+) -> None:
     server = await make_server()
     a = await Client.connect("127.0.0.1", server.port)
     b = await Client.connect("127.0.0.1", server.port)

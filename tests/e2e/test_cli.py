@@ -135,13 +135,20 @@ async def test_connect_four_bots_play_a_match(served: tuple[Proc, int]) -> None:
     await smart.expect("Waiting for an opponent")
     dumb = await Proc.start(*base, "--bot", "random", "--seed", "6")
     status, output = await smart.finish(timeout=60)
-    assert status == 0 and json.loads(output.splitlines()[-1]) == {"games": 1, "won": 1, "lost": 0, "drawn": 0}
+    assert status == 0 and json.loads(output.splitlines()[-1]) == {
+        "games": 1,
+        "won": 1,
+        "lost": 0,
+        "drawn": 0,
+    }
     assert (await dumb.finish())[0] == 0
 
 
 async def test_a_person_plays_at_the_terminal(served: tuple[Proc, int]) -> None:
     _, port = served
-    human = await Proc.start("play", "tictactoe", "--port", str(port), "--name", "Human", "--json", stdin=True)
+    human = await Proc.start(
+        "play", "tictactoe", "--port", str(port), "--name", "Human", "--json", stdin=True
+    )
     await human.expect("Waiting for an opponent")
     rival = await Client.connect("127.0.0.1", port, name="Rival")
     await rival.quick_match("tictactoe")
@@ -205,18 +212,24 @@ async def test_no_server_is_a_clear_error(unused_tcp_port: int) -> None:
 
 async def test_private_room_by_code_and_a_spectator(served: tuple[Proc, int]) -> None:
     _, port = served
-    host = await Proc.start("play", "tictactoe", "--port", str(port), "--private", "--bot", "minimax", "--json")
+    host = await Proc.start(
+        "play", "tictactoe", "--port", str(port), "--private", "--bot", "minimax", "--json"
+    )
     code = (await host.expect(r"--code ([A-Z0-9]{6})")).group(1)
-    room = (await Proc.start("rooms", "--port", str(port)))
+    room = await Proc.start("rooms", "--port", str(port))
     status, listing = await room.finish()
     room_id = re.search(r"(r-[0-9a-f]{8})\s+tictactoe\s+private", listing)
     assert status == 0 and room_id, listing
-    watcher = await Proc.start("play", "tictactoe", "--port", str(port), "--room", room_id.group(1), "--spectate")
+    watcher = await Proc.start(
+        "play", "tictactoe", "--port", str(port), "--room", room_id.group(1), "--spectate"
+    )
     status, output = await watcher.finish()
     assert status == 1 and "this room is private" in output  # no code, no entry
     watcher = await Proc.start("play", "tictactoe", "--port", str(port), "--code", code, "--spectate")
     await watcher.expect("as spectator")
-    guest = await Proc.start("play", "tictactoe", "--port", str(port), "--code", code, "--bot", "minimax", "--json")
+    guest = await Proc.start(
+        "play", "tictactoe", "--port", str(port), "--code", code, "--bot", "minimax", "--json"
+    )
     assert json.loads((await guest.finish())[1].splitlines()[-1])["drawn"] == 1
     assert json.loads((await host.finish())[1].splitlines()[-1])["drawn"] == 1
     await watcher.expect("Draw.")

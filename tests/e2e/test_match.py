@@ -126,7 +126,7 @@ async def test_occupied_cell_stale_version_and_game_over(raw: Open) -> None:
 
 
 async def test_spectators_and_strangers_cannot_move(raw: Open) -> None:
-    a, b, room, _ = await seated_pair(raw)
+    _, _, room, _ = await seated_pair(raw)
     watcher, stranger = await raw(), await raw()
     await watcher.hello()
     await stranger.hello()
@@ -149,7 +149,7 @@ async def test_move_before_the_game_starts(raw: Open) -> None:
 
 
 async def test_rematch_swaps_seats_and_versions_keep_rising(raw: Open) -> None:
-    a, b, room, state = await seated_pair(raw)
+    a, b, room, _ = await seated_pair(raw)
     final = await play(a, b, room, [(a, 0), (b, 3), (a, 1), (b, 4), (a, 2)])
     a.send({"type": "rematch", "room": room})
     assert (await b.recv_type("rematch_requested"))["seat"] == 0
@@ -170,7 +170,7 @@ async def test_rematch_during_a_game_is_refused(raw: Open) -> None:
 
 
 async def test_leaving_mid_game_forfeits_to_the_other_player(raw: Open) -> None:
-    a, b, room, state = await seated_pair(raw)
+    a, b, _, state = await seated_pair(raw)
     await b.close()
     left = await a.recv_type("member_left")
     assert left["member"]["name"] == "Bob"
@@ -180,7 +180,7 @@ async def test_leaving_mid_game_forfeits_to_the_other_player(raw: Open) -> None:
 
 
 async def test_a_full_connect_four_game(raw: Open) -> None:
-    a, b, room, state = await seated_pair(raw, "connect4")
+    a, b, room, _ = await seated_pair(raw, "connect4")
     # X stacks column 3, O column 4: X wins vertically on its fourth piece.
     last = await play(a, b, room, [(a, 3), (b, 4), (a, 3), (b, 4), (a, 3), (b, 4), (a, 3)])
     assert last["outcome"] == {"winner": 0, "draw": False, "reason": "rules"}

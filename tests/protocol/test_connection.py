@@ -101,7 +101,9 @@ def test_second_hello_is_refused_without_closing() -> None:
 
 def test_oversized_frame_closes() -> None:
     conn = greeted(max_frame=64)
-    events = conn.receive_data(wire({"type": "ping"}) + wire({"type": "relay", "room": "r", "data": "x" * 100}))
+    events = conn.receive_data(
+        wire({"type": "ping"}) + wire({"type": "relay", "room": "r", "data": "x" * 100})
+    )
     assert isinstance(events[0], Request)
     assert isinstance(events[1], Rejected) and events[1].error.code is ErrorCode.FRAME_TOO_LARGE
     assert conn.phase is Phase.CLOSED
@@ -137,7 +139,11 @@ def test_random_bytes_only_ever_produce_events(chunks: list[bytes]) -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=10),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
@@ -146,7 +152,9 @@ json_values = st.recursive(
 @settings(max_examples=300)
 @given(
     st.dictionaries(
-        st.sampled_from(["type", "id", "room", "move", "version", "game", "code", "data", "protocol", "name"]),
+        st.sampled_from(
+            ["type", "id", "room", "move", "version", "game", "code", "data", "protocol", "name"]
+        ),
         json_values | st.sampled_from(["move", "relay", "hello", "join_room", "quick_match"]),
     )
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -58,7 +60,7 @@ def test_any_split_yields_the_same_payloads(payloads: list[bytes], cuts: list[in
     points = sorted({c % (len(stream) + 1) for c in cuts} | {0, len(stream)})
     decoder = FrameDecoder(300)
     out: list[bytes | FrameError] = []
-    for a, b in zip(points, points[1:], strict=False):
+    for a, b in itertools.pairwise(points):
         out += decoder.feed(stream[a:b])
     assert out == payloads
 

@@ -7,7 +7,7 @@ from typing import Any
 try:
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised only where orjson cannot be installed
-    _orjson = None
+    _orjson = None  # type: ignore[assignment]
 
 import json as _json
 
