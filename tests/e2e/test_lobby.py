@@ -162,3 +162,12 @@ async def test_games_in_two_rooms_do_not_disturb_each_other(connect: Connect) ->
     assert mine["state"]["board"] == ["X"] + [None] * 8
     with pytest.raises(NetplayError):
         await p[2].request({"type": "move", "room": r1, "move": 1})
+
+
+async def test_quick_match_skips_a_room_the_client_already_waits_in(connect: Connect) -> None:
+    a, b = await connect(), await connect()
+    first = await a.quick_match("tictactoe")
+    second = await a.quick_match("tictactoe")  # a second table, not an error
+    assert second["room"]["id"] != first["room"]["id"]
+    joined = await b.quick_match("tictactoe")
+    assert joined["room"]["id"] == first["room"]["id"]  # the oldest open room is filled first

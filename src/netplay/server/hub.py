@@ -304,16 +304,7 @@ class Hub:
         kind = message.get("kind", "match")
         if kind == "match":
             self._game(game)
-        room = None
-        for candidate in self.registry.rooms(game):
-            if (
-                candidate.kind == kind
-                and candidate.code is None
-                and candidate.is_open()
-                and not candidate.has_member(session)
-            ):
-                room = candidate
-                break
+        room = self.registry.find_open(game, kind, skip=session.rooms)
         if room is None:
             room = self._new_room(kind, game, private=False, message={})
         self._enter(session, room, message, spectate=False)

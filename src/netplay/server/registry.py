@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
+from collections.abc import Container
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -40,8 +41,8 @@ class RoomRegistry(ABC):
     def by_code(self, code: str) -> Room | None: ...
 
     @abstractmethod
-    def find_open(self, game: str, kind: str) -> Room | None:
-        """A public room of ``game`` waiting for players, oldest first, or None."""
+    def find_open(self, game: str, kind: str, skip: Container[str] = ()) -> Room | None:
+        """The oldest public room of ``game`` waiting for players whose id is not in ``skip``."""
 
     @abstractmethod
     def rooms(self, game: str | None = None) -> list[Room]: ...
@@ -77,9 +78,15 @@ class InMemoryRegistry(RoomRegistry):
     def by_code(self, code: str) -> Room | None:
         return self._codes.get(code.strip().upper())
 
-    def find_open(self, game: str, kind: str) -> Room | None:
-        for room in self._rooms.values():
-            if room.kind == kind and room.game == game and room.code is None and room.is_open():
+    def find_open(self, game: str, kind: str, skip: Container[str] = ()) -> Room | None:
+        for room in self._rooms.values():  # insertion order: the oldest room first
+            if (
+                room.kind == kind
+                and room.game == game
+                and room.code is None
+                and room.id not in skip
+                and room.is_open()
+            ):
                 return room
         return None
 
