@@ -40,7 +40,7 @@ while True:
         if msg.get("fatal"):
             sys.exit(1)
     elif msg["type"] == "state":
-        seat = next((p["seat"] for p in msg["players"] if p and p["id"] == welcome["id"]), None)
+        seat = next((p["seat"] for p in msg["players"] if p and p["id"] == welcome["player"]), None)
         if msg["outcome"] is not None:
             print(f"result: {msg['outcome']} (we were seat {seat})")
             break

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from netplay.client import Client
+from netplay.games import Game
 from netplay.server import Server, ServerConfig
 
 
@@ -20,10 +21,10 @@ async def make_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     """Start servers on free loopback ports (``bot_delay`` 0 unless given); stop them afterwards."""
     servers: list[Server] = []
 
-    async def start(**settings: Any) -> Server:
+    async def start(games: list[Game] | None = None, **settings: Any) -> Server:
         settings.setdefault("port", 0)
         settings.setdefault("bot_delay", 0.0)
-        server = Server(ServerConfig(**settings))
+        server = Server(ServerConfig(**settings), games)
         await server.start()
         servers.append(server)
         return server

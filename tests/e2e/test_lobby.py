@@ -139,7 +139,7 @@ async def test_rooms_per_client_limit(make_server: Callable[..., Awaitable[Serve
         await client.create_room("relay", kind="relay")
         with pytest.raises(NetplayError) as limit:
             await client.create_room("connect4")
-        assert limit.value.code == "room_full" and "at most 2 rooms" in limit.value.message
+        assert limit.value.code == "too_many_rooms" and "at most 2 rooms" in limit.value.message
     finally:
         await client.close()
 

@@ -212,14 +212,20 @@ async def test_a_late_joiner_takes_a_free_seat_after_a_forfeit(raw: Open, server
     a, b, room, _ = await seated_pair(raw)
     await b.close()
     await a.recv_type("state")  # the forfeit
+    # Quick-match never drops a newcomer into a finished game...
     c = await raw()
     await c.hello("Cy")
     c.send({"type": "quick_match", "game": "tictactoe", "id": 1})
+    elsewhere = await c.recv_type("joined")
+    assert elsewhere["room"]["id"] != room
+    # ... but joining that room by its id takes the free seat, shows the finished game first,
+    # and a rematch vote from the player who stayed starts game 2.
+    c.send({"type": "join_room", "room": room, "id": 2})
     joined = await c.recv_type("joined")
     assert joined["room"]["id"] == room and joined["seat"] == 1
-    assert (await c.recv())["type"] == "state"  # the finished game, first
+    finished = await c.recv()
+    assert finished["type"] == "state" and finished["outcome"]["reason"] == "forfeit"
     a.send({"type": "rematch", "room": room})
     fresh = await c.recv_type("state")
-    while fresh["game"] != 2:
-        fresh = await c.recv_type("state")
+    assert fresh["game"] == 2 and fresh["outcome"] is None
     assert {p["name"] for p in fresh["players"]} == {"Ann", "Cy"}

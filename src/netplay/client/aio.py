@@ -8,11 +8,15 @@ import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
-from ..protocol import DEFAULT_MAX_FRAME, ClientConnection, Message, Rejected
+from ..protocol import PROTOCOL_VERSIONS, ClientConnection, Message, Rejected
 
 __all__ = ["Client", "ConnectionClosed", "NetplayError"]
 
 _CLOSED = object()
+
+#: Largest frame a client accepts. The server is trusted more than a client is: this only guards
+#: against a broken stream, and leaves room for a relayed message plus the server's envelope.
+CLIENT_MAX_FRAME = 16 * 1024 * 1024
 
 
 class NetplayError(Exception):
@@ -41,7 +45,7 @@ class Client:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         *,
-        max_frame: int = DEFAULT_MAX_FRAME,
+        max_frame: int = CLIENT_MAX_FRAME,
     ) -> None:
         self._reader = reader
         self._writer = writer
@@ -73,9 +77,10 @@ class Client:
             client = cls(reader, writer)
             try:
                 client._reader_task = asyncio.create_task(client._read_loop())
-                welcome = await client._call(
-                    {"type": "hello", "protocol": 1, **({"name": name} if name else {})}
-                )
+                hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSIONS[-1]}
+                if name:
+                    hello["name"] = name
+                welcome = await client._call(hello)
             except BaseException:
                 await client.close()
                 raise
@@ -85,8 +90,8 @@ class Client:
     # -- identity -------------------------------------------------------------------------------
     @property
     def id(self) -> str:
-        """The id the server gave this connection."""
-        return str(self.welcome.get("id", ""))
+        """The player id the server gave this client (the ``from`` of its relays, its seat's ``id``)."""
+        return str(self.welcome.get("player", ""))
 
     @property
     def name(self) -> str:
@@ -103,11 +108,15 @@ class Client:
         return None
 
     # -- requests -------------------------------------------------------------------------------
-    def send_nowait(self, message: dict[str, Any]) -> None:
-        """Send a message without waiting; any error comes back as an event."""
+    def send_nowait(self, message: dict[str, Any], *, ack: bool = True) -> None:
+        """Send a message without waiting; an error in reply comes back as an event.
+
+        With ``ack`` the message gets an id, so the server answers it (``ok`` replies are dropped);
+        relays go without, since acknowledging each one would double the traffic.
+        """
         if self.closed:
             raise ConnectionClosed("closed", "the connection is closed")
-        if "id" not in message:
+        if ack and "id" not in message:
             message = {**message, "id": next(self._ids)}
         self._writer.write(self._conn.send(message))
 
@@ -203,8 +212,8 @@ class Client:
         self.send_nowait(message)
 
     async def relay(self, data: Any, room: str | None = None) -> None:
-        """Send ``data`` to every other member of a relay room."""
-        self.send_nowait({"type": "relay", "room": self._room(room), "data": data})
+        """Send ``data`` to every other member of a relay room (not acknowledged)."""
+        self.send_nowait({"type": "relay", "room": self._room(room), "data": data}, ack=False)
 
     def _room(self, room: str | None) -> str:
         room = room or self.room
@@ -291,6 +300,8 @@ class Client:
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
             return
+        if kind == "ok":
+            return  # an acknowledgement nobody awaits (move, rematch, add_bot): nothing to report
         self._events.put_nowait(message)
 
     def _closed_by_peer(self) -> None:

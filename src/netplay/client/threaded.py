@@ -46,7 +46,11 @@ class ThreadedClient:
         future = asyncio.run_coroutine_threadsafe(
             Client.connect(self.host, self.port, name=self._name, timeout=timeout), self._loop
         )
-        self._client = future.result(timeout + 1)
+        try:
+            self._client = future.result(timeout + 1)
+        except BaseException:
+            self._stop_thread(timeout)  # no thread left behind by a failed connect
+            raise
         self._pump = asyncio.run_coroutine_threadsafe(self._pump_events(), self._loop)
         return self
 
@@ -54,6 +58,9 @@ class ThreadedClient:
         """Close the connection and stop the background thread."""
         if self._client is not None and self._thread.is_alive():
             asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(timeout)
+        self._stop_thread(timeout)
+
+    def _stop_thread(self, timeout: float) -> None:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout)
@@ -81,14 +88,14 @@ class ThreadedClient:
         return self._require().seat(room)
 
     # -- sending: every call returns at once ------------------------------------------------------
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, message: dict[str, Any], *, ack: bool = True) -> None:
         """Queue any protocol message for sending; errors come back through ``poll()``."""
         client = self._require()
-        self._loop.call_soon_threadsafe(self._send_now, client, message)
+        self._loop.call_soon_threadsafe(self._send_now, client, message, ack)
 
-    def _send_now(self, client: Client, message: dict[str, Any]) -> None:
+    def _send_now(self, client: Client, message: dict[str, Any], ack: bool) -> None:
         try:
-            client.send_nowait(message)
+            client.send_nowait(message, ack=ack)
         except NetplayError as exc:
             self._push({"type": "error", "code": exc.code, "message": exc.message})
 
@@ -134,8 +141,8 @@ class ThreadedClient:
         self.send(message)
 
     def relay(self, data: Any, room: str | None = None) -> None:
-        """Send ``data`` to every other member of a relay room."""
-        self.send({"type": "relay", "room": self._room(room), "data": data})
+        """Send ``data`` to every other member of a relay room (not acknowledged)."""
+        self.send({"type": "relay", "room": self._room(room), "data": data}, ack=False)
 
     def list_rooms(self, game: str | None = None) -> None:
         self.send({"type": "list_rooms", **({"game": game} if game else {})})

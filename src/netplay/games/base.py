@@ -93,6 +93,15 @@ class Game:
         """The seat that moves after ``seat`` has moved into ``state``; round robin by default."""
         return (seat + 1) % self.players
 
+    def forfeit(self, state: State, seat: int, remaining: list[int]) -> Outcome:
+        """The result when ``seat`` abandons a game in progress; ``remaining`` are the seats still there.
+
+        By default the last player standing wins, and with several left it is a draw.
+        """
+        if len(remaining) == 1:
+            return Outcome.win(remaining[0], "forfeit")
+        return Outcome.draw("abandoned")
+
     def legal_moves(self, state: State, seat: int) -> list[Any]:
         """Every legal move, where the game can list them (bots and hints use it)."""
         raise NotImplementedError

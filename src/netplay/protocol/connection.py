@@ -22,7 +22,7 @@ from typing import Any
 from . import codec
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameDecoder, FrameError, frame
-from .messages import PROTOCOL_VERSIONS, validate_client_message
+from .messages import PROTOCOL_VERSIONS, valid_request_id, validate_client_message
 
 __all__ = [
     "ClientConnection",
@@ -161,6 +161,8 @@ class ServerConnection(_Base):
 
     def _handle(self, message: Any) -> Event:
         re = message.get("id") if isinstance(message, dict) else None
+        if not valid_request_id(re):
+            re = None  # never echo back an id we refuse
         try:
             validate_client_message(message)
         except ProtocolError as error:

@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     NO_SUCH_BOT = "no_such_bot"
     WRONG_CODE = "wrong_code"
     ROOM_FULL = "room_full"
+    TOO_MANY_ROOMS = "too_many_rooms"
     NOT_IN_ROOM = "not_in_room"
     ALREADY_IN_ROOM = "already_in_room"
     WRONG_ROOM_KIND = "wrong_room_kind"

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from .errors import ErrorCode, ProtocolError
 
-__all__ = ["CLIENT_MESSAGES", "PROTOCOL_VERSIONS", "validate_client_message"]
+__all__ = ["CLIENT_MESSAGES", "PROTOCOL_VERSIONS", "valid_request_id", "validate_client_message"]
 
 #: Protocol versions this implementation speaks, newest last.
 PROTOCOL_VERSIONS: Final = (1,)
@@ -57,6 +57,13 @@ CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
 _MAX_NAME = 32
 
 
+def valid_request_id(rid: Any) -> bool:
+    """A request id the server will echo back: a string of at most 64 characters, or an integer."""
+    if isinstance(rid, bool):
+        return False
+    return (isinstance(rid, int) and abs(rid) < 2**53) or (isinstance(rid, str) and len(rid) <= 64)
+
+
 def validate_client_message(message: Any) -> dict[str, Any]:
     """Return the message if it is a well-formed client request, else raise ProtocolError."""
     if not isinstance(message, dict):
@@ -67,8 +74,7 @@ def validate_client_message(message: Any) -> dict[str, Any]:
     spec = CLIENT_MESSAGES.get(kind)
     if spec is None:
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
-    rid = message.get("id")
-    if rid is not None and (isinstance(rid, bool) or not isinstance(rid, (int, str)) or len(str(rid)) > 64):
+    if "id" in message and not valid_request_id(message["id"]):
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'id' must be a string or an integer")
     for field, (accepted, required) in spec.items():
         if field not in message:
@@ -81,8 +87,9 @@ def validate_client_message(message: Any) -> dict[str, Any]:
         types = _JSON_TYPES[accepted]
         # bool is an int in Python but not in JSON.
         if not isinstance(value, types) or (accepted == "integer" and isinstance(value, bool)):
+            article = "an" if str(accepted)[0] in "aeiou" else "a"
             raise ProtocolError(
-                ErrorCode.INVALID_MESSAGE, f"field '{field}' of '{kind}' must be a {accepted}"
+                ErrorCode.INVALID_MESSAGE, f"field '{field}' of '{kind}' must be {article} {accepted}"
             )
     name = message.get("name")
     if kind == "hello" and name is not None and not 0 < len(name.strip()) <= _MAX_NAME:

@@ -35,6 +35,26 @@ class ServerConfig:
     bot_delay: float = 0.4
     #: How often timeouts are checked.
     sweep_interval: float = 1.0
+    # -- the 15-112 text protocol (docs/15-112.md) --
+    #: Port of the text listener; None: no text listener; 0: any free port (see Server.text_port).
+    text_port: int | None = None
+    #: Ids handed to text clients in join order; the list length caps the players. Empty: Player1, ...
+    text_names: tuple[str, ...] = ()
+    #: The first N text clients share a room, the next N the next one. None: up to max_relay_members.
+    text_room_size: int | None = None
+    #: Tell text clients ``playerLeft ID`` when a member leaves (an extension the original lacks).
+    text_leave_notice: bool = False
+    #: Longest line a text client may send (bytes, without the newline); longer: it is disconnected.
+    text_max_line: int = 64 * 1024
+    # -- the browser: web page over HTTP, netplay over WebSocket (docs/javascript.md) --
+    #: Serve the web client and accept WebSocket connections (at /ws).
+    web: bool = True
+    #: None: on ``port``, told apart from TCP clients by their first bytes; else a port of its own
+    #: (0: any free port, see Server.web_port).
+    web_port: int | None = None
+    #: None: pages from any origin may open a WebSocket. Else only the server's own pages and these
+    #: origins (e.g. "https://example.com"); clients that send no Origin (not browsers) always may.
+    web_origins: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         smallest = min(self.handshake_timeout, self.heartbeat_interval, self.idle_timeout)

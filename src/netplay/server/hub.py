@@ -178,7 +178,7 @@ class Hub:
             "type": "welcome",
             "protocol": hello.version,
             "protocols": list(PROTOCOL_VERSIONS),
-            "id": session.id,
+            "player": session.id,
             "name": session.name,
             "server": f"netplay {__version__}",
             "games": sorted(self.games),
@@ -191,10 +191,7 @@ class Hub:
         session.send(welcome)
 
     def _on_ping(self, session: Session, message: dict[str, Any]) -> None:
-        reply: dict[str, Any] = {"type": "pong"}
-        if "id" in message:
-            reply["re"] = message["id"]
-        session.send(reply)
+        session.send(_reply(message, {"type": "pong"}))
 
     def _on_pong(self, session: Session, message: dict[str, Any]) -> None:
         pass  # receiving it refreshed last_seen; nothing else to do
@@ -216,7 +213,9 @@ class Hub:
         session.send(_reply(message, {"type": "rooms", "rooms": rooms}))
 
     def _game(self, name: str | None) -> Game:
-        game = self.games.get(name or "")
+        if name is None:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a match room needs 'game'")
+        game = self.games.get(name)
         if game is None:
             offered = ", ".join(sorted(self.games))
             raise ProtocolError(ErrorCode.NO_SUCH_GAME, f"no game {name!r} on this server (games: {offered})")
@@ -235,7 +234,7 @@ class Hub:
                 bot_delay=cfg.bot_delay,
             )
         elif kind == "relay":
-            wanted = message.get("max_members") or cfg.max_relay_members
+            wanted = message.get("max_members", cfg.max_relay_members)
             if not 2 <= wanted <= cfg.max_relay_members:
                 raise ProtocolError(
                     ErrorCode.INVALID_MESSAGE,
@@ -250,7 +249,7 @@ class Hub:
     def _check_room_quota(self, session: Session) -> None:
         if len(session.rooms) >= self.config.max_rooms_per_client:
             raise ProtocolError(
-                ErrorCode.ROOM_FULL,
+                ErrorCode.TOO_MANY_ROOMS,
                 f"a client may be in at most {self.config.max_rooms_per_client} rooms at once",
             )
 
@@ -329,9 +328,11 @@ class Hub:
 
     def _on_move(self, session: Session, message: dict[str, Any]) -> None:
         self._match_room(session, message).move(session, message["move"], message.get("version"))
+        _ok(session, message)
 
     def _on_rematch(self, session: Session, message: dict[str, Any]) -> None:
         self._match_room(session, message).rematch(session)
+        _ok(session, message)
 
     def _on_add_bot(self, session: Session, message: dict[str, Any]) -> None:
         room = self._match_room(session, message)
@@ -339,12 +340,21 @@ class Hub:
             raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only a seated player can add a bot")
         bot = message.get("bot") or next(iter(room.rules.bots), "")
         room.add_bot(bot)
+        _ok(session, message)
 
     def _on_relay(self, session: Session, message: dict[str, Any]) -> None:
         room = self._member_room(session, message)
         if not isinstance(room, RelayRoom):
             raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, "'relay' needs a relay room")
         room.relay(session, message["data"])
+        _ok(session, message)
+
+
+def _ok(session: Session, request: dict[str, Any]) -> None:
+    """Acknowledge a request that has no other reply, if it carries an id (every id gets one reply)."""
+    rid = request.get("id")
+    if rid is not None:
+        session.send({"type": "ok", "re": rid})
 
 
 def _reply(request: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:

@@ -66,6 +66,9 @@ class Room:
         """Add a member and return the ``joined`` reply; raise ProtocolError to refuse."""
         raise NotImplementedError
 
+    def after_join(self) -> None:
+        """Called once the joined reply has been sent: a room may start its game here."""
+
     def leave(self, session: Session) -> None:
         raise NotImplementedError
 
@@ -152,7 +155,8 @@ class MatchRoom(Room):
         return sum(seat is None for seat in self.seats)
 
     def is_open(self) -> bool:
-        return self.free_seats() > 0 and self.status != "playing"
+        # Only rooms waiting for their first game: a newcomer must not land in a finished one.
+        return self.free_seats() > 0 and self.match is None
 
     def info(self) -> dict[str, Any]:
         return {
@@ -217,7 +221,7 @@ class MatchRoom(Room):
             {
                 "type": "member_joined",
                 "room": self.id,
-                "member": {**seat.describe(index), "role": "player"},
+                "member": {**seat.describe(index), "role": "player"},  # same keys as a person's
             }
         )
         self._maybe_start()
@@ -236,15 +240,8 @@ class MatchRoom(Room):
             return
         self.seats[index] = None
         self.broadcast(self._member_event("member_left", session, "player", index))
-        match = self.match
-        if match is not None and match.outcome is None:
-            remaining = [i for i, s in enumerate(self.seats) if s is not None]
-            if len(remaining) == 1:
-                self._finish(Outcome.win(remaining[0], "forfeit"))
-            else:
-                self._finish(Outcome.draw("abandoned"))
-            self.version += 1
-            self._broadcast_state()
+        if self.match is not None and self.match.outcome is None:
+            self._forfeit(index)
         self._check_empty()
 
     def _joined(self, session: Session, role: str, seat: int | None) -> dict[str, Any]:
@@ -254,7 +251,7 @@ class MatchRoom(Room):
         return {
             "type": kind,
             "room": self.id,
-            "member": {"id": session.id, "name": session.name, "role": role, "seat": seat},
+            "member": {"id": session.id, "name": session.name, "role": role, "seat": seat, "bot": None},
         }
 
     def send_state_to(self, session: Session) -> None:
@@ -287,12 +284,14 @@ class MatchRoom(Room):
         index = self.seat_of(session)
         if index is None:
             raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only players can ask for a rematch")
-        if self.match is None or self.match.outcome is None:
+        if self.match is None:
+            raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "no game has been played here yet")
+        if self.match.outcome is None:
             raise ProtocolError(ErrorCode.GAME_IN_PROGRESS, "the game is not over yet")
         seat = self.seats[index]
         assert seat is not None
         seat.rematch = True
-        self.broadcast({"type": "rematch_requested", "room": self.id, "seat": index, "id": session.id})
+        self.broadcast({"type": "rematch_requested", "room": self.id, "seat": index, "player": session.id})
         self._maybe_start()
 
     def move(self, session: Session, move: Any, version: int | None) -> None:
@@ -323,6 +322,7 @@ class MatchRoom(Room):
             reason = rules.validate(match.state, index, move)
             if reason is None:
                 state = rules.apply(match.state, index, move)
+                codec.encode(state)  # states are sent and stored as JSON: check before committing
                 outcome = rules.outcome(state)
                 turn = match.turn if outcome is not None else rules.next_player(state, index)
         except Exception:
@@ -396,17 +396,38 @@ class MatchRoom(Room):
         rng = random.Random(self._rng.getrandbits(32))
 
         def done(move: Any, error: BaseException | None) -> None:
-            if error is not None:
-                log.error("bot %s failed in room %s: %r", seat.bot, self.id, error)
-                return
             if self.closed or version != self.version:
                 return
-            try:
-                self._play(index, move, version)
-            except ProtocolError as exc:
-                log.error("bot %s made a refused move in room %s: %s", seat.bot, self.id, exc)
+            if error is None:
+                try:
+                    self._play(index, move, version)
+                    return
+                except ProtocolError as exc:
+                    error = exc
+            log.error("bot %s failed in room %s: %s; playing a random legal move", seat.bot, self.id, error)
+            self._bot_fallback(index, version, rng)
 
         self.host.run_bot(lambda: bot(self.rules, view, index, rng), done)
+
+    def _bot_fallback(self, index: int, version: int, rng: random.Random) -> None:
+        """A bot that fails must not stall the game: a random legal move, or else it forfeits."""
+        match = self.match
+        assert match is not None
+        try:
+            self._play(index, rng.choice(self.rules.legal_moves(match.state, index)), version)
+            return
+        except Exception as exc:  # NotImplementedError, an empty list, a refused move...
+            log.error("bot in room %s cannot move (%r); it forfeits", self.id, exc)
+        self._forfeit(index)
+
+    def _forfeit(self, leaver: int) -> None:
+        """End the game in progress because ``leaver`` abandoned it, by the game's forfeit policy."""
+        match = self.match
+        assert match is not None and match.outcome is None
+        remaining = [i for i, s in enumerate(self.seats) if s is not None and i != leaver]
+        self._finish(self.rules.forfeit(match.state, leaver, remaining))
+        self.version += 1
+        self._broadcast_state()
 
 
 class RelayRoom(Room):
@@ -418,6 +439,9 @@ class RelayRoom(Room):
         super().__init__(host, label, private=private)
         self.members: dict[str, Session] = {}
         self.max_members = max_members
+        #: Members that take room events as message dicts instead of encoded bytes, by id: the
+        #: 15-112 text clients, which turn them into lines (netplay.server.text_rooms).
+        self.hooks: dict[str, Callable[[dict[str, Any]], None]] = {}
 
     def is_open(self) -> bool:
         return len(self.members) < self.max_members
@@ -434,26 +458,47 @@ class RelayRoom(Room):
             "kind": self.kind,
             "game": self.game,
             "private": self.private,
-            "members": [s.describe() for s in self.members.values()],
+            "members": [_relay_member(s) for s in self.members.values()],
             "max_members": self.max_members,
         }
 
     def join(self, session: Session, *, spectate: bool) -> dict[str, Any]:
         if len(self.members) >= self.max_members:
             raise ProtocolError(ErrorCode.ROOM_FULL, f"the room is full ({self.max_members} members)")
-        self.broadcast({"type": "member_joined", "room": self.id, "member": session.describe()})
+        self.broadcast({"type": "member_joined", "room": self.id, "member": _relay_member(session)})
         self.members[session.id] = session
         return {"type": "joined", "room": self.info(), "role": "member", "seat": None}
-
-    def after_join(self) -> None:
-        pass
 
     def leave(self, session: Session) -> None:
         if self.members.pop(session.id, None) is None:
             return
-        self.broadcast({"type": "member_left", "room": self.id, "member": session.describe()})
+        self.hooks.pop(session.id, None)
+        self.broadcast({"type": "member_left", "room": self.id, "member": _relay_member(session)})
         self._check_empty()
 
     def relay(self, sender: Session, data: Any) -> None:
         """Forward ``data`` to every other member, encoded once."""
         self.broadcast({"type": "relay", "room": self.id, "from": sender.id, "data": data}, sender)
+
+    def broadcast(self, message: dict[str, Any], exclude: Session | None = None) -> None:
+        """Encode once for netplay members; hand the message itself to each hooked member."""
+        hooks = self.hooks
+        if not hooks:
+            super().broadcast(message, exclude)
+            return
+        payload = None
+        for member in self.members.values():
+            if member is exclude:
+                continue
+            hook = hooks.get(member.id)
+            if hook is not None:
+                hook(message)
+            else:
+                if payload is None:
+                    payload = codec.encode(message)
+                member.send_payload(payload)
+
+
+def _relay_member(session: Session) -> dict[str, Any]:
+    """A relay room member, with the same keys as a match room's members."""
+    return {"id": session.id, "name": session.name, "role": "member", "seat": None, "bot": None}

@@ -1,0 +1,103 @@
+"""What the server remembers about matches, behind an interface: SQLite by default, nothing for tests."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer"]
+
+
+@dataclass(slots=True)
+class SavedPlayer:
+    """A seat at a stored match. Only a hash of the player's session token is ever stored."""
+
+    seat: int
+    id: str
+    name: str
+    bot: str | None = None
+    token_hash: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seat": self.seat, "id": self.id, "name": self.name, "bot": self.bot}
+
+
+@dataclass(slots=True)
+class SavedMove:
+    seat: int
+    move: Any
+    version: int
+    at: float
+
+
+@dataclass(slots=True)
+class SavedMatch:
+    """One game of a room: enough to rebuild its state by replaying the moves on ``setup(options)``."""
+
+    id: str
+    room_id: str
+    room_code: str | None
+    game: str
+    number: int
+    options: dict[str, Any]
+    start_version: int
+    players: list[SavedPlayer]
+    started_at: float
+    moves: list[SavedMove] = field(default_factory=list)
+    outcome: dict[str, Any] | None = None
+    finished_at: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome is not None
+
+
+class MatchStore(ABC):
+    """Durable record of matches. Each write returns only once it is safe from a process crash."""
+
+    @abstractmethod
+    def match_started(self, match: SavedMatch) -> None: ...
+
+    @abstractmethod
+    def move_applied(self, match_id: str, index: int, move: SavedMove) -> None:
+        """Record the ``index``-th move (from 0) of a match, before its new state is sent to anyone."""
+
+    @abstractmethod
+    def match_finished(self, match_id: str, outcome: dict[str, Any], at: float) -> None: ...
+
+    @abstractmethod
+    def unfinished(self) -> list[SavedMatch]:
+        """Matches that were in progress: a restarted server resumes them."""
+
+    @abstractmethod
+    def recent(self, limit: int = 20) -> list[SavedMatch]:
+        """The most recently started matches, newest first, without their moves."""
+
+    @abstractmethod
+    def get(self, match_id: str) -> SavedMatch | None: ...
+
+    def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing to release
+        """Release the store's resources."""
+
+
+class NullStore(MatchStore):
+    """Remembers nothing (``--db :memory:`` and library use without a database)."""
+
+    def match_started(self, match: SavedMatch) -> None:
+        pass
+
+    def move_applied(self, match_id: str, index: int, move: SavedMove) -> None:
+        pass
+
+    def match_finished(self, match_id: str, outcome: dict[str, Any], at: float) -> None:
+        pass
+
+    def unfinished(self) -> list[SavedMatch]:
+        return []
+
+    def recent(self, limit: int = 20) -> list[SavedMatch]:
+        return []
+
+    def get(self, match_id: str) -> SavedMatch | None:
+        return None
