@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -12,11 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-
 from netplay.client import Client
 from netplay.games import Game
 from netplay.server import Server, ServerConfig
 
+# Servers started by the tests keep no database unless a test asks for one (--db): nothing is
+# written into the working tree, and no test resumes another test's games.
+os.environ["NETPLAY_DB"] = ":memory:"
 
 # Hypothesis' per-example deadline is a timing assertion: on a loaded 2-core CI box it fails
 # correct code. Tests here assert behaviour, never speed (bench/ measures speed).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -12,10 +13,13 @@ from . import __version__
 from .client.aio import Client, NetplayError
 from .client.terminal import PlayOptions, run_play
 from .games import Game, builtin_games, load_game
+from .replay import show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
+from .transports.text import IdPool
 
 DEFAULT_PORT = 7777
+DEFAULT_DB = os.environ.get("NETPLAY_DB", "netplay.db")
 
 
 def _add_address(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +27,22 @@ def _add_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"server port (default {DEFAULT_PORT})"
     )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _text_names(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(","))
+    try:
+        IdPool(names)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +93,86 @@ def build_parser() -> argparse.ArgumentParser:
         default=defaults.bot_delay,
         help="seconds a server-side bot waits before moving",
     )
+    # -- durability and limits (docs/operations.md) --
+    keep = serve.add_argument_group("matches kept on disk, reconnection, limits (docs/operations.md)")
+    keep.add_argument(
+        "--db",
+        default=DEFAULT_DB,
+        help=f"SQLite file where matches are kept (default {DEFAULT_DB}; ':memory:' keeps nothing)",
+    )
+    keep.add_argument(
+        "--db-sync",
+        choices=["normal", "full"],
+        default="normal",
+        help="normal: a move survives a crash of the server; full: also a power cut (an fsync per move)",
+    )
+    keep.add_argument(
+        "--reconnect-grace",
+        type=float,
+        default=defaults.reconnect_grace,
+        help="seconds a dropped player keeps its seat, waiting to reconnect",
+    )
+    keep.add_argument(
+        "--rate-limit",
+        type=float,
+        default=defaults.rate_limit,
+        help="messages per second a connection may send (0: no limit)",
+    )
+    keep.add_argument("--rate-burst", type=int, default=defaults.rate_burst, help="messages in a burst")
+    keep.add_argument("--max-connections", type=int, default=defaults.max_connections)
+    keep.add_argument("--max-rooms-per-client", type=int, default=defaults.max_rooms_per_client)
+    keep.add_argument("--tls-cert", help="PEM certificate: serve TLS (and wss://) instead of plain TCP")
+    keep.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    # -- end durability and limits --
+    text = serve.add_argument_group("15-112 text clients (docs/15-112.md)")
+    text.add_argument(
+        "--text-port",
+        type=int,
+        metavar="PORT",
+        help="also serve the CMU 15-112 sockets starter code's line protocol on this port",
+    )
+    text.add_argument(
+        "--text-names",
+        type=_text_names,
+        default=(),
+        metavar="A,B,...",
+        help="ids for text clients in join order (the list length caps the players); default Player1, ...",
+    )
+    text.add_argument(
+        "--text-room-size",
+        type=_positive_int,
+        metavar="N",
+        help="the first N text clients share a room, the next N the next one (default: one big room)",
+    )
+    text.add_argument(
+        "--text-leave-notice",
+        action="store_true",
+        help="send 'playerLeft ID' when someone leaves (an extension of the original protocol)",
+    )
+    text.add_argument(
+        "--text-max-line",
+        type=_positive_int,
+        default=defaults.text_max_line,
+        metavar="BYTES",
+        help="longest line a text client may send before it is cut off",
+    )
+    # -- web (docs/javascript.md) --
+    web = serve.add_argument_group("browsers: the web page and WebSocket clients (docs/javascript.md)")
+    web.add_argument(
+        "--web-port",
+        type=int,
+        metavar="PORT",
+        help="serve the web page and WebSocket on this port (default: on --port, with the TCP clients)",
+    )
+    web.add_argument("--no-web", action="store_true", help="no web page and no WebSocket: TCP clients only")
+    web.add_argument(
+        "--origin",
+        action="append",
+        metavar="URL",
+        help="only pages from this origin (e.g. https://example.com; repeatable) and the server's own "
+        "may open a WebSocket; default: any page",
+    )
+    # -- end web --
     serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio event loop")
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
@@ -99,9 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="local copy of a custom game's rules, for drawing it",
     )
     play.add_argument("--seed", type=int, help="seed for the bot's random choices")
+    play.add_argument("--tls", action="store_true", help="connect with TLS (a server run with --tls-cert)")
+    play.add_argument("--tls-ca", help="PEM file of the certificate authority to trust (implies --tls)")
 
     games = sub.add_parser("games", help="list the games a server offers")
     _add_address(games)
+    matches = sub.add_parser("matches", help="list recent matches kept in a server's database")
+    matches.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
+    matches.add_argument("--limit", type=int, default=20)
+    replay = sub.add_parser("replay", help="print a kept match move by move")
+    replay.add_argument("match", help="the match id (see `netplay matches`)")
+    replay.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
+    replay.add_argument("--rules", metavar="MODULE:CLASS", help="the rules of a game that is not built in")
     rooms = sub.add_parser("rooms", help="list a server's rooms")
     _add_address(rooms)
     rooms.add_argument("--game", help="only rooms of this game")
@@ -110,7 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.text_room_size is not None and args.text_room_size > ServerConfig().max_relay_members:
+        print(f"error: --text-room-size is at most {ServerConfig().max_relay_members}", file=sys.stderr)
+        return 2
     games: dict[str, Game] = builtin_games()
+    custom: list[str] = []  # the user's own games: the banner suggests playing one of them
     for spec in args.game:
         try:
             game = load_game(spec)
@@ -118,6 +231,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"error: --game {exc}", file=sys.stderr)
             return 2
         games[game.name] = game
+        custom.append(game.name)
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -127,6 +241,23 @@ def _serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_send_buffer=args.max_send_buffer,
         bot_delay=args.bot_delay,
+        db=args.db,
+        db_durable=args.db_sync == "full",
+        reconnect_grace=args.reconnect_grace,
+        rate_limit=args.rate_limit,
+        rate_burst=args.rate_burst,
+        max_connections=args.max_connections,
+        max_rooms_per_client=args.max_rooms_per_client,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        text_port=args.text_port,
+        text_names=args.text_names,
+        text_room_size=args.text_room_size,
+        text_leave_notice=args.text_leave_notice,
+        text_max_line=args.text_max_line,
+        web=not args.no_web,
+        web_port=args.web_port,
+        web_origins=tuple(args.origin) if args.origin else None,
     )
     uvloop = not args.no_uvloop and install_uvloop()
 
@@ -134,7 +265,7 @@ def _serve(args: argparse.Namespace) -> int:
         host, port = server.address
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         loop_name = "uvloop" if uvloop else "asyncio"
-        first = next(iter(games))
+        first = custom[-1] if custom else next(iter(games))
         print(
             f"netplay {__version__} serving {', '.join(games)} on {host}:{port} ({loop_name})",
             flush=True,
@@ -145,13 +276,20 @@ def _serve(args: argparse.Namespace) -> int:
         )
         if host == "127.0.0.1":
             print("Only this machine can join; use --host 0.0.0.0 to let your network in.", flush=True)
+        if server.text_port is not None:
+            print(f"15-112 text clients: port {server.text_port} (rooms of game '15-112')", flush=True)
+        if server.web_port is not None:
+            print(f"Play in a browser:  http://{shown}:{server.web_port}/", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
     try:
         run(config, games.values(), on_ready=ready, use_uvloop=False)
     except OSError as exc:
         print(
-            f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            f"error: cannot listen on {args.host}:{args.port}"
+            + (f" (text port {args.text_port})" if args.text_port is not None else "")
+            + (f" (web port {args.web_port})" if args.web_port is not None else "")
+            + f": {exc.strerror or exc}",
             file=sys.stderr,
         )
         return 1
@@ -203,7 +341,8 @@ def _rooms(args: argparse.Namespace) -> int:
             names = ", ".join(p["name"] for p in room["players"]) or "-"
             print(
                 f"{room['id']}  {room['game']:<10} {privacy:<7} {room['status']:<8} "
-                f"{room['free_seats']} free of {room['seats']}  players: {names}  spectators: {room['spectators']}"
+                f"{room['free_seats']} free of {room['seats']}  players: {names}  "
+                f"spectators: {room['spectators']}"
             )
         else:
             print(
@@ -215,6 +354,9 @@ def _rooms(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Like `python -m`, let --game and --rules import modules from the current directory.
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     if args.command == "serve":
         return _serve(args)
     if args.command == "play":
@@ -236,10 +378,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 json=args.json,
                 rules=args.rules,
                 seed=args.seed,
+                tls=bool(args.tls or args.tls_ca),
+                tls_ca=args.tls_ca,
             )
         )
     if args.command == "games":
         return _games(args)
+    if args.command == "matches":
+        return show_matches(args.db, args.limit)
+    if args.command == "replay":
+        return show_replay(args.db, args.match, args.rules)
     if args.command == "rooms":
         return _rooms(args)
     return 2  # pragma: no cover - argparse rejects unknown commands

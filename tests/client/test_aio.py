@@ -22,8 +22,8 @@ async def test_async_for_yields_events_until_the_server_goes(
     make_server: Callable[..., Awaitable[Server]],
 ) -> None:
     server = await make_server()
-    a = await Client.connect("127.0.0.1", server.port)
-    b = await Client.connect("127.0.0.1", server.port)
+    a = await Client.connect("127.0.0.1", server.port, reconnect=False)
+    b = await Client.connect("127.0.0.1", server.port, reconnect=False)
     await a.quick_match("tictactoe")
     await b.quick_match("tictactoe")
     seen = []

@@ -72,7 +72,10 @@ async def test_a_threaded_client_plays_a_whole_game_against_an_asyncio_client(se
         await in_thread(net.close)
 
 
-async def test_sends_from_several_threads_are_all_delivered(server: Server) -> None:
+async def test_sends_from_several_threads_are_all_delivered(
+    make_server: Callable[..., Awaitable[Server]],
+) -> None:
+    server = await make_server(rate_limit=0)  # 800 messages at once: about threads, not rate limits
     net = ThreadedClient("127.0.0.1", server.port)
     await in_thread(net.connect)
     listener = await Client.connect("127.0.0.1", server.port)
@@ -83,7 +86,7 @@ async def test_sends_from_several_threads_are_all_delivered(server: Server) -> N
         await listener.wait_for("member_joined")
 
         def sender(tag: int) -> None:
-            for i in range(100):
+            for i in range(200):
                 net.relay([tag, i], room=room)
 
         threads = [threading.Thread(target=sender, args=(t,)) for t in range(4)]
@@ -91,9 +94,9 @@ async def test_sends_from_several_threads_are_all_delivered(server: Server) -> N
             t.start()
         for t in threads:
             t.join()
-        got = [(await listener.wait_for("relay"))["data"] for _ in range(400)]
+        got = [(await listener.wait_for("relay"))["data"] for _ in range(800)]
         for tag in range(4):
-            assert [i for t, i in got if t == tag] == list(range(100))  # per-thread order kept
+            assert [i for t, i in got if t == tag] == list(range(200))  # per-thread order kept
     finally:
         await listener.close()
         await in_thread(net.close)
@@ -101,7 +104,7 @@ async def test_sends_from_several_threads_are_all_delivered(server: Server) -> N
 
 async def test_the_end_of_the_connection_is_an_event(make_server: Callable[..., Awaitable[Server]]) -> None:
     server = await make_server()
-    net = ThreadedClient("127.0.0.1", server.port)
+    net = ThreadedClient("127.0.0.1", server.port, reconnect=False)
     await in_thread(net.connect)
     await server.stop("bye now")
     closed = await in_thread(lambda: net.wait("closed", timeout=5))

@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -18,11 +19,28 @@ NETPLAY = [sys.executable, "-m", "netplay"]
 
 
 class Proc:
-    """A running ``netplay`` subprocess whose output is read line by line, with timeouts."""
+    """A running ``netplay`` subprocess whose output is read line by line, with timeouts.
+
+    A task drains the output all the time, so a chatty process never blocks on a full pipe.
+    """
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.lines: list[str] = []
+        self._seen = 0  # lines already looked at by expect()
+        self._more = asyncio.Condition()
+        self._eof = False
+        self._reader = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        assert self.process.stdout is not None
+        while raw := await self.process.stdout.readline():
+            async with self._more:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self._more.notify_all()
+        async with self._more:
+            self._eof = True
+            self._more.notify_all()
 
     @classmethod
     async def start(cls, *args: str, stdin: bool = False) -> Proc:
@@ -37,20 +55,20 @@ class Proc:
         return cls(process)
 
     async def expect(self, pattern: str, timeout: float = 15.0) -> re.Match[str]:
-        """Read lines until one matches ``pattern``; fail with everything seen so far."""
+        """Wait for the next line (after those already matched) that matches ``pattern``."""
         regex = re.compile(pattern)
-        assert self.process.stdout is not None
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(timeout), self._more:
                 while True:
-                    raw = await self.process.stdout.readline()
-                    if not raw:
+                    while self._seen < len(self.lines):
+                        line = self.lines[self._seen]
+                        self._seen += 1
+                        match = regex.search(line)
+                        if match:
+                            return match
+                    if self._eof:
                         raise AssertionError(f"exited before {pattern!r}:\n" + "\n".join(self.lines))
-                    line = raw.decode().rstrip("\n")
-                    self.lines.append(line)
-                    match = regex.search(line)
-                    if match:
-                        return match
+                    await self._more.wait()
         except TimeoutError:
             raise AssertionError(f"no {pattern!r} within {timeout} s:\n" + "\n".join(self.lines)) from None
 
@@ -60,11 +78,9 @@ class Proc:
 
     async def finish(self, timeout: float = 30.0) -> tuple[int, str]:
         """Wait for the exit; return the status and all output."""
-        assert self.process.stdout is not None
         async with asyncio.timeout(timeout):
-            rest = await self.process.stdout.read()
             status = await self.process.wait()
-        self.lines += rest.decode().splitlines()
+            await self._reader
         return status, "\n".join(self.lines)
 
     def kill(self) -> None:
@@ -194,14 +210,23 @@ async def test_the_opponent_leaving_is_a_clear_win(served: tuple[Proc, int]) -> 
     assert status == 0 and "Traceback" not in output
 
 
-async def test_the_server_going_away_is_a_clear_line_not_a_traceback(served: tuple[Proc, int]) -> None:
+async def test_the_server_going_away_is_told_and_the_player_reconnects(served: tuple[Proc, int]) -> None:
     server, port = served
     human = await Proc.start("play", "tictactoe", "--port", str(port), stdin=True)
     await human.expect("Waiting for an opponent")
     server.process.send_signal(signal.SIGTERM)
-    await human.expect("Connection closed: the server is shutting down")
+    await human.expect(r"The server says: the server is shutting down \(SIGTERM\)")
+    await human.expect("reconnecting")
+    assert (await server.finish())[0] == 0
+    # A new server on the same port, without the old one's database: the game is gone, and the
+    # player is told so plainly.
+    again = await Proc.start("serve", "--port", str(port), "--db", ":memory:")
+    await again.expect(r"on 127\.0\.0\.1:\d+")
+    await human.expect("Reconnected, but the server no longer knows this game")
     status, output = await human.finish()
     assert status == 1 and "Traceback" not in output
+    again.process.send_signal(signal.SIGTERM)
+    await again.finish()
 
 
 async def test_no_server_is_a_clear_error(unused_tcp_port: int) -> None:
@@ -252,3 +277,26 @@ async def test_serve_refuses_a_game_it_cannot_load() -> None:
 async def test_version() -> None:
     status, output = await (await Proc.start("--version")).finish()
     assert status == 0 and re.fullmatch(r"netplay \d+\.\d+\.\d+", output.strip())
+
+
+async def test_serve_imports_a_game_from_the_current_directory(tmp_path: Any) -> None:
+    (tmp_path / "mygame.py").write_text(
+        "from netplay.games.tictactoe import TicTacToe\n\nclass Mine(TicTacToe):\n    name = 'mine'\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; from netplay.cli import main; sys.exit(main())",
+        "serve", "--port", "0", "--game", "mygame:Mine",
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONSAFEPATH": "1"},
+    )  # fmt: skip
+    proc = Proc(process)
+    line = await proc.expect(r"netplay play")
+    assert "netplay play mine" in line.string  # the banner suggests the user's own game
+    process.send_signal(signal.SIGTERM)
+    assert (await proc.finish())[0] == 0
+
+
+async def test_play_with_rules_that_cannot_load_is_an_error() -> None:
+    proc = await Proc.start("play", "nim", "--rules", "nowhere:Nim", "--port", "1")
+    status, output = await proc.finish()
+    assert status == 2 and "--rules cannot import 'nowhere'" in output

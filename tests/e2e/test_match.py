@@ -171,7 +171,7 @@ async def test_rematch_during_a_game_is_refused(raw: Open) -> None:
 
 async def test_leaving_mid_game_forfeits_to_the_other_player(raw: Open) -> None:
     a, b, _, state = await seated_pair(raw)
-    await b.close()
+    b.send({"type": "bye"})  # leaving on purpose: no grace period
     left = await a.recv_type("member_left")
     assert left["member"]["name"] == "Bob"
     final = await a.recv_type("state")
@@ -210,7 +210,7 @@ async def test_a_server_side_bot_plays_a_seat(raw: Open) -> None:
 
 async def test_a_late_joiner_takes_a_free_seat_after_a_forfeit(raw: Open, server: Server) -> None:
     a, b, room, _ = await seated_pair(raw)
-    await b.close()
+    b.send({"type": "bye"})
     await a.recv_type("state")  # the forfeit
     # Quick-match never drops a newcomer into a finished game...
     c = await raw()

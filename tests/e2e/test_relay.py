@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from netplay.client import Client, NetplayError
+from netplay.server import Server
 
 Connect = Callable[..., Awaitable[Client]]
 
@@ -31,14 +32,18 @@ async def test_messages_reach_every_other_member_with_the_sender_id(connect: Con
     assert (await a.wait_for("relay"))["data"] == "hi"
 
 
-async def test_order_per_sender_is_kept(connect: Connect) -> None:
-    a, b = await connect(), await connect()
+async def test_order_per_sender_is_kept(make_server: Callable[..., Awaitable[Server]]) -> None:
+    server = await make_server(rate_limit=0)  # 500 at once: about order, not rate limits
+    a = await Client.connect("127.0.0.1", server.port)
+    b = await Client.connect("127.0.0.1", server.port)
     room = (await a.create_room(kind="relay"))["room"]["id"]
     await b.join(room)
     for i in range(500):
         await a.relay(i)
     got = [(await b.wait_for("relay"))["data"] for _ in range(500)]
     assert got == list(range(500))
+    await a.close()
+    await b.close()
 
 
 async def test_leave_is_announced(connect: Connect) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import ssl as ssl_module
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +14,14 @@ from ..protocol import PROTOCOL_VERSIONS, ClientConnection, Message, Rejected
 __all__ = ["Client", "ConnectionClosed", "NetplayError"]
 
 _CLOSED = object()
+_MAX_BACKLOG = 256
+#: Ways a connection ends after which reconnecting makes sense (the server may be back soon).
+_RETRYABLE = frozenset({"connection_lost", "server_shutdown", "idle_timeout", "server_full"})
+
+
+def _lost(message: str) -> dict[str, Any]:
+    return {"type": "error", "code": "connection_lost", "message": message}
+
 
 #: Largest frame a client accepts. The server is trusted more than a client is: this only guards
 #: against a broken stream, and leaves room for a relayed message plus the server's envelope.
@@ -38,24 +47,47 @@ class Client:
 
     Events are the server's messages as dicts (``{"type": "state", ...}``); docs/protocol.md lists
     them. Replies to ``await``-ed requests are returned by those calls instead of being queued.
+
+    If the connection drops, the client reconnects on its own (with backoff, for up to the
+    server's grace period) and resumes its session with its token: its seats and rooms come back
+    and the server sends the current state. The events ``disconnected`` and ``reconnected``
+    (``resumed``: whether the server still knew this client) tell the program. Messages sent while
+    the link is down wait and go out after the reconnect; a move carries the version it was made
+    against, so it is applied once or refused as stale, never twice.
     """
 
     def __init__(
         self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
+        host: str,
+        port: int,
         *,
+        name: str | None = None,
+        reconnect: bool = True,
+        ssl: ssl_module.SSLContext | bool | None = None,
         max_frame: int = CLIENT_MAX_FRAME,
     ) -> None:
-        self._reader = reader
-        self._writer = writer
+        self.host = host
+        self.port = port
+        self.reconnect = reconnect
+        self._name = name
+        self._ssl = ssl
+        self._max_frame = max_frame
         self._conn = ClientConnection(max_frame)
+        self._writer: asyncio.StreamWriter | None = None
         self._ids = itertools.count(1)
         self._waiters: dict[Any, asyncio.Future[dict[str, Any]]] = {}
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._reader_task: asyncio.Task[None] | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._backlog: list[bytes] = []  # messages sent while the link is down
+        self._token: str | None = None
+        self._closing = False
+        self._reconnecting = False
         self.welcome: dict[str, Any] = {}
+        #: True once the connection has ended for good (no more reconnecting).
         self.closed = False
+        #: Whether the link is up right now (False while reconnecting).
+        self.connected = False
         self.close_reason: dict[str, Any] | None = None
         #: The room most recently joined; room arguments default to it.
         self.room: str | None = None
@@ -70,22 +102,38 @@ class Client:
         *,
         name: str | None = None,
         timeout: float = 10.0,
+        reconnect: bool = True,
+        ssl: ssl_module.SSLContext | bool | None = None,
     ) -> Client:
-        """Open a connection and complete the handshake; raise NetplayError if refused."""
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(host, port)
-            client = cls(reader, writer)
-            try:
-                client._reader_task = asyncio.create_task(client._read_loop())
-                hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSIONS[-1]}
-                if name:
-                    hello["name"] = name
-                welcome = await client._call(hello)
-            except BaseException:
-                await client.close()
-                raise
-        client.welcome = welcome
+        """Open a connection and complete the handshake; raise NetplayError if refused.
+
+        ``ssl``: True for TLS with the system's certificates, or an ``ssl.SSLContext``.
+        """
+        client = cls(host, port, name=name, reconnect=reconnect, ssl=ssl)
+        try:
+            await client._open(timeout)
+        except BaseException:
+            await client._shutdown(None)
+            raise
         return client
+
+    async def _open(self, timeout: float) -> dict[str, Any]:
+        """Connect and say hello (with the session token, when resuming); return the welcome."""
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl or None)
+            conn = ClientConnection(self._max_frame)
+            self._conn, self._writer = conn, writer
+            self._reader_task = asyncio.create_task(self._read_loop(reader, writer, conn))
+            hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSIONS[-1]}
+            if self._name:
+                hello["name"] = self._name
+            if self._token:
+                hello["token"] = self._token
+            welcome = await self._call(hello)
+        self.welcome = welcome
+        self._token = welcome.get("token", self._token)
+        self.connected = True
+        return welcome
 
     # -- identity -------------------------------------------------------------------------------
     @property
@@ -118,13 +166,21 @@ class Client:
             raise ConnectionClosed("closed", "the connection is closed")
         if ack and "id" not in message:
             message = {**message, "id": next(self._ids)}
-        self._writer.write(self._conn.send(message))
+        data = self._conn.send(message)
+        if self.connected and self._writer is not None:
+            self._writer.write(data)
+        elif len(self._backlog) < _MAX_BACKLOG:
+            self._backlog.append(data)  # goes out once the link is back
+        else:
+            raise NetplayError("disconnected", "the link is down and too many messages are waiting")
 
     async def _call(self, message: dict[str, Any]) -> dict[str, Any]:
         rid = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters[rid] = future
         try:
+            if self._writer is None or (not self.connected and message["type"] != "hello"):
+                raise ConnectionClosed("disconnected", "the link is down; reconnecting")
             self._writer.write(self._conn.send({**message, "id": rid}))
             reply = await future
         finally:
@@ -266,28 +322,57 @@ class Client:
                 return
 
     # -- plumbing -------------------------------------------------------------------------------
-    async def _read_loop(self) -> None:
+    async def _read_loop(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: ClientConnection
+    ) -> None:
+        """Read one connection until it ends; ping a quiet server, and give up on a silent one."""
+        reason: dict[str, Any] | None = None
+        loop = asyncio.get_running_loop()
+        heard = loop.time()
         try:
             while True:
-                data = await self._reader.read(65536)
+                heartbeat = float(self.welcome.get("heartbeat", 15.0))
+                idle = float(self.welcome.get("idle_timeout", 45.0))
+                try:
+                    async with asyncio.timeout(heartbeat):
+                        data = await reader.read(65536)
+                except TimeoutError:
+                    if loop.time() - heard > idle:
+                        reason = _lost("the server stopped answering")
+                        break
+                    writer.write(conn.send({"type": "ping"}))
+                    continue
                 if not data:
                     break
-                for event in self._conn.receive_data(data):
+                heard = loop.time()
+                for event in conn.receive_data(data):
                     if isinstance(event, Rejected):
-                        self.close_reason = event.error.to_message()
-                        return
+                        reason = event.error.to_message()
+                        reason["fatal"] = True
+                        break
                     assert isinstance(event, Message)
-                    self._dispatch(event.message)
+                    self._dispatch(event.message, writer, conn)
+                if reason is not None:
+                    break
         except (ConnectionError, OSError):
             pass
         finally:
-            self._closed_by_peer()
+            if reason is None:
+                reason = self.close_reason if self.close_reason is not None else _lost("the server went away")
+            writer.close()
+            if self._writer is writer:
+                self._link_lost(reason)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
+    def _dispatch(
+        self, message: dict[str, Any], writer: asyncio.StreamWriter, conn: ClientConnection
+    ) -> None:
         kind = message["type"]
         if kind == "ping":
-            self._writer.write(self._conn.send({"type": "pong"}))
+            writer.write(conn.send({"type": "pong"}))
             return
+        if kind == "welcome" and self._reconnecting:
+            # Announced before the room snapshots the server sends right after the welcome.
+            self._events.put_nowait({"type": "reconnected", "resumed": bool(message.get("resumed"))})
         if kind == "joined":
             self.room = message["room"]["id"]
         elif kind == "left" and message.get("room") == self.room:
@@ -304,37 +389,101 @@ class Client:
             return  # an acknowledgement nobody awaits (move, rematch, add_bot): nothing to report
         self._events.put_nowait(message)
 
-    def _closed_by_peer(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        reason = self.close_reason or {
-            "type": "error",
-            "code": "connection_lost",
-            "message": "the server went away",
-        }
-        self.close_reason = reason
+    def _link_lost(self, reason: dict[str, Any]) -> None:
+        """The connection ended: reconnect if that is worth trying, else close for good."""
+        self.connected = False
+        self._writer = None
         for future in self._waiters.values():
             if not future.done():
                 future.set_exception(ConnectionClosed(str(reason["code"]), str(reason["message"]), reason))
+        if self._reconnecting:
+            return  # an attempt of the running reconnect loop failed: that loop goes on
+        retry = (
+            self.reconnect
+            and not self._closing
+            and self._token is not None
+            and reason.get("code") in _RETRYABLE
+        )
+        if not retry:
+            self._finish(reason)
+            return
+        self.close_reason = None
+        self._events.put_nowait(
+            {"type": "disconnected", "code": reason["code"], "message": reason["message"]}
+        )
+        self._reconnect_task = asyncio.create_task(self._reconnect(reason))
+
+    async def _reconnect(self, reason: dict[str, Any]) -> None:
+        """Try again with growing pauses, for as long as the server keeps seats for the absent."""
+        self._reconnecting = True
+        try:
+            await self._reconnect_until_grace_ends(reason)
+        finally:
+            self._reconnecting = False
+
+    async def _reconnect_until_grace_ends(self, reason: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + float(self.welcome.get("reconnect_grace", 60.0))
+        pause = 0.05
+        while not self._closing and loop.time() < deadline:
+            try:
+                welcome = await self._open(timeout=max(0.5, min(5.0, deadline - loop.time())))
+            except NetplayError as refused:
+                if refused.code not in _RETRYABLE:
+                    self._finish(refused.reply or _lost(refused.message))
+                    return
+            except (OSError, TimeoutError):
+                pass
+            else:
+                backlog, self._backlog = self._backlog, []
+                if not welcome.get("resumed"):
+                    backlog.clear()  # those messages were for rooms this new session is not in
+                for data in backlog:
+                    if self._writer is not None:
+                        self._writer.write(data)
+                return
+            await asyncio.sleep(pause)  # backoff between attempts, not synchronisation
+            pause = min(pause * 2, 2.0)
+        self._finish(reason)
+
+    def _finish(self, reason: dict[str, Any] | None) -> None:
+        """The end: no more reconnecting; the event stream ends after what is queued."""
+        if self.closed:
+            return
+        self.closed = True
+        self.connected = False
+        self.close_reason = reason or _lost("the server went away")
+        for future in self._waiters.values():
+            if not future.done():
+                future.set_exception(
+                    ConnectionClosed(
+                        str(self.close_reason["code"]), str(self.close_reason["message"]), reason
+                    )
+                )
         self._events.put_nowait(_CLOSED)
-        self._writer.close()
+
+    async def _shutdown(self, goodbye: bytes | None) -> None:
+        self._closing = True
+        writer = self._writer
+        if goodbye is not None and writer is not None and self.connected:
+            with contextlib.suppress(Exception):
+                writer.write(goodbye)
+        if self.close_reason is None:
+            self.close_reason = {"type": "error", "code": "closed", "message": "closed by this client"}
+        self._finish(self.close_reason)
+        for task in (self._reconnect_task, self._reader_task):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
 
     async def close(self) -> None:
-        """Close the connection and wait until it is closed."""
-        if not self.closed and self.close_reason is None:
-            self.close_reason = {
-                "type": "error",
-                "code": "closed",
-                "message": "closed by this client",
-            }
-        self._closed_by_peer()
-        if self._reader_task is not None:
-            self._reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._reader_task
-        with contextlib.suppress(Exception):
-            await self._writer.wait_closed()
+        """Say goodbye (the server frees this client's seats at once), then close the connection."""
+        await self._shutdown(self._conn.send({"type": "bye"}))
 
     async def __aenter__(self) -> Client:
         return self

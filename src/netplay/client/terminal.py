@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import ssl
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +34,13 @@ class PlayOptions:
     json: bool = False
     rules: str | None = None  # package.module:Class for a game not built in
     seed: int | None = None
+    tls: bool = False
+    tls_ca: str | None = None  # a CA file to trust, e.g. for a self-signed server certificate
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if not self.tls:
+            return None
+        return ssl.create_default_context(cafile=self.tls_ca)
 
 
 @dataclass
@@ -55,10 +63,13 @@ class _Generic(Game):
 
 
 def _local_rules(options: PlayOptions) -> Game:
+    """The rules to draw the board and run a bot with; ValueError if ``--rules`` cannot be loaded."""
+    if options.rules:
+        return load_game(options.rules)
     try:
-        return load_game(options.rules or options.game)
+        return load_game(options.game)
     except ValueError:
-        return _Generic(options.game)
+        return _Generic(options.game)  # a game only the server knows: shown and played as JSON
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[tuple[str, Any]]) -> None:
@@ -78,7 +89,11 @@ async def play(options: PlayOptions, out: TextIO = sys.stdout) -> tuple[int, Tal
     def say(text: str = "") -> None:
         print(text, file=out, flush=True)
 
-    rules = _local_rules(options)
+    try:
+        rules = _local_rules(options)
+    except ValueError as exc:
+        say(f"error: --rules {exc}")
+        return 2, Tally()
     bot = None
     if options.bot is not None:
         bot = rules.bots.get(options.bot)
@@ -89,7 +104,9 @@ async def play(options: PlayOptions, out: TextIO = sys.stdout) -> tuple[int, Tal
     rng = random.Random(options.seed)
     tally = Tally()
     try:
-        client = await Client.connect(options.host, options.port, name=options.name)
+        client = await Client.connect(
+            options.host, options.port, name=options.name, ssl=options.ssl_context()
+        )
     except (OSError, TimeoutError) as exc:
         say(f"error: cannot reach a netplay server at {options.host}:{options.port} ({exc})")
         return 1, tally
@@ -176,7 +193,9 @@ async def _session(
             etype = event["type"]
             if event.get("room") not in (None, room["id"]) and etype != "error":
                 continue
-            if etype == "error":
+            if etype == "error" and event.get("fatal"):
+                say(f"The server says: {event['message']}.")
+            elif etype == "error":
                 say(f"Refused: {event['message']}")
                 if sent_version is not None and bot is None:
                     my_turn_version, sent_version = sent_version, None  # try again
@@ -187,6 +206,19 @@ async def _session(
             elif etype == "member_left":
                 member = event["member"]
                 say(f"{member['name']} left the room.")
+            elif etype == "member_disconnected":
+                say(f"{event['member']['name']} lost the connection; waiting for them to come back...")
+            elif etype == "member_reconnected":
+                say(f"{event['member']['name']} is back.")
+            elif etype == "disconnected":
+                my_turn_version = sent_version = None
+                say(f"Connection lost ({event['message']}); reconnecting...")
+            elif etype == "reconnected":
+                if not event["resumed"]:
+                    say("Reconnected, but the server no longer knows this game.")
+                    tally.ended_early = "lost"
+                    return 1, tally
+                say("Reconnected.")
             elif etype == "state":
                 my_turn_version = sent_version = None
                 seat = client.seat(room["id"])

@@ -27,10 +27,18 @@ class ThreadedClient:
     >>> for event in net.poll(): ...       # once per frame
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 7777, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 7777,
+        *,
+        name: str | None = None,
+        reconnect: bool = True,
+    ) -> None:
         self.host = host
         self.port = port
         self._name = name
+        self._reconnect = reconnect
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="netplay-client", daemon=True)
         self._client: Client | None = None
@@ -44,7 +52,8 @@ class ThreadedClient:
         if not self._thread.is_alive():
             self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            Client.connect(self.host, self.port, name=self._name, timeout=timeout), self._loop
+            Client.connect(self.host, self.port, name=self._name, timeout=timeout, reconnect=self._reconnect),
+            self._loop,
         )
         try:
             self._client = future.result(timeout + 1)

@@ -24,6 +24,9 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_VERSION = "unsupported_version"
     IDLE_TIMEOUT = "idle_timeout"
     SERVER_SHUTDOWN = "server_shutdown"
+    SERVER_FULL = "server_full"
+    RATE_LIMITED = "rate_limited"
+    SESSION_REPLACED = "session_replaced"
     # Lobby and rooms.
     NO_SUCH_GAME = "no_such_game"
     NO_SUCH_ROOM = "no_such_room"

@@ -29,6 +29,7 @@ _Spec = dict[str, tuple[object, bool]]
 
 CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
     "hello": {"protocol": ("integer", True), "name": ("string", False), "token": ("string", False)},
+    "bye": {},
     "ping": {},
     "pong": {},
     "list_games": {},

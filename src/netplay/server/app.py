@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..games import Game, builtin_games
+from ..store import MatchStore, open_store
 from ..transports.tcp import TcpConnection, WriteCoalescer
+from ..transports.websocket import PortSniffer, WebConnection, WebSite
 from .config import ServerConfig
 from .hub import Hub
 from .registry import RoomRegistry
+from .text_rooms import TextLobby, serve_text
 
 __all__ = ["Server", "install_uvloop", "run"]
 
@@ -35,26 +38,65 @@ class Server:
         self.games: dict[str, Game] = {g.name: g for g in chosen}
         self._registry = registry
         self.hub: Hub | None = None
+        self.store: MatchStore | None = None
+        #: Matches in progress brought back from the database at start.
+        self.restored = 0
         self._servers: list[asyncio.Server] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self.port: int = self.config.port
+        #: The 15-112 text listener (config.text_port): its lobby and bound port, when it is on.
+        self.text: TextLobby | None = None
+        self.text_port: int | None = None
+        #: The web side (config.web): static files and WebSocket sessions, and the port it is on.
+        self.web: WebSite | None = None
+        self.web_port: int | None = None
 
     async def start(self) -> None:
         """Bind the listeners and start serving; returns once they accept connections."""
         loop = asyncio.get_running_loop()
-        hub = Hub(self.config, self.games, self._registry, loop)
+        self.store = open_store(self.config.db, durable=self.config.db_durable)
+        hub = Hub(self.config, self.games, self._registry, loop, store=self.store)
         self.hub = hub
+        self.restored = hub.restore_matches()
         coalescer = WriteCoalescer(loop)
+        # -- web: on the TCP port (sniffing each connection's first bytes) or a port of its own --
+        cfg = self.config
+        make_tcp: Callable[[], asyncio.Protocol] = lambda: TcpConnection(hub, coalescer)  # noqa: E731
+        factory = make_tcp
+        if cfg.web:
+            web = self.web = WebSite(hub)
+            if cfg.web_port is None:
+                factory = lambda: PortSniffer(web, make_tcp)  # noqa: E731
+            else:
+                web_server = await loop.create_server(
+                    lambda: WebConnection(web),
+                    cfg.host,
+                    cfg.web_port,
+                    backlog=4096,
+                    reuse_address=True,
+                    ssl=cfg.ssl_context(),
+                )
+                self._servers.append(web_server)
+                self.web_port = web_server.sockets[0].getsockname()[1]
+        # -- end web --
+        tls = cfg.ssl_context()
         tcp = await loop.create_server(
-            lambda: TcpConnection(hub, coalescer),
+            factory,
             self.config.host,
             self.config.port,
             backlog=4096,
             reuse_address=True,
+            ssl=tls,
         )
         self._servers.append(tcp)
         self.port = tcp.sockets[0].getsockname()[1]
+        if cfg.web and cfg.web_port is None:
+            self.web_port = self.port
+        if self.config.text_port is not None:
+            self.text, text_server = await serve_text(hub, self.config)
+            self._servers.append(text_server)
+            self.text_port = text_server.sockets[0].getsockname()[1]
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="netplay-sweep")
 
     @property
@@ -76,6 +118,10 @@ class Server:
             return
         for server in self._servers:
             server.close()
+        if self.text is not None:
+            self.text.shutdown()
+        if self.web is not None:
+            self.web.shutdown()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -88,6 +134,8 @@ class Server:
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), grace)
+        if self.store is not None:
+            self.store.close()
         self._stopped.set()
 
     async def wait_stopped(self) -> None:
@@ -113,6 +161,15 @@ def install_uvloop() -> bool:
     return True
 
 
+def raise_nofile_limit() -> None:
+    """Raise the soft open-files limit to the hard one, so a server can hold many thousand clients."""
+    with contextlib.suppress(ImportError, ValueError, OSError):
+        import resource
+
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run(
     config: ServerConfig,
     games: Iterable[Game] | None = None,
@@ -121,6 +178,7 @@ def run(
     use_uvloop: bool = True,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly, telling the clients why."""
+    raise_nofile_limit()
     if use_uvloop:
         install_uvloop()
 
@@ -128,14 +186,16 @@ def run(
         server = Server(config, games)
         await server.start()
         loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []  # holds the task, so it is not garbage-collected
+
+        def on_signal(signum: signal.Signals) -> None:
+            if not stopping:
+                reason = f"the server is shutting down ({signum.name})"
+                stopping.append(asyncio.create_task(server.stop(reason)))
+
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
-                loop.add_signal_handler(
-                    signum,
-                    lambda s=signum: asyncio.ensure_future(
-                        server.stop(f"the server is shutting down ({signal.Signals(s).name})")
-                    ),
-                )
+                loop.add_signal_handler(signum, on_signal, signum)
         if on_ready is not None:
             on_ready(server)
         await server.wait_stopped()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 from ..protocol import DEFAULT_MAX_FRAME
@@ -35,6 +36,30 @@ class ServerConfig:
     bot_delay: float = 0.4
     #: How often timeouts are checked.
     sweep_interval: float = 1.0
+    #: A player who drops keeps its seats this long, waiting to come back with its session token.
+    reconnect_grace: float = 60.0
+    #: Messages per second a connection may send on average (0: no limit) ...
+    rate_limit: float = 200.0
+    #: ... and in a burst. A client that keeps sending this many more while limited is cut off.
+    rate_burst: int = 400
+    #: Connections at once; one more is refused with ``server_full``.
+    max_connections: int = 10_000
+    #: SQLite file where matches are kept (None or ":memory:": nothing is kept).
+    db: str | None = None
+    #: fsync every move (survives power loss), not only write it (survives a crash of the process).
+    db_durable: bool = False
+    #: PEM certificate and key: the TCP port (and the web page and WebSocket on it) speak TLS.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The server's TLS context, or None for plain TCP."""
+        if self.tls_cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(self.tls_cert, self.tls_key)
+        return context
+
     # -- the 15-112 text protocol (docs/15-112.md) --
     #: Port of the text listener; None: no text listener; 0: any free port (see Server.text_port).
     text_port: int | None = None

@@ -7,7 +7,9 @@ sockets itself, so every transport (TCP, WebSocket, the 15-112 text dialect) mee
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,7 @@ from ..protocol import (
     Rejected,
     Request,
 )
+from ..store import MatchStore, NullStore
 from .config import ServerConfig
 from .registry import InMemoryRegistry, RoomRegistry, new_id
 from .rooms import MatchRoom, RelayRoom, Room
@@ -43,15 +46,24 @@ class Hub:
         games: dict[str, Game],
         registry: RoomRegistry | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        store: MatchStore | None = None,
     ) -> None:
         self.config = config
         self.games = games
         self.registry = registry if registry is not None else InMemoryRegistry()
         self.loop = loop or asyncio.get_running_loop()
+        #: Connected sessions (greeted or not), by player id.
         self.sessions: dict[str, Session] = {}
+        #: Sessions whose link dropped, kept for the reconnect grace period, by player id.
+        self.away: dict[str, Session] = {}
+        #: Every greeted session (connected or away) by the SHA-256 of its token.
+        self.tokens: dict[str, Session] = {}
+        self.connections = 0
+        self.store: MatchStore = store if store is not None else NullStore()
         self.closing = False
         self._empty = asyncio.Event()
         self._handlers: dict[str, _Handler] = {
+            "bye": self._on_bye,
             "ping": self._on_ping,
             "pong": self._on_pong,
             "list_games": self._on_list_games,
@@ -68,20 +80,36 @@ class Hub:
 
     # -- connection lifecycle (called by transports) --------------------------------------------
     def connect(self, link: Link) -> Session:
-        """Register a new connection; it must say hello within the handshake timeout."""
+        """Register a new connection; it must say hello within the handshake timeout.
+
+        Past ``max_connections`` the connection is told ``server_full`` and closed at once.
+        """
         session = Session(new_id("p"), link, self.loop.time())
-        while session.id in self.sessions:
+        if self.connections >= self.config.max_connections:
+            session.send(
+                ProtocolError(
+                    ErrorCode.SERVER_FULL, "the server is full; try again later", fatal=True
+                ).to_message()
+            )
+            link.close()
+            return session  # never registered: its disconnect is a no-op
+        while session.id in self.sessions or session.id in self.away:
             session.id = new_id("p")
+        session.allowance = float(self.config.rate_burst)
         self.sessions[session.id] = session
+        self.connections += 1
         self._empty.clear()
         return session
 
     def receive(self, session: Session, event: Event) -> None:
         """Act on one protocol event from a session's connection."""
-        session.last_seen = self.loop.time()
+        now = self.loop.time()
+        session.last_seen = now
         session.pinged = False
         if isinstance(event, Request):
             message = event.message
+            if self.config.rate_limit and not self._within_rate(session, now, message.get("id")):
+                return
             try:
                 self._handlers[message["type"]](session, message)
             except ProtocolError as error:
@@ -97,43 +125,156 @@ class Hub:
             self._on_hello(session, event)
         elif isinstance(event, Rejected):
             session.send(event.error.to_message(event.re))
-            if event.error.fatal:
+            if event.error.fatal and session.link is not None:
                 session.link.close()
 
-    def disconnect(self, session: Session) -> None:
-        """The connection is gone: leave every room, forget the session."""
+    def _within_rate(self, session: Session, now: float, rid: Any) -> bool:
+        """Token bucket: refuse past the rate; cut off a client that keeps going a burst beyond it.
+
+        A refused request with an id is answered (every id gets one reply); others are warned once.
+        """
+        cfg = self.config
+        session.allowance = min(
+            float(cfg.rate_burst), session.allowance + (now - session.rate_checked) * cfg.rate_limit
+        )
+        session.rate_checked = now
+        session.allowance -= 1.0
+        if session.allowance >= 0.0:
+            session.rate_warned = False
+            return True
+        if session.allowance <= -cfg.rate_burst and session.link is not None:
+            session.send(
+                ProtocolError(
+                    ErrorCode.RATE_LIMITED, "too many messages: disconnected", fatal=True
+                ).to_message()
+            )
+            session.link.close()
+        elif rid is not None or not session.rate_warned:
+            session.rate_warned = True
+            session.send(
+                ProtocolError(
+                    ErrorCode.RATE_LIMITED,
+                    f"more than {cfg.rate_limit:g} messages per second: slow down",
+                ).to_message(rid)
+            )
+        return False
+
+    def disconnect(self, session: Session, link: Link | None = None) -> None:
+        """A connection is gone. A player with rooms is kept for the grace period; others forgotten."""
+        if link is not None and session.link is not link:
+            return  # an old connection of a session that has moved to a new one
         if self.sessions.pop(session.id, None) is None:
             return
+        self.connections -= 1
+        session.link = None
+        if self.closing:
+            pass  # the server is stopping: games stay as they stand, kept in the store for a restart
+        elif session.rooms and session.greeted and self.config.reconnect_grace > 0:
+            self._go_away(session)
+        else:
+            self._forget(session)
+        if not self.sessions:
+            self._empty.set()
+
+    def _go_away(self, session: Session) -> None:
+        """Keep an absent player's seats and tell its rooms; give up after the grace period."""
+        session.away_since = self.loop.time()
+        self.away[session.id] = session
+        grace = self.config.reconnect_grace
+        log.info("%s (%r) is away; its seats are kept for %g s", session.id, session.name, grace)
+        session.expiry = self.loop.call_later(self.config.reconnect_grace, self._expire, session)
+        for room in list(session.rooms.values()):
+            room.member_away(session)
+
+    def _expire(self, session: Session) -> None:
+        """The grace period is over: the player leaves its rooms (a game in progress is forfeited)."""
+        if self.away.get(session.id) is session:
+            del self.away[session.id]
+            log.info("%s (%r) did not come back; it leaves its rooms", session.id, session.name)
+            self._forget(session)
+
+    def _forget(self, session: Session) -> None:
         for room in list(session.rooms.values()):
             room.leave(session)
         session.rooms.clear()
-        if not self.sessions:
-            self._empty.set()
+        if session.token_hash is not None and self.tokens.get(session.token_hash) is session:
+            del self.tokens[session.token_hash]
+
+    def adopt(self, session: Session) -> None:
+        """Take in a session restored from the store: away until its player comes back."""
+        session.greeted = True
+        if session.token_hash is not None:
+            self.tokens[session.token_hash] = session
+        self._go_away(session)
+
+    def restore_matches(self) -> int:
+        """Bring back every match the store says was in progress; return how many.
+
+        Its players are away until they reconnect with their session tokens (the grace period
+        starts now); a seat whose game this server no longer offers is skipped with a warning.
+        """
+        restored = 0
+        for saved in self.store.unfinished():
+            game = self.games.get(saved.game)
+            if game is None:
+                log.warning("match %s is of game %r, which this server does not offer", saved.id, saved.game)
+                continue
+            players: list[Session | None] = []
+            for player in saved.players:
+                if player.bot is not None:
+                    players.append(None)
+                    continue
+                session = self.away.get(player.id) or Session(player.id, None, self.loop.time())
+                session.name = player.name
+                session.token_hash = player.token_hash
+                players.append(session)
+            try:
+                room = MatchRoom.restore(
+                    self,
+                    game,
+                    saved,
+                    players,
+                    max_spectators=self.config.max_spectators,
+                    bot_delay=self.config.bot_delay,
+                )
+            except Exception:
+                log.exception("match %s could not be replayed; it is left as it was", saved.id)
+                continue
+            self.registry.add(room)
+            for player_session in players:
+                if player_session is not None and player_session.id not in self.away:
+                    self.adopt(player_session)
+            room.resume_bots()
+            restored += 1
+        return restored
 
     def sweep(self) -> None:
         """Enforce the handshake and idle timeouts, and ping quiet clients."""
         cfg = self.config
         now = self.loop.time()
         for session in list(self.sessions.values()):
+            link = session.link
+            if link is None:
+                continue
             if not session.greeted:
                 if now - session.connected_at > cfg.handshake_timeout:
-                    session.link.close(
+                    session.send(
                         ProtocolError(
                             ErrorCode.HANDSHAKE_TIMEOUT,
                             f"no hello within {cfg.handshake_timeout:g} s",
                             fatal=True,
-                        )
+                        ).to_message()
                     )
+                    link.close()
                 continue
             quiet = now - session.last_seen
             if quiet > cfg.idle_timeout:
-                session.link.close(
+                session.send(
                     ProtocolError(
-                        ErrorCode.IDLE_TIMEOUT,
-                        f"nothing received for {cfg.idle_timeout:g} s",
-                        fatal=True,
-                    )
+                        ErrorCode.IDLE_TIMEOUT, f"nothing received for {cfg.idle_timeout:g} s", fatal=True
+                    ).to_message()
                 )
+                link.close()
             elif quiet > cfg.heartbeat_interval and not session.pinged:
                 session.pinged = True
                 session.send({"type": "ping"})
@@ -141,9 +282,14 @@ class Hub:
     def shutdown(self, reason: str = "the server is shutting down") -> None:
         """Tell every client why, then close every connection."""
         self.closing = True
-        error = ProtocolError(ErrorCode.SERVER_SHUTDOWN, reason, fatal=True)
+        notice = ProtocolError(ErrorCode.SERVER_SHUTDOWN, reason, fatal=True).to_message()
         for session in list(self.sessions.values()):
-            session.link.close(error)
+            session.send(notice)
+            if session.link is not None:
+                session.link.close()
+        for session in self.away.values():
+            if session.expiry is not None:
+                session.expiry.cancel()
 
     async def wait_empty(self) -> None:
         """Return once no connection is left (used by a clean shutdown)."""
@@ -171,24 +317,83 @@ class Hub:
 
     # -- handlers -------------------------------------------------------------------------------
     def _on_hello(self, session: Session, hello: Hello) -> None:
+        resumed = None
+        if hello.token is not None:
+            resumed = self.tokens.get(_hash_token(hello.token))
+        if resumed is not None and resumed is not session:
+            self._resume(resumed, session, hello)
+            return
         session.greeted = True
         if hello.name:
             session.name = hello.name.strip()
+        token = secrets.token_urlsafe(24)  # 192 bits; never logged, only its hash is kept
+        session.token_hash = _hash_token(token)
+        self.tokens[session.token_hash] = session
+        peer = session.link.peer if session.link else "?"
+        log.debug("%s joined as %s (%r)", peer, session.id, session.name)
+        session.send(self._welcome(session, hello, token, resumed=False))
+
+    def _welcome(self, session: Session, hello: Hello, token: str, *, resumed: bool) -> dict[str, Any]:
         welcome: dict[str, Any] = {
             "type": "welcome",
             "protocol": hello.version,
             "protocols": list(PROTOCOL_VERSIONS),
             "player": session.id,
             "name": session.name,
+            "token": token,
+            "resumed": resumed,
+            "rooms": sorted(session.rooms),
             "server": f"netplay {__version__}",
             "games": sorted(self.games),
             "heartbeat": self.config.heartbeat_interval,
             "idle_timeout": self.config.idle_timeout,
+            "reconnect_grace": self.config.reconnect_grace,
             "max_frame": self.config.max_frame,
         }
         if hello.id is not None:
             welcome["re"] = hello.id
-        session.send(welcome)
+        return welcome
+
+    def _resume(self, session: Session, fresh: Session, hello: Hello) -> None:
+        """A client came back with its token: its new connection takes over the old session."""
+        link = fresh.link
+        assert link is not None
+        self.sessions.pop(fresh.id, None)  # the placeholder made when the connection opened
+        old_link = session.link
+        if old_link is not None:  # still connected (a half-open link): the newer connection wins
+            session.send(
+                ProtocolError(
+                    ErrorCode.SESSION_REPLACED, "this session was resumed on another connection", fatal=True
+                ).to_message()
+            )
+            old_link.rebind(None)  # so its close reports nothing: count it gone now
+            old_link.close()
+            self.connections -= 1
+        else:
+            self.away.pop(session.id, None)
+            if session.expiry is not None:
+                session.expiry.cancel()
+                session.expiry = None
+            self.sessions[session.id] = session
+            session.away_since = None
+        session.link = link
+        link.rebind(session)
+        session.connected_at = fresh.connected_at
+        session.last_seen = self.loop.time()
+        session.pinged = False
+        session.allowance = fresh.allowance
+        assert hello.token is not None
+        log.info("%s resumed %s (%r) with %d rooms", link.peer, session.id, session.name, len(session.rooms))
+        session.send(self._welcome(session, hello, hello.token, resumed=True))
+        for room in list(session.rooms.values()):
+            room.member_back(session)
+
+    def _on_bye(self, session: Session, message: dict[str, Any]) -> None:
+        """A client leaving on purpose: no grace period, its rooms are left at once."""
+        self._forget(session)
+        _ok(session, message)
+        if session.link is not None:
+            session.link.close()
 
     def _on_ping(self, session: Session, message: dict[str, Any]) -> None:
         session.send(_reply(message, {"type": "pong"}))
@@ -348,6 +553,10 @@ class Hub:
             raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, "'relay' needs a relay room")
         room.relay(session, message["data"])
         _ok(session, message)
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _ok(session: Session, request: dict[str, Any]) -> None:

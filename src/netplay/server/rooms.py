@@ -15,6 +15,7 @@ from typing import Any, ClassVar, Protocol
 
 from ..games import Game, Outcome
 from ..protocol import ErrorCode, ProtocolError, codec
+from ..store import MatchStore, SavedMatch, SavedMove, SavedPlayer
 from .registry import new_code, new_id
 from .session import Session
 
@@ -25,6 +26,8 @@ log = logging.getLogger("netplay.rooms")
 
 class RoomHost(Protocol):
     """What a room needs from the server around it."""
+
+    store: MatchStore
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Any: ...
 
@@ -72,6 +75,28 @@ class Room:
     def leave(self, session: Session) -> None:
         raise NotImplementedError
 
+    def member(self, session: Session) -> dict[str, Any]:
+        """How ``session`` appears in member events: id, name, role, seat, bot."""
+        raise NotImplementedError
+
+    def member_away(self, session: Session) -> None:
+        """A member's connection dropped; it may come back within the grace period."""
+        self.broadcast({"type": "member_disconnected", "room": self.id, "member": self.member(session)})
+
+    def member_back(self, session: Session) -> None:
+        """A member came back: bring it up to date, then tell the others."""
+        info = self.member(session)
+        session.send(
+            {
+                "type": "joined",
+                "room": self.info(),
+                "role": info["role"],
+                "seat": info["seat"],
+                "resumed": True,
+            }
+        )
+        self.broadcast({"type": "member_reconnected", "room": self.id, "member": info}, session)
+
     def info(self) -> dict[str, Any]:
         """The room as the lobby lists it (never the private code)."""
         raise NotImplementedError
@@ -102,13 +127,15 @@ class Seat:
     rematch: bool = False
 
     def describe(self, index: int) -> dict[str, Any]:
-        return {"seat": index, "id": self.id, "name": self.name, "bot": self.bot}
+        connected = self.session is None or self.session.link is not None  # a bot is always there
+        return {"seat": index, "id": self.id, "name": self.name, "bot": self.bot, "connected": connected}
 
 
 @dataclass(slots=True)
 class _Match:
     """The authoritative state of the game in progress (or just finished)."""
 
+    id: str
     state: Any
     turn: int
     number: int
@@ -247,6 +274,15 @@ class MatchRoom(Room):
     def _joined(self, session: Session, role: str, seat: int | None) -> dict[str, Any]:
         return {"type": "joined", "room": self.info(), "role": role, "seat": seat}
 
+    def member(self, session: Session) -> dict[str, Any]:
+        seat = self.seat_of(session)
+        role = "spectator" if seat is None else "player"
+        return {"id": session.id, "name": session.name, "role": role, "seat": seat, "bot": None}
+
+    def member_back(self, session: Session) -> None:
+        super().member_back(session)
+        self.send_state_to(session)
+
     def _member_event(self, kind: str, session: Session, role: str, seat: int | None) -> dict[str, Any]:
         return {
             "type": kind,
@@ -276,8 +312,22 @@ class MatchRoom(Room):
         options = {"seed": self._rng.getrandbits(32), **self.options}
         state = self.rules.setup(options)
         self.games_played += 1
-        self.match = _Match(state, self.rules.first_player(state), self.games_played)
         self.version += 1
+        match = _Match(new_id("m"), state, self.rules.first_player(state), self.games_played)
+        self.host.store.match_started(
+            SavedMatch(
+                id=match.id,
+                room_id=self.id,
+                room_code=self.code,
+                game=self.game,
+                number=match.number,
+                options=options,
+                start_version=self.version,
+                players=[self._saved_player(i) for i in range(len(self.seats))],
+                started_at=time.time(),
+            )
+        )
+        self.match = match
         self._broadcast_state()
 
     def rematch(self, session: Session) -> None:
@@ -330,6 +380,13 @@ class MatchRoom(Room):
             raise ProtocolError(ErrorCode.INTERNAL_ERROR, "the game's rules failed on that move") from None
         if reason is not None:
             raise ProtocolError(ErrorCode.INVALID_MOVE, reason)
+        try:
+            self.host.store.move_applied(
+                match.id, len(match.moves), SavedMove(index, move, self.version + 1, time.time())
+            )
+        except Exception:
+            log.exception("could not record a move in room %s", self.id)
+            raise ProtocolError(ErrorCode.INTERNAL_ERROR, "the server could not record that move") from None
         match.state = state
         match.turn = turn
         match.last = {"seat": index, "move": move}
@@ -342,6 +399,56 @@ class MatchRoom(Room):
     def _finish(self, outcome: Outcome) -> None:
         assert self.match is not None
         self.match.outcome = outcome
+        try:
+            self.host.store.match_finished(self.match.id, outcome.to_json(), time.time())
+        except Exception:  # the result is still sent; only the record of it is lost
+            log.exception("could not record the result of match %s", self.match.id)
+
+    def _saved_player(self, index: int) -> SavedPlayer:
+        seat = self.seats[index]
+        assert seat is not None
+        token_hash = seat.session.token_hash if seat.session is not None else None
+        return SavedPlayer(index, seat.id, seat.name, seat.bot, token_hash)
+
+    @classmethod
+    def restore(
+        cls,
+        host: RoomHost,
+        game: Game,
+        saved: SavedMatch,
+        players: list[Session | None],
+        *,
+        max_spectators: int = 64,
+        bot_delay: float = 0.4,
+    ) -> MatchRoom:
+        """Rebuild a room whose match was in progress: replay the stored moves on the rules.
+
+        ``players`` are the sessions (away, until their owners reconnect) for the human seats.
+        """
+        room = cls(host, game, private=False, max_spectators=max_spectators, bot_delay=bot_delay)
+        room.id, room.code = saved.room_id, saved.room_code
+        for player, session in zip(saved.players, players, strict=True):
+            room.seats[player.seat] = Seat(player.id, player.name, session=session, bot=player.bot)
+            if session is not None:
+                session.rooms[room.id] = room
+        state = game.setup(saved.options)
+        match = _Match(saved.id, state, game.first_player(state), saved.number)
+        for move in saved.moves:
+            match.state = game.apply(match.state, move.seat, move.move)
+            match.turn = game.next_player(match.state, move.seat)
+            match.last = {"seat": move.seat, "move": move.move}
+            match.moves.append(match.last)
+        room.match = match
+        room.games_played = saved.number
+        room.version = saved.start_version + len(saved.moves)
+        outcome = game.outcome(match.state)
+        if outcome is not None:  # the crash came between the last move and the record of the result
+            room._finish(outcome)
+        return room
+
+    def resume_bots(self) -> None:
+        """After a restore: if it is a bot's turn, let it move."""
+        self._schedule_bot()
 
     def _state_message(self, seat: int | None) -> dict[str, Any]:
         match = self.match
@@ -475,6 +582,9 @@ class RelayRoom(Room):
         self.hooks.pop(session.id, None)
         self.broadcast({"type": "member_left", "room": self.id, "member": _relay_member(session)})
         self._check_empty()
+
+    def member(self, session: Session) -> dict[str, Any]:
+        return _relay_member(session)
 
     def relay(self, sender: Session, data: Any) -> None:
         """Forward ``data`` to every other member, encoded once."""

@@ -17,6 +17,12 @@ class Link(Protocol):
 
     peer: str
 
+    def rebind(self, session: Session | None) -> None:
+        """Report this connection's events for ``session`` from now on (None: report nothing).
+
+        The hub calls it when a client resumes an earlier session with its token.
+        """
+
     def send_payload(self, payload: bytes) -> None:
         """Queue one encoded message; the transport frames it and coalesces writes."""
 
@@ -28,11 +34,30 @@ class Link(Protocol):
 
 
 class Session:
-    """A client's identity, its rooms, and the link to reach it."""
+    """A player's identity, its rooms, and the link to reach it (None while it is away).
 
-    __slots__ = ("connected_at", "greeted", "id", "last_seen", "link", "name", "pinged", "rooms")
+    A session outlives its connection: when the link drops, the session waits for its owner to
+    come back with the session token (see Hub) before it gives up its seats.
+    """
 
-    def __init__(self, session_id: str, link: Link, now: float) -> None:
+    __slots__ = (
+        "allowance",
+        "away_since",
+        "connected_at",
+        "expiry",
+        "greeted",
+        "id",
+        "last_seen",
+        "link",
+        "name",
+        "pinged",
+        "rate_checked",
+        "rate_warned",
+        "rooms",
+        "token_hash",
+    )
+
+    def __init__(self, session_id: str, link: Link | None, now: float) -> None:
         self.id = session_id
         self.name = session_id
         self.link = link
@@ -41,17 +66,33 @@ class Session:
         self.last_seen = now
         self.greeted = False
         self.pinged = False
+        #: SHA-256 of the session token: the token itself is never kept, logged or stored.
+        self.token_hash: str | None = None
+        #: When the link dropped (None while connected), and the timer that ends the grace period.
+        self.away_since: float | None = None
+        self.expiry: Any = None
+        #: Token bucket of the message rate limit.
+        self.allowance = 0.0
+        self.rate_checked = now
+        self.rate_warned = False
+
+    @property
+    def connected(self) -> bool:
+        return self.link is not None
 
     def send(self, message: dict[str, Any]) -> None:
-        """Encode and queue one message for this client."""
-        self.link.send_payload(codec.encode(message))
+        """Encode and queue one message for this client (dropped while it is away)."""
+        if self.link is not None:
+            self.link.send_payload(codec.encode(message))
 
     def send_payload(self, payload: bytes) -> None:
         """Queue a message already encoded (a broadcast encodes once for every recipient)."""
-        self.link.send_payload(payload)
+        if self.link is not None:
+            self.link.send_payload(payload)
 
     def describe(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name}
 
     def __repr__(self) -> str:
-        return f"<Session {self.id} {self.name!r} {self.link.peer}>"
+        peer = self.link.peer if self.link is not None else "away"
+        return f"<Session {self.id} {self.name!r} {peer}>"

@@ -86,9 +86,12 @@ class TcpConnection(asyncio.Protocol):
         self._out.clear()
         self.conn.close()
         if self.session is not None:
-            self._hub.disconnect(self.session)
+            self._hub.disconnect(self.session, self)
 
     # -- Link ----------------------------------------------------------------------------------
+    def rebind(self, session: Session | None) -> None:
+        self.session = session
+
     def send_payload(self, payload: bytes) -> None:
         if self._closing:
             return

@@ -1,0 +1,371 @@
+"""The CMU 15-112 "Sockets" text protocol: a sans-I/O core and a thin asyncio transport.
+
+The protocol, as the starter-code clients expect it (docs/15-112.md):
+
+    server -> new client K       newPlayer E1\\n ... newPlayer En\\n myIDis K \\n   (E1..En: members)
+    server -> each member Ei     newPlayer K\\n
+    client S -> server           INSTR DETAILS\\n    split at the first space; no space or empty
+                                                    DETAILS: the line is dropped silently
+    server -> every other one    INSTR S DETAILS\\n  DETAILS byte for byte
+    opt-in extension             playerLeft K\\n
+
+The server speaks first, never echoes, never checks instructions, and sends nothing else.
+
+The core (``LineSplitter``, ``parse_line``, the line formatters, the bridge mapping ``line_from_data`` /
+``data_from_line`` and ``IdPool``) touches no socket or clock; ``TextConnection`` feeds it bytes.
+Room membership, naming and the bridge to netplay's own protocol live in
+``netplay.server.text_rooms``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from ..protocol import ProtocolError
+    from ..server.session import Session
+    from ..server.text_rooms import TextLobby, TextSession
+
+__all__ = [
+    "DEFAULT_MAX_LINE",
+    "TEXT_GAME",
+    "IdPool",
+    "LineSplitter",
+    "TextConnection",
+    "data_from_line",
+    "greeting",
+    "is_token",
+    "line_from_data",
+    "my_id_line",
+    "new_player_line",
+    "parse_line",
+    "player_left_line",
+    "relay_line",
+]
+
+log = logging.getLogger("netplay.text")
+
+#: The game label of the relay rooms that text clients are put in (for ``join_room``/``quick_match``).
+TEXT_GAME = "15-112"
+#: Longest line a text client may send by default (a student's whole board fits many times over).
+DEFAULT_MAX_LINE = 64 * 1024
+
+_TOKEN = re.compile(r"[!-~]+")  # printable ASCII, no space
+
+
+def is_token(text: str) -> bool:
+    """Whether ``text`` can be an id in a text line: one or more printable ASCII characters, no space."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+# -- incoming lines --------------------------------------------------------------------------------
+class LineSplitter:
+    """Splits a byte stream at ``\\n`` into lines (the ``\\n`` removed, every other byte kept).
+
+    ``feed`` returns the lines that ``data`` completes, however the stream was fragmented. A line
+    longer than ``max_line`` bytes (without its ``\\n``) sets ``failed``: ``feed`` then returns only
+    the complete lines before it, and nothing ever again.
+    """
+
+    __slots__ = ("_pending", "failed", "max_line")
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        if max_line < 1:
+            raise ValueError("max_line must be at least 1")
+        self.max_line = max_line
+        self.failed = False
+        self._pending = bytearray()
+
+    @property
+    def pending(self) -> int:
+        """Bytes of an unfinished line held back."""
+        return len(self._pending)
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self.failed:
+            return []
+        pending = self._pending
+        if b"\n" not in data:
+            pending += data
+            if len(pending) > self.max_line:
+                self._fail()
+            return []
+        lines = data.split(b"\n")
+        if pending:
+            lines[0] = bytes(pending) + lines[0]
+            pending.clear()
+        rest = lines.pop()
+        limit = self.max_line
+        for i, line in enumerate(lines):
+            if len(line) > limit:
+                self._fail()
+                return lines[:i]
+        if len(rest) > limit:
+            self._fail()
+        else:
+            pending += rest
+        return lines
+
+    def _fail(self) -> None:
+        self.failed = True
+        self._pending = bytearray()
+
+
+def parse_line(line: bytes) -> tuple[bytes, bytes] | None:
+    """``(instr, details)`` of a line from a client, or None if the protocol drops it.
+
+    instr is the text before the first space, details everything after it, byte for byte. A line
+    without a space, or with nothing after the first space, is dropped.
+    """
+    space = line.find(b" ")
+    if space < 0 or space == len(line) - 1:
+        return None
+    return line[:space], line[space + 1 :]
+
+
+# -- outgoing lines --------------------------------------------------------------------------------
+def relay_line(instr: bytes, sender: bytes, details: bytes) -> bytes:
+    """The line every other client receives for ``instr details`` from ``sender``."""
+    return b"".join((instr, b" ", sender, b" ", details, b"\n"))
+
+
+def new_player_line(player: str) -> bytes:
+    return b"newPlayer " + player.encode("ascii") + b"\n"
+
+
+def my_id_line(player: str) -> bytes:
+    return b"myIDis " + player.encode("ascii") + b" \n"  # the space before \n is the original's
+
+
+def player_left_line(player: str) -> bytes:
+    return b"playerLeft " + player.encode("ascii") + b"\n"
+
+
+def greeting(player: str, others: Iterable[str]) -> bytes:
+    """What a new client receives first: ``newPlayer`` for each member already there (in join
+    order), then its own id."""
+    return b"".join([*(new_player_line(other) for other in others), my_id_line(player)])
+
+
+# -- the bridge to netplay's own protocol ----------------------------------------------------------
+def line_from_data(data: Any) -> tuple[bytes, bytes] | None:
+    """``(instr, details)`` that a netplay member's relay ``data`` becomes for text members, or None.
+
+    Two forms map: ``{"instr": "playerMoved", "details": "5 0"}`` (instr without spaces, details not
+    empty) and the string ``"playerMoved 5 0"`` (split like a text line). Neither may contain a
+    newline: that would forge a second line. Anything else is not delivered to text members.
+    """
+    if isinstance(data, str):
+        if "\n" in data:
+            return None
+        return parse_line(data.encode("utf-8", "replace"))
+    if isinstance(data, dict):
+        instr, details = data.get("instr"), data.get("details")
+        if not isinstance(instr, str) or not isinstance(details, str) or not details:
+            return None
+        if " " in instr or "\n" in instr or "\n" in details:
+            return None
+        return instr.encode("utf-8", "replace"), details.encode("utf-8", "replace")
+    return None
+
+
+def data_from_line(instr: bytes, details: bytes) -> dict[str, str]:
+    """The relay ``data`` netplay members receive for a text client's line ``instr details``.
+
+    Bytes that are not UTF-8 become U+FFFD; text members still get the original bytes.
+    """
+    instr_text = instr.decode("utf-8", "replace")
+    details_text = details.decode("utf-8", "replace")
+    return {"instr": instr_text, "details": details_text, "line": f"{instr_text} {details_text}"}
+
+
+# -- ids -------------------------------------------------------------------------------------------
+class IdPool:
+    """Hands out text-client ids: ``names`` in order, or ``Player1``, ``Player2``, ... without them.
+
+    An id is never handed out again while a client that may remember its last holder is connected:
+    ``release`` takes the witnesses (everyone who shared a room with the holder), and ``take`` only
+    reuses a name once ``alive`` is false for all of them. Numbered ids are never reused. With
+    ``names``, a ``take`` that finds no usable name returns None: the list is the player cap.
+    """
+
+    __slots__ = ("_counter", "_held", "_names", "_witnesses")
+
+    def __init__(self, names: Sequence[str] = ()) -> None:
+        for name in names:
+            if not is_token(name):
+                raise ValueError(f"text player name {name!r} must be printable ASCII without spaces")
+        if len(set(names)) != len(names):
+            raise ValueError("text player names must be different from each other")
+        self._names = tuple(names)
+        self._counter = 0
+        self._held: set[str] = set()
+        self._witnesses: dict[str, list[Hashable]] = {}
+
+    def take(self, alive: Callable[[Any], bool] = lambda _: False) -> str | None:
+        if not self._names:
+            self._counter += 1
+            return f"Player{self._counter}"
+        for name in self._names:
+            if name in self._held:
+                continue
+            witnesses = self._witnesses.get(name)
+            if witnesses:
+                witnesses[:] = [w for w in witnesses if alive(w)]
+                if witnesses:
+                    continue
+            self._witnesses.pop(name, None)
+            self._held.add(name)
+            return name
+        return None
+
+    def release(self, player: str, witnesses: Iterable[Hashable] = ()) -> None:
+        self._held.discard(player)
+        if self._names:
+            self._witnesses[player] = list(witnesses)
+
+
+# -- the asyncio transport -------------------------------------------------------------------------
+class _Flusher:
+    """Every line queued for a connection during one loop turn goes out in one write."""
+
+    __slots__ = ("_dirty", "_loop", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._dirty: list[TextConnection] = []
+        self._scheduled = False
+
+    def mark(self, connection: TextConnection) -> None:
+        self._dirty.append(connection)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, []
+        self._scheduled = False
+        for connection in dirty:
+            connection.flush()
+
+
+class TextConnection(asyncio.Protocol):
+    """One text client: splits its bytes into lines for the lobby; queues lines to it, bounded.
+
+    It implements the session ``Link`` too, but ``send_payload`` drops netplay messages: a text
+    client is only ever sent lines.
+    """
+
+    __slots__ = ("_closing", "_flusher", "_lobby", "_out", "_splitter", "peer", "session", "transport")
+
+    def __init__(self, lobby: TextLobby, flusher: _Flusher) -> None:
+        self._lobby = lobby
+        self._flusher = flusher
+        self._splitter = LineSplitter(lobby.max_line)
+        self._out: list[bytes] = []
+        self._closing = False
+        self.peer = "?"
+        self.transport: asyncio.Transport | None = None
+        self.session: TextSession | None = None
+
+    @classmethod
+    def factory(cls, lobby: TextLobby, loop: asyncio.AbstractEventLoop) -> Callable[[], TextConnection]:
+        """A protocol factory for ``loop.create_server``."""
+        flusher = _Flusher(loop)
+        return lambda: cls(lobby, flusher)
+
+    # -- asyncio.Protocol ----------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        peername = self.transport.get_extra_info("peername")
+        self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
+        try:
+            self.session = self._lobby.connect(self)
+        except Exception:
+            log.exception("could not seat text client %s", self.peer)
+            self.session = None
+        if self.session is None:
+            self._closing = True
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        session = self.session
+        if session is None or self._closing:
+            return
+        splitter = self._splitter
+        lines = splitter.feed(data)
+        if lines:
+            relay = self._lobby.relay_line
+            try:
+                for line in lines:
+                    relay(session, line)
+            except Exception:  # nothing a client sends may take the listener down
+                log.exception("relaying a line from %s failed", session.id)
+                self.abort()
+                return
+        if splitter.failed:
+            log.info("disconnecting text client %s: line longer than %d bytes", session.id, splitter.max_line)
+            self.abort()
+
+    def eof_received(self) -> bool:
+        return False  # a client that stops sending has left: close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closing = True
+        self._out.clear()
+        if self.session is not None:
+            self._lobby.disconnect(self.session)
+
+    # -- sending -------------------------------------------------------------------------------
+    def write(self, line: bytes) -> None:
+        """Queue bytes for this client; they go out with everything else queued this loop turn."""
+        if self._closing:
+            return
+        out = self._out
+        if not out:
+            self._flusher.mark(self)
+        out.append(line)
+
+    def flush(self) -> None:
+        out = self._out
+        transport = self.transport
+        if not out or transport is None or transport.is_closing():
+            out.clear()
+            return
+        self._out = []
+        transport.write(b"".join(out))
+        if transport.get_write_buffer_size() > self._lobby.max_send_buffer:
+            log.info("disconnecting text client %s: it is not reading (send buffer full)", self.peer)
+            self.abort()
+
+    # -- Link ----------------------------------------------------------------------------------
+    def rebind(self, session: Session | None) -> None:
+        """Text clients never say hello, so they never resume a session."""
+        raise NotImplementedError("a text client cannot resume a session")
+
+    def send_payload(self, payload: bytes) -> None:
+        """Netplay messages are never sent to a text client (the protocol is strict)."""
+
+    def close(self, error: ProtocolError | None = None) -> None:
+        """Flush and close; ``error`` is not sent (there is no way to say it in this protocol)."""
+        if self._closing:
+            return
+        self.flush()
+        self._closing = True
+        transport = self.transport
+        if transport is None:
+            return
+        if transport.get_write_buffer_size():
+            transport.abort()  # a client that is not reading would hold the connection open
+        else:
+            transport.close()
+
+    def abort(self) -> None:
+        self._closing = True
+        self._out.clear()
+        if self.transport is not None:
+            self.transport.abort()
