@@ -123,6 +123,16 @@ class RawPeer:
         assert welcome["type"] == "welcome", welcome
         return welcome
 
+    async def until_closed(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Every message until the server closes the connection."""
+        messages = []
+        async with asyncio.timeout(timeout):
+            try:
+                while True:
+                    messages.append(await self.recv(timeout))
+            except (EOFError, ConnectionError):
+                return messages
+
     async def closed(self, timeout: float = 5.0) -> bool:
         """Wait for the server to close the connection (reading and dropping what is left)."""
         async with asyncio.timeout(timeout):

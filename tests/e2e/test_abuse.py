@@ -22,12 +22,7 @@ async def test_a_flood_is_slowed_then_cut_off_and_others_carry_on(make_server: M
     await flood.hello()
     for i in range(200):
         flood.send({"type": "ping", "id": i})
-    replies = []
-    try:
-        while True:
-            replies.append(await flood.recv())
-    except EOFError:
-        pass
+    replies = await flood.until_closed()
     pongs = [r for r in replies if r["type"] == "pong"]
     refused = [r for r in replies if r["type"] == "error" and not r.get("fatal")]
     assert 20 <= len(pongs) < 200  # the burst got through, the rest did not
@@ -45,12 +40,7 @@ async def test_a_flood_without_ids_is_warned_once(make_server: MakeServer) -> No
     await flood.hello()
     for _ in range(200):
         flood.send({"type": "pong"})  # nothing to answer
-    replies = []
-    try:
-        while True:
-            replies.append(await flood.recv())
-    except EOFError:
-        pass
+    replies = await flood.until_closed()
     assert [(r["code"], bool(r.get("fatal"))) for r in replies] == [
         ("rate_limited", False),
         ("rate_limited", True),

@@ -12,7 +12,8 @@ from typing import Any
 
 from ..games import Game, builtin_games
 from ..store import MatchStore, open_store
-from ..transports.tcp import TcpConnection, WriteCoalescer
+from ..transports.coalesce import WriteCoalescer
+from ..transports.tcp import TcpConnection
 from ..transports.websocket import PortSniffer, WebConnection, WebSite
 from .config import ServerConfig
 from .hub import Hub

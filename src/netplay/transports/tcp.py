@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, cast
 
 from ..protocol import ProtocolError, ServerConnection, codec
+from .coalesce import WriteCoalescer
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
@@ -15,32 +16,6 @@ if TYPE_CHECKING:
 __all__ = ["TcpConnection", "WriteCoalescer"]
 
 log = logging.getLogger("netplay.tcp")
-
-
-class WriteCoalescer:
-    """Batches writes: every message queued for a connection during one loop turn goes out in one write.
-
-    A broadcast to 20 members from 20 senders in the same turn costs 20 writes, not 400.
-    """
-
-    __slots__ = ("_dirty", "_loop", "_scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._dirty: list[TcpConnection] = []
-        self._scheduled = False
-
-    def mark(self, connection: TcpConnection) -> None:
-        self._dirty.append(connection)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
-        self._scheduled = False
-        for connection in dirty:
-            connection.flush()
 
 
 class TcpConnection(asyncio.Protocol):

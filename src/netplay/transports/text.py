@@ -25,6 +25,8 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from .coalesce import WriteCoalescer
+
 if TYPE_CHECKING:
     from ..protocol import ProtocolError
     from ..server.session import Session
@@ -230,29 +232,6 @@ class IdPool:
 
 
 # -- the asyncio transport -------------------------------------------------------------------------
-class _Flusher:
-    """Every line queued for a connection during one loop turn goes out in one write."""
-
-    __slots__ = ("_dirty", "_loop", "_scheduled")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._dirty: list[TextConnection] = []
-        self._scheduled = False
-
-    def mark(self, connection: TextConnection) -> None:
-        self._dirty.append(connection)
-        if not self._scheduled:
-            self._scheduled = True
-            self._loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
-        self._scheduled = False
-        for connection in dirty:
-            connection.flush()
-
-
 class TextConnection(asyncio.Protocol):
     """One text client: splits its bytes into lines for the lobby; queues lines to it, bounded.
 
@@ -262,7 +241,7 @@ class TextConnection(asyncio.Protocol):
 
     __slots__ = ("_closing", "_flusher", "_lobby", "_out", "_splitter", "peer", "session", "transport")
 
-    def __init__(self, lobby: TextLobby, flusher: _Flusher) -> None:
+    def __init__(self, lobby: TextLobby, flusher: WriteCoalescer) -> None:
         self._lobby = lobby
         self._flusher = flusher
         self._splitter = LineSplitter(lobby.max_line)
@@ -275,7 +254,7 @@ class TextConnection(asyncio.Protocol):
     @classmethod
     def factory(cls, lobby: TextLobby, loop: asyncio.AbstractEventLoop) -> Callable[[], TextConnection]:
         """A protocol factory for ``loop.create_server``."""
-        flusher = _Flusher(loop)
+        flusher = WriteCoalescer(loop)
         return lambda: cls(lobby, flusher)
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
