@@ -280,6 +280,10 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"15-112 text clients: port {server.text_port} (rooms of game '15-112')", flush=True)
         if server.web_port is not None:
             print(f"Play in a browser:  http://{shown}:{server.web_port}/", flush=True)
+        if config.db and config.db != ":memory:":
+            print(f"Matches are kept in {os.path.abspath(config.db)} (see: netplay matches).", flush=True)
+        if server.restored:
+            print(f"Resumed {server.restored} matches that were in progress.", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
     try:

@@ -173,7 +173,7 @@ async def test_a_person_plays_at_the_terminal(served: tuple[Proc, int]) -> None:
     human.type("middle")
     await human.expect("type a cell number from 0 to 8")
     human.type("4")
-    await human.expect("seat 0 played 4")
+    await human.expect(r"Human \(X\) played 4")
     state = await rival.wait_for("state", last={"seat": 0, "move": 4})
     assert state["state"]["board"][4] == "X"
     await rival.move(0)
@@ -186,7 +186,7 @@ async def test_a_person_plays_at_the_terminal(served: tuple[Proc, int]) -> None:
     await human.expect("It is not your turn yet")
     await rival.wait_for("state", last={"seat": 0, "move": 1})
     await rival.move(3)
-    await human.expect("seat 1 played 3")
+    await human.expect(r"Rival \(O\) played 3")
     await human.expect("Your move")
     human.type("7")  # X holds 4, 1, 7: the middle column
     await human.expect("You win!")

@@ -243,7 +243,7 @@ async def _session(
                         move = await loop.run_in_executor(None, bot, rules, view, seat, rng)
                         await client.move(move, version=my_turn_version)
                     else:
-                        say("Your move: ")
+                        say(f"Your move ({rules.seat_label(seat)}): ")
                 elif seat is not None:
                     say("Waiting for the other player...")
     finally:
@@ -251,14 +251,18 @@ async def _session(
 
 
 def _show_state(event: dict[str, Any], rules: Game, seat: int | None, say: Any) -> None:
-    players = [p for p in event["players"] if p is not None]
-    names = ", ".join(f"{p['seat']}: {p['name']}" for p in players)
-    last = event.get("last")
+    players = {p["seat"]: p for p in event["players"] if p is not None}
+
+    def who(n: int) -> str:
+        name = players[n]["name"] if n in players else "(empty seat)"
+        return f"{name} ({rules.seat_label(n)})"
+
     say()
-    header = f"Game {event['game']}, version {event['version']} (seats {names})"
+    line = f"Game {event['game']}: " + " vs ".join(who(n) for n in sorted(players))
+    last = event.get("last")
     if last is not None:
-        header += f"; seat {last['seat']} played {json.dumps(last['move'])}"
-    say(header)
+        line += f". {who(last['seat'])} played {json.dumps(last['move'])}"
+    say(line + ".")
     say(rules.render(event["state"], seat))
 
 

@@ -107,6 +107,10 @@ class Game:
         raise NotImplementedError
 
     # Terminal presentation: optional, used by ``netplay play``.
+    def seat_label(self, seat: int) -> str:
+        """A short name for a seat's side, such as "X" or "white"."""
+        return f"seat {seat}"
+
     def render(self, view: Any, seat: int | None) -> str:
         """The view as text for a terminal."""
         import json

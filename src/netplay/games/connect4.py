@@ -84,6 +84,9 @@ class ConnectFour(Game):
         """Every column that is not full."""
         return [c for c in range(COLUMNS) if state["board"][0][c] is None]
 
+    def seat_label(self, seat: int) -> str:
+        return _MARKS[seat]
+
     def render(self, view: Any, seat: int | None) -> str:
         """The board with column numbers above and below, X and O for pieces, '.' for empty."""
         numbers = "  " + " ".join(str(c) for c in range(COLUMNS))

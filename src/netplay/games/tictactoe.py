@@ -62,6 +62,9 @@ class TicTacToe(Game):
     def legal_moves(self, state: State, seat: int) -> list[Any]:
         return [i for i, cell in enumerate(state["board"]) if cell is None]
 
+    def seat_label(self, seat: int) -> str:
+        return _MARKS[seat]
+
     def render(self, view: Any, seat: int | None) -> str:
         board = view["board"]
         cells = [board[i] or str(i) for i in range(9)]
