@@ -47,6 +47,19 @@ async def test_a_flood_without_ids_is_warned_once(make_server: MakeServer) -> No
     ]
 
 
+async def test_malformed_messages_count_against_the_rate_too(make_server: MakeServer) -> None:
+    server = await make_server(rate_limit=50, rate_burst=20)
+    flood = await RawPeer.open(server.port)
+    await flood.hello()
+    junk = b"{not json"
+    for _ in range(200):
+        flood.send_bytes(len(junk).to_bytes(4, "big") + junk)
+    replies = await flood.until_closed()
+    codes = [r["code"] for r in replies]
+    assert 20 <= codes.count("invalid_json") < 200  # answered while within the rate...
+    assert codes[-1] == "rate_limited" and replies[-1]["fatal"] is True  # ...then cut off
+
+
 async def test_a_client_within_the_rate_is_never_limited(make_server: MakeServer) -> None:
     server = await make_server(rate_limit=100_000, rate_burst=50)  # 40 at a time, far under the rate
     client = await Client.connect("127.0.0.1", server.port)

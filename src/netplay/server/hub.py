@@ -106,10 +106,13 @@ class Hub:
         now = self.loop.time()
         session.last_seen = now
         session.pinged = False
+        if self.config.rate_limit and session.greeted and not isinstance(event, Hello):
+            # Every message counts, malformed ones too: junk must not be a way around the limit.
+            rid = event.message.get("id") if isinstance(event, Request) else getattr(event, "re", None)
+            if not self._within_rate(session, now, rid):
+                return
         if isinstance(event, Request):
             message = event.message
-            if self.config.rate_limit and not self._within_rate(session, now, message.get("id")):
-                return
             try:
                 self._handlers[message["type"]](session, message)
             except ProtocolError as error:
