@@ -66,7 +66,7 @@ class Server:
         make_tcp: Callable[[], asyncio.Protocol] = lambda: TcpConnection(hub, coalescer)  # noqa: E731
         factory = make_tcp
         if cfg.web:
-            web = self.web = WebSite(hub)
+            web = self.web = WebSite(hub, coalescer)
             if cfg.web_port is None:
                 factory = lambda: PortSniffer(web, make_tcp)  # noqa: E731
             else:

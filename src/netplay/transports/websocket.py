@@ -12,7 +12,8 @@ parsing, the WebSocket handshake and the framing; the protocol core does the res
   once, at the first bytes, then hands the transport to a ``TcpConnection`` or a ``WebConnection``
   and is gone, so the TCP hot path is the plain ``TcpConnection``.
 - ``WebSite``: what every web connection of one server shares: the hub, the files, the origin rule,
-  the write coalescer, and the connections not yet handed to the hub (closed on shutdown).
+  the write coalescer (the TCP connections'), and the connections not yet handed to the hub (closed
+  on shutdown).
 
 The limits are TCP's: ``max_frame`` caps a message (the library refuses a larger one with close
 code 1009), ``max_send_buffer`` cuts off a client that does not read, and the hub's handshake,
@@ -39,6 +40,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Origin
 
 from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
+from .coalesce import WriteCoalescer
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
@@ -130,7 +132,12 @@ def _text_response(status: HTTPStatus, text: str) -> Response:
 class WebSite:
     """The hub, the static files and the rules every web connection of one server uses."""
 
-    def __init__(self, hub: Hub, files: dict[str, StaticFile] | None = None) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        coalescer: WriteCoalescer | None = None,
+        files: dict[str, StaticFile] | None = None,
+    ) -> None:
         self.hub = hub
         self.config = hub.config
         self.loop = hub.loop
@@ -139,8 +146,8 @@ class WebSite:
         self.origins: tuple[str, ...] | None = None if origins is None else tuple(origins)
         #: Connections not (yet) sessions of the hub: sniffing, or speaking plain HTTP.
         self.pending: set[asyncio.BaseProtocol] = set()
-        self._dirty: list[WebConnection] = []
-        self._flush_scheduled = False
+        #: Writes queued during one loop turn go out together, as on TCP (shared with it).
+        self.coalescer = coalescer or WriteCoalescer(self.loop)
 
     def respond(self, request: Request) -> Response:
         """The answer to a plain HTTP request for a static file."""
@@ -181,19 +188,6 @@ class WebSite:
         if host:
             allowed += [f"http://{host}", f"https://{host}"]
         return allowed
-
-    # Writes queued during one loop turn go out together, as on TCP.
-    def mark_dirty(self, connection: WebConnection) -> None:
-        self._dirty.append(connection)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self.loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
-        self._flush_scheduled = False
-        for connection in dirty:
-            connection.flush()
 
     def shutdown(self) -> None:
         """Close every connection that the hub does not know (the hub closes its own sessions)."""
@@ -353,7 +347,7 @@ class WebConnection(asyncio.Protocol):
             return
         out = self._out
         if not out:
-            self._site.mark_dirty(self)
+            self._site.coalescer.mark(self)
         out.append(payload)
         if payload.startswith(b'{"type":"error"') and b'"fatal":true' in payload:
             self._fatal = payload  # the hub sends a fatal error, then closes: the close code says why

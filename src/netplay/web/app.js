@@ -76,7 +76,7 @@ async function openConnection() {
   $("other-games").textContent = `Also on this server, playable from a terminal: ${others.join(", ")}.`;
   renderGameCards();
   if (client.resumed && client.welcome.rooms?.length) return; // its rooms come back as "joined" events
-  if (room) notify("You were away too long: your seat was given up.", "warn");
+  if (room) notify("Your game is no longer on the server (away too long, or it restarted).", "warn");
   if (!(await joinFromLink())) showLobby();
 }
 

@@ -135,6 +135,9 @@ async function join() {
     teleport(me.x, me.y); // tell the newcomer where I am
   });
   client.on("member_left", (message) => remove(message.member.id));
+  // A dropped connection may come back (the server keeps its place for a while): fade its dot.
+  client.on("member_disconnected", (message) => dots.get(message.member.id)?.element.classList.add("away"));
+  client.on("member_reconnected", (message) => dots.get(message.member.id)?.element.classList.remove("away"));
   client.on("close", lost);
   const joined = await client.quickMatch(ROOM, { kind: "relay" });
   const start = [80 + Math.floor(Math.random() * 480), 80 + Math.floor(Math.random() * 320)];
@@ -156,4 +159,5 @@ function lost(reason) {
 }
 
 $("banner-action").addEventListener("click", join);
+window.addEventListener("pagehide", () => client?.close()); // leaving: the others see the dot go at once
 join();
