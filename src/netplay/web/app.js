@@ -54,16 +54,19 @@ function myName() {
   return $("name").value.trim().slice(0, 32) || randomName();
 }
 
-async function openConnection() {
+// Returns whether it connected. `quiet`: an automatic retry, which keeps its own banner on failure.
+async function openConnection({ quiet = false } = {}) {
+  clearTimeout(retryTimer);
   setLinkState("connecting");
-  hideBanner();
+  if (!quiet) hideBanner();
   try {
     client = await connect({ name: myName(), token });
   } catch (error) {
     setLinkState("offline");
-    showBanner(`Cannot reach the game server (${error.message}).`, "Try again", openConnection);
-    return;
+    if (!quiet) showBanner(`Cannot reach the game server (${error.message}).`, "Try again", openConnection);
+    return false;
   }
+  hideBanner();
   setLinkState("online");
   token = client.token;
   $("server-name").textContent = client.welcome.server ?? "netplay";
@@ -75,9 +78,10 @@ async function openConnection() {
   $("other-games").hidden = !others.length;
   $("other-games").textContent = `Also on this server, playable from a terminal: ${others.join(", ")}.`;
   renderGameCards();
-  if (client.resumed && client.welcome.rooms?.length) return; // its rooms come back as "joined" events
+  if (client.resumed && client.welcome.rooms?.length) return true; // its rooms come back as "joined" events
   if (room) notify("Your game is no longer on the server (away too long, or it restarted).", "warn");
   if (!(await joinFromLink())) showLobby();
+  return true;
 }
 
 function renameAndReconnect() {
@@ -165,6 +169,10 @@ function onEvent(message) {
   }
 }
 
+// Ways a connection ends after which trying again makes sense (as in the Python client).
+const RETRYABLE = new Set(["connection_lost", "server_shutdown", "idle_timeout", "server_full"]);
+let retryTimer = null;
+
 function onClosed(reason) {
   stopLobbyRefresh();
   setLinkState("offline");
@@ -172,7 +180,22 @@ function onClosed(reason) {
     reason.code === "server_shutdown"
       ? `The server shut down: ${reason.message}.`
       : `Connection lost: ${reason.message}.`;
-  showBanner(why, "Reconnect", openConnection);
+  if (token && RETRYABLE.has(reason.code)) {
+    // Keep trying, with growing pauses, for as long as the server keeps our seat.
+    const grace = (client?.welcome?.reconnect_grace ?? 60) * 1000;
+    retryUntil(why, Date.now() + grace, 250);
+  } else {
+    showBanner(why, "Reconnect", openConnection);
+  }
+}
+
+function retryUntil(why, deadline, pause) {
+  showBanner(`${why} Reconnecting…`, "Reconnect now", openConnection);
+  retryTimer = setTimeout(async () => {
+    if (await openConnection({ quiet: true })) return;
+    if (Date.now() < deadline) retryUntil(why, deadline, Math.min(pause * 2, 4000));
+    else showBanner(`${why} The server did not come back.`, "Try again", openConnection);
+  }, pause);
 }
 
 // -- the lobby -----------------------------------------------------------------------------------
