@@ -1,0 +1,723 @@
+"""The load generator: one uvloop process that drives one scenario against one server and prints JSON.
+
+Run by bench/run.py as ``python -m bench.loadgen '<config json>'``, pinned to its own core. It reads
+the server's CPU and RSS through psutil at the edges of the measurement window, so the figures cover
+exactly the messages it counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import resource
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+MARK = b"|T"  # occurs exactly once in every relayed message, just before its 19-digit send time
+_TS_LEN = 19
+_PAD = b"x" * 16
+# netplay wraps relayed data in 4 + 66 bytes ('{"type":"relay","room":"r-…","from":"p-…","data":"…"}');
+# the raw line carries as many extra bytes, less its newline, so both move messages of one size.
+_RAW_EXTRA = 4 + 66 - 1
+_MAX_SAMPLES = 2_000_000
+_CONNECT_CONCURRENCY = 200
+
+
+def now_ns() -> int:
+    """The clock every embedded timestamp uses."""
+    return time.monotonic_ns()
+
+
+def percentile(sorted_values: list[int], q: float) -> float | None:
+    """Nearest-rank percentile of already sorted samples, or None when there are none."""
+    if not sorted_values:
+        return None
+    return float(sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))])
+
+
+def latency_summary(samples: list[int], prefix: str) -> dict[str, Any]:
+    """p50/p99/max in milliseconds of nanosecond samples."""
+    samples.sort()
+    out: dict[str, Any] = {f"{prefix}_samples": len(samples)}
+    for name, q in (("p50", 0.50), ("p99", 0.99), ("max", 1.0)):
+        value = percentile(samples, q)
+        out[f"{prefix}_{name}_ms"] = None if value is None else round(value / 1e6, 3)
+    return out
+
+
+def raise_nofile_limit() -> int:
+    """Raise the soft open-files limit to the hard one; return the new soft limit."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Wall clock, server CPU seconds and RSS, and this process's CPU seconds, at one instant."""
+
+    wall: float
+    server_cpu: float
+    server_rss: int
+    own_cpu: float
+    cores: list[Any]
+    others: dict[int, float]
+
+
+class Meter:
+    """Reads the server process's counters and this process's CPU time."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = psutil.Process(server_pid)
+
+    def snap(self) -> Snapshot:
+        """Take a snapshot now."""
+        cpu = self.server.cpu_times()
+        return Snapshot(
+            time.perf_counter(),
+            cpu.user + cpu.system,
+            self.server.memory_info().rss,
+            time.process_time(),
+            psutil.cpu_times(percpu=True),
+            self._others(),
+        )
+
+    def _others(self) -> dict[int, float]:
+        """CPU seconds of every other user-space process: the load that is not ours."""
+        ours = {self.server.pid, os.getpid(), os.getppid()}
+        seen: dict[int, float] = {}
+        for proc in psutil.process_iter(["ppid", "cpu_times"]):
+            info = proc.info
+            if proc.pid in ours or proc.pid == 2 or info["ppid"] == 2 or info["cpu_times"] is None:
+                continue  # kernel threads (children of kthreadd) do our loopback work too
+            seen[proc.pid] = info["cpu_times"].user + info["cpu_times"].system
+        return seen
+
+    def rss(self) -> int:
+        """The server's resident set size in bytes."""
+        return int(self.server.memory_info().rss)
+
+    @staticmethod
+    def window(a: Snapshot, b: Snapshot) -> dict[str, Any]:
+        """CPU and memory figures between two snapshots."""
+        wall = b.wall - a.wall
+        own = (b.own_cpu - a.own_cpu) / wall
+        return {
+            "window_s": round(wall, 3),
+            "server_cpu_s": round(b.server_cpu - a.server_cpu, 4),
+            "server_cpu_pct": round(100 * (b.server_cpu - a.server_cpu) / wall, 1),
+            "server_rss_mib": round(b.server_rss / 2**20, 1),
+            "gen_cpu_pct": round(100 * own, 1),
+            "generator_bound": own >= 0.9,
+            # Busy time on both cores not charged to the server or to us: the kernel's loopback work
+            # in softirq, plus other processes (which "others_cpu_pct" counts if they outlive the window).
+            "unaccounted_cpu_pct": round(
+                sum(_busy(x, y) for x, y in zip(a.cores, b.cores, strict=True))
+                - 100 * (b.server_cpu - a.server_cpu + b.own_cpu - a.own_cpu) / wall,
+                1,
+            ),
+            "others_cpu_pct": round(
+                100 * sum(cpu - a.others.get(pid, 0.0) for pid, cpu in b.others.items()) / wall, 1
+            ),
+            "core_busy_pct": [_busy(x, y) for x, y in zip(a.cores, b.cores, strict=True)],
+            "cores_pct": [_breakdown(x, y) for x, y in zip(a.cores, b.cores, strict=True)],
+        }
+
+
+def _busy(a: Any, b: Any) -> float:
+    """Percent of the time a core was not idle between two psutil per-CPU readings."""
+    idle = (b.idle + getattr(b, "iowait", 0)) - (a.idle + getattr(a, "iowait", 0))
+    total = sum(b) - sum(a)
+    return round(100 * (1 - idle / total), 1) if total > 0 else 0.0
+
+
+def _breakdown(a: Any, b: Any) -> dict[str, float]:
+    """Where a core's time went between two psutil per-CPU readings, in percent."""
+    total = sum(b) - sum(a)
+    return {
+        name: round(100 * (getattr(b, name) - getattr(a, name)) / total, 1) if total > 0 else 0.0
+        for name in ("user", "system", "softirq", "irq", "steal", "idle")
+        if hasattr(b, name)
+    }
+
+
+# -- netplay's framing, for the control phase and the tic-tac-toe bots -----------------------------
+def frame(message: dict[str, Any]) -> bytes:
+    """Encode and length-prefix one netplay message."""
+    payload = orjson.dumps(message)
+    return len(payload).to_bytes(4, "big") + payload
+
+
+class NetplayConn(asyncio.Protocol):
+    """A netplay client connection that parses every frame: handshake, requests with ids, pings."""
+
+    def __init__(self, gen: Generator) -> None:
+        self.gen = gen
+        self.transport: asyncio.Transport | None = None
+        self._buf = bytearray()
+        self._ids = 0
+        self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.player_id = ""
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if not self.lost.done():
+            self.lost.set_result(None)
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_exception(ConnectionError("connection lost"))
+        self._waiters.clear()
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buf
+        buf += data
+        pos, end = 0, len(buf)
+        while end - pos >= 4:
+            stop = pos + 4 + int.from_bytes(buf[pos : pos + 4], "big")
+            if stop > end:
+                break
+            message = orjson.loads(buf[pos + 4 : stop])
+            pos = stop
+            self._dispatch(message)
+        del buf[:pos]
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        re = message.get("re")
+        if re is not None and (waiter := self._waiters.pop(re, None)) is not None:
+            if not waiter.done():
+                waiter.set_result(message)
+            return
+        kind = message.get("type")
+        if kind == "ping":
+            self.send({"type": "pong"})
+        elif kind == "error":
+            self.gen.errors += 1
+            self.gen.last_error = message
+        else:
+            self.on_message(message)
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        """An event that is not a reply; subclasses act on it."""
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Send one message now."""
+        if self.transport is not None:
+            self.transport.write(frame(message))
+
+    async def request(self, message: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """Send a request with an id and return the reply; raise on an error reply."""
+        self._ids += 1
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[self._ids] = waiter
+        self.send({**message, "id": self._ids})
+        async with asyncio.timeout(timeout):
+            reply = await waiter
+        if reply.get("type") == "error":
+            raise RuntimeError(f"{message['type']} refused: {reply}")
+        return reply
+
+    async def hello(self, name: str) -> None:
+        """Complete the handshake."""
+        welcome = await self.request({"type": "hello", "protocol": 1, "name": name})
+        self.player_id = welcome.get("player") or welcome["id"]  # "id" before the protocol renamed it
+
+    def abort(self) -> None:
+        """Drop the connection without a goodbye (no TIME_WAIT left behind)."""
+        if self.transport is not None:
+            self.transport.abort()
+
+
+# -- relay load: the same counting code for both servers -------------------------------------------
+class RelayRoom:
+    """One room of the relay load: its members, and for saturation the in-flight window."""
+
+    def __init__(self, gen: Generator, index: int, members: list[RelayMember], window: int) -> None:
+        self.gen = gen
+        self.index = index
+        self.members = members
+        self.sent = 0  # messages
+        self.received = 0  # deliveries (each message is delivered to len(members) - 1 members)
+        self.cap = window * len(members)
+        # Refill once half the window is free: every member then writes at least window/2 messages.
+        self.refill = max(len(members), self.cap // 2)
+        self.room_id = b""
+
+    def pump(self) -> None:
+        """Saturation: top the room up to ``cap`` messages not yet received by every other member."""
+        n = len(self.members)
+        free = self.cap - (self.sent - self.received // (n - 1))
+        if free < self.refill or not self.gen.running:
+            return
+        per = free // n
+        ts = now_ns()
+        for member in self.members:
+            member.send_burst(per, ts)
+        self.sent += per * n
+
+
+class RelayMember:
+    """What the relay load needs of a client: send stamped messages, count and time what arrives."""
+
+    room: RelayRoom
+    transport: asyncio.Transport | None
+    loading: bool
+    _tail_mark: bool
+    _head: bytes
+    _tail: bytes
+    gen: Generator
+
+    def set_message(self, sender: int, head: bytes, tail: bytes) -> None:
+        """Prepare the constant parts of this member's message around the 19-digit timestamp."""
+        self._head = head + b"S%06d|T" % sender
+        self._tail = b"|" + tail
+
+    def one_message(self, ts: int) -> bytes:
+        """This member's message (a whole frame or line) stamped ``ts``."""
+        return self._head + b"%019d" % ts + self._tail
+
+    def send_burst(self, count: int, ts: int) -> None:
+        """Write ``count`` messages stamped ``ts`` in one write."""
+        if self.transport is not None and count > 0:
+            one = self._head + b"%019d" % ts + self._tail
+            self.transport.write(one * count if count > 1 else one)
+
+    def count_delivered(self, data: bytes) -> None:
+        """Count the relayed messages in a chunk and sample their latency (fast path: C-speed scans)."""
+        now = now_ns()
+        n = data.count(MARK)
+        if self._tail_mark and data[:1] == b"T":  # a marker split across two reads
+            n += 1
+        self._tail_mark = data[-1:] == b"|"
+        room = self.room
+        room.received += n
+        gen = self.gen
+        if gen.measuring and n:
+            samples = gen.samples
+            if gen.sample_all:
+                i = data.find(MARK)
+                while i >= 0:
+                    stamp = data[i + 2 : i + 2 + _TS_LEN]
+                    if len(stamp) == _TS_LEN:
+                        samples.append(now - int(stamp))
+                    i = data.find(MARK, i + 2 + _TS_LEN)
+            else:  # one sample per read, the oldest message in it
+                i = data.find(MARK)
+                stamp = data[i + 2 : i + 2 + _TS_LEN]
+                if i >= 0 and len(stamp) == _TS_LEN:
+                    samples.append(now - int(stamp))
+        if gen.saturate:
+            room.pump()
+
+
+class NetplayRelayMember(NetplayConn, RelayMember):
+    """A netplay relay-room member: parses frames while joining, then only counts."""
+
+    def __init__(self, gen: Generator) -> None:
+        super().__init__(gen)
+        self.loading = False
+        self._tail_mark = False
+
+    def data_received(self, data: bytes) -> None:
+        if not self.loading:
+            super().data_received(data)
+            return
+        self.count_delivered(data)
+        if b'"error"' in data:
+            self.gen.errors += 1
+        if b'"ping"' in data:
+            self.send({"type": "pong"})
+
+
+class RawRelayMember(asyncio.Protocol, RelayMember):
+    """A raw-relay member: waits for ``OK`` to its JOIN line, then only counts."""
+
+    def __init__(self, gen: Generator) -> None:
+        self.gen = gen
+        self.transport = None
+        self.loading = False
+        self._tail_mark = False
+        self._control = b""
+        self.joined: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        if not self.joined.done():
+            self.joined.set_exception(ConnectionError("connection lost"))
+
+    def data_received(self, data: bytes) -> None:
+        if self.joined.done():
+            self.count_delivered(data)
+            return
+        self._control += data
+        end = self._control.find(b"\n")
+        if end >= 0:
+            rest = self._control[end + 1 :]
+            self.joined.set_result(None)
+            if rest:
+                self.count_delivered(rest)
+
+    def abort(self) -> None:
+        """Drop the connection."""
+        if self.transport is not None:
+            self.transport.abort()
+
+
+# -- tic-tac-toe bots ----------------------------------------------------------------------------
+class TicTacToeBot(NetplayConn):
+    """Quick-matches, moves at random the moment it is its turn, and asks for a rematch at the end."""
+
+    def __init__(self, gen: Generator, rng: random.Random) -> None:
+        super().__init__(gen)
+        self.rng = rng
+        self.sent_at = 0
+        self.sent_version = -1
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "state":
+            return
+        gen = self.gen
+        version = message["version"]
+        if self.sent_at and version > self.sent_version:
+            if gen.measuring:
+                gen.moves += 1
+                if len(gen.samples) < _MAX_SAMPLES:
+                    gen.samples.append(now_ns() - self.sent_at)
+            self.sent_at = 0
+        if not gen.running:
+            return
+        seat = next(p["seat"] for p in message["players"] if p and p["id"] == self.player_id)
+        if message["outcome"] is not None:
+            if seat == 0 and gen.measuring:
+                gen.games += 1
+            self.send({"type": "rematch", "room": message["room"]})
+        elif message["turn"] == seat:
+            board = message["state"]["board"]
+            move = self.rng.choice([i for i, cell in enumerate(board) if cell is None])
+            self.sent_at = now_ns()
+            self.sent_version = version
+            self.send({"type": "move", "room": message["room"], "move": move, "version": version})
+
+
+# -- the generator -------------------------------------------------------------------------------
+@dataclass
+class Generator:
+    """Shared counters and the scenario's settings."""
+
+    cfg: dict[str, Any]
+    meter: Meter
+    running: bool = False
+    measuring: bool = False
+    saturate: bool = False
+    sample_all: bool = True
+    errors: int = 0
+    last_error: Any = None
+    games: int = 0
+    moves: int = 0
+    samples: list[int] = field(default_factory=list)
+    rooms: list[RelayRoom] = field(default_factory=list)
+
+    @property
+    def host(self) -> str:
+        return str(self.cfg["host"])
+
+    @property
+    def port(self) -> int:
+        return int(self.cfg["port"])
+
+    async def connect_many(self, count: int, make: Callable[[int], Awaitable[Any]]) -> list[Any]:
+        """Run ``make(i)`` for ``count`` connections, a bounded number at a time."""
+        gate = asyncio.Semaphore(_CONNECT_CONCURRENCY)
+
+        async def one(i: int) -> Any:
+            async with gate:
+                return await make(i)
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+    async def measure(self, warmup: float, duration: float) -> tuple[Snapshot, Snapshot, int]:
+        """Warm up, then count over a fixed window; return the edge snapshots and deliveries counted."""
+        await asyncio.sleep(warmup)
+        self.samples.clear()
+        start = self.meter.snap()
+        self.measuring = True
+        delivered0 = self.delivered()
+        await asyncio.sleep(duration)
+        delivered = self.delivered() - delivered0
+        self.measuring = False
+        end = self.meter.snap()
+        return start, end, delivered
+
+    def delivered(self) -> int:
+        """Relay deliveries counted so far, over every room."""
+        return sum(room.received for room in self.rooms)
+
+
+async def relay_scenario(gen: Generator) -> dict[str, Any]:
+    """Relay rooms, at a fixed rate per client (``rate``) or saturated with an in-flight ``window``."""
+    cfg = gen.cfg
+    loop = asyncio.get_running_loop()
+    n_rooms, n_members = int(cfg["rooms"]), int(cfg["members"])
+    raw = cfg["target"] == "raw"
+    gen.saturate = cfg["mode"] == "saturate"
+    gen.sample_all = not gen.saturate
+
+    async def open_member(i: int) -> RelayMember:
+        factory = (lambda: RawRelayMember(gen)) if raw else (lambda: NetplayRelayMember(gen))
+        _, member = await loop.create_connection(factory, gen.host, gen.port)
+        assert isinstance(member, RawRelayMember | NetplayRelayMember)
+        if isinstance(member, NetplayRelayMember):
+            await member.hello(f"m{i}")
+        return member
+
+    members: list[RelayMember] = await gen.connect_many(n_rooms * n_members, open_member)
+    for r in range(n_rooms):
+        group = members[r * n_members : (r + 1) * n_members]
+        gen.rooms.append(RelayRoom(gen, r, group, int(cfg.get("window", 0))))
+
+    async def join(room: RelayRoom) -> None:
+        if raw:
+            for m in room.members:
+                assert isinstance(m, RawRelayMember) and m.transport is not None
+                m.transport.write(b"JOIN room%d\n" % room.index)
+            await asyncio.gather(*(m.joined for m in room.members))  # type: ignore[attr-defined]
+        else:
+            first = room.members[0]
+            assert isinstance(first, NetplayRelayMember)
+            reply = await first.request(
+                {"type": "create_room", "kind": "relay", "game": "bench", "max_members": n_members}
+            )
+            room.room_id = reply["room"]["id"].encode()
+            for m in room.members[1:]:
+                assert isinstance(m, NetplayRelayMember)
+                await m.request({"type": "join_room", "room": room.room_id.decode()})
+        for m in room.members:
+            m.room = room
+
+    await asyncio.gather(*(join(room) for room in gen.rooms))
+    # Every message has one length, and the raw line is as long as netplay's delivered frame.
+    sent_sizes, delivered_sizes = set(), set()
+    for room in gen.rooms:
+        for k, m in enumerate(room.members):
+            sender = room.index * n_members + k
+            if raw:
+                m.set_message(sender, b"", _PAD + b"x" * _RAW_EXTRA + b"\n")
+                sent_sizes.add(len(m.one_message(0)))
+                delivered_sizes.add(len(m.one_message(0)))
+            else:
+                assert isinstance(m, NetplayRelayMember)
+                prefix = b'{"type":"relay","room":"' + room.room_id + b'","data":"'
+                suffix = _PAD + b'"}'
+                body = len(prefix) + len(b"S000000|T") + _TS_LEN + 1 + len(suffix)
+                m.set_message(sender, body.to_bytes(4, "big") + prefix, suffix)
+                sent_sizes.add(len(m.one_message(0)))
+                delivered_sizes.add(len(m.one_message(0)) + len(b',"from":""') + len(m.player_id))
+    if not raw:
+        # Barrier: a ping answered after every join means every member_joined event has arrived.
+        netplay_members = [m for m in members if isinstance(m, NetplayRelayMember)]
+        await asyncio.gather(*(m.request({"type": "ping"}) for m in netplay_members))
+        for m in netplay_members:
+            m.loading = True
+
+    gen.running = True
+    ticker: asyncio.Task[None] | None = None
+    if gen.saturate:
+        for room in gen.rooms:
+            room.pump()
+    else:
+        ticker = asyncio.create_task(_fixed_rate(gen, members, float(cfg["rate"])))
+    start, end, delivered = await gen.measure(float(cfg["warmup"]), float(cfg["duration"]))
+    gen.running = False
+    if ticker is not None:
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
+    sent = sum(room.sent for room in gen.rooms)
+    result = Meter.window(start, end)
+    wall = end.wall - start.wall
+    result.update(
+        {
+            "clients": len(members),
+            "sent_total": sent,
+            "delivered": delivered,
+            "delivered_per_s": round(delivered / wall),
+            "server_cpu_us_per_msg": round((end.server_cpu - start.server_cpu) / delivered * 1e6, 3)
+            if delivered
+            else None,
+            "message_bytes": {"sent": sorted(sent_sizes), "delivered": sorted(delivered_sizes)},
+            "errors": gen.errors,
+        }
+    )
+    if cfg.get("dump_samples"):  # diagnostics: the raw samples, in order of arrival
+        _dump(cfg["dump_samples"], gen.samples)
+    result.update(latency_summary(gen.samples, "lat"))
+    for m in members:
+        m.abort()  # type: ignore[attr-defined]
+    return result
+
+
+def _dump(path: str, samples: list[int]) -> None:
+    """Write latency samples (ns), one a line, for a closer look at a run."""
+    Path(path).write_text("\n".join(map(str, samples)))
+
+
+async def _fixed_rate(gen: Generator, members: list[RelayMember], rate: float) -> None:
+    """Send ``rate`` messages/s per client, spread evenly: round-robin across rooms, ticking every ms."""
+    order = sorted(range(len(members)), key=lambda i: (i % len(gen.rooms[0].members), i))
+    ordered = [members[i] for i in order]
+    total_rate = rate * len(members)
+    count = len(ordered)
+    t0 = time.perf_counter()
+    sent = 0
+    while gen.running:
+        due = int((time.perf_counter() - t0) * total_rate) - sent
+        for _ in range(due):
+            member = ordered[sent % count]
+            member.send_burst(1, now_ns())
+            member.room.sent += 1
+            sent += 1
+        await asyncio.sleep(0.001)
+
+
+async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
+    """``matches`` tic-tac-toe matches between client bots that move as soon as it is their turn."""
+    cfg = gen.cfg
+    loop = asyncio.get_running_loop()
+    rng = random.Random(cfg.get("seed", 1))
+
+    async def open_bot(i: int) -> TicTacToeBot:
+        _, bot = await loop.create_connection(
+            lambda: TicTacToeBot(gen, random.Random(rng.random())), gen.host, gen.port
+        )
+        await bot.hello(f"b{i}")
+        return bot
+
+    bots: list[TicTacToeBot] = await gen.connect_many(2 * int(cfg["matches"]), open_bot)
+    gen.running = True
+    await asyncio.gather(*(bot.request({"type": "quick_match", "game": "tictactoe"}) for bot in bots))
+    start, end, _ = await gen.measure(float(cfg["warmup"]), float(cfg["duration"]))
+    gen.running = False
+    wall = end.wall - start.wall
+    result = Meter.window(start, end)
+    result.update(
+        {
+            "clients": len(bots),
+            "matches": int(cfg["matches"]),
+            "games": gen.games,
+            "games_per_s": round(gen.games / wall, 1),
+            "moves": gen.moves,
+            "moves_per_s": round(gen.moves / wall),
+            "server_cpu_us_per_move": round((end.server_cpu - start.server_cpu) / gen.moves * 1e6, 2)
+            if gen.moves
+            else None,
+            "errors": gen.errors,
+            "last_error": gen.last_error,
+        }
+    )
+    result.update(latency_summary(gen.samples, "rtt"))
+    for bot in bots:
+        bot.abort()
+    return result
+
+
+async def _settled_rss(meter: Meter, limit: float = 10.0) -> int:
+    """The server's RSS once it stops moving (two readings 0.5 s apart within 0.5 %), or after ``limit`` s."""
+    deadline = time.perf_counter() + limit
+    previous = meter.rss()
+    while time.perf_counter() < deadline:
+        await asyncio.sleep(0.5)
+        current = meter.rss()
+        if abs(current - previous) <= 0.005 * previous:
+            return current
+        previous = current
+    return meter.rss()
+
+
+async def idle_scenario(gen: Generator) -> dict[str, Any]:
+    """Open ``counts`` idle connections step by step (netplay ones greet) and read the server's RSS."""
+    cfg = gen.cfg
+    loop = asyncio.get_running_loop()
+    raw = cfg["target"] == "raw"
+    counts = [int(c) for c in cfg["counts"]]
+    open_conns: list[asyncio.Transport] = []
+
+    async def open_one(i: int) -> asyncio.Transport:
+        if raw:
+            transport, _ = await loop.create_connection(asyncio.Protocol, gen.host, gen.port)
+        else:
+            transport, conn = await loop.create_connection(lambda: NetplayConn(gen), gen.host, gen.port)
+            await conn.hello(f"i{i}")
+        return transport
+
+    baseline = await _settled_rss(gen.meter)
+    steps = []
+    for count in counts:
+        t0 = time.perf_counter()
+        open_conns += await gen.connect_many(count - len(open_conns), open_one)
+        took = time.perf_counter() - t0
+        rss = await _settled_rss(gen.meter)
+        steps.append(
+            {
+                "connections": count,
+                "connect_s": round(took, 2),
+                "server_rss_mib": round(rss / 2**20, 1),
+                "kib_per_conn": round((rss - baseline) / count / 1024, 2),
+            }
+        )
+    start = gen.meter.snap()
+    await asyncio.sleep(float(cfg.get("duration", 2.0)))
+    end = gen.meter.snap()
+    result = Meter.window(start, end)
+    result.update({"baseline_rss_mib": round(baseline / 2**20, 1), "steps": steps, "errors": gen.errors})
+    for transport in open_conns:
+        transport.abort()
+    return result
+
+
+SCENARIOS: dict[str, Callable[[Generator], Awaitable[dict[str, Any]]]] = {
+    "relay": relay_scenario,
+    "tictactoe": tictactoe_scenario,
+    "idle": idle_scenario,
+}
+
+
+async def run(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Run the configured scenario within its time budget."""
+    gen = Generator(cfg, Meter(int(cfg["server_pid"])))
+    async with asyncio.timeout(float(cfg.get("budget", 300))):
+        result = await SCENARIOS[cfg["kind"]](gen)
+        await asyncio.sleep(0.05)  # let the aborts reach the loop before it closes
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.loadgen '<config json>'``: print one JSON line with the results."""
+    args = sys.argv[1:] if argv is None else argv
+    cfg = json.loads(args[0])
+    cfg["nofile"] = raise_nofile_limit()
+    import uvloop
+
+    result = uvloop.run(run(cfg))
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
