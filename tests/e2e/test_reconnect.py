@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -201,3 +202,25 @@ async def test_tokens_never_appear_in_the_logs(server: Server, caplog: pytest.Lo
     await a.recv_type("member_reconnected")
     assert caplog.records  # the server did log things...
     assert wb["token"] not in caplog.text  # ...but never the token
+
+
+async def test_a_request_in_the_same_packet_as_the_resuming_hello_counts_for_the_resumed_seat(
+    server: Server,
+) -> None:
+    a, _, b, wb, room, state = await game(server.port)
+    a.send({"type": "move", "room": room, "move": 4, "version": state["version"]})
+    moved = await b.recv_type("state")
+    await b.close()
+    await a.recv_type("member_disconnected")
+    b2 = await RawPeer.open(server.port)
+    packet = b""
+    for message in (
+        {"type": "hello", "protocol": 1, "token": wb["token"], "id": 0},
+        {"type": "move", "room": room, "move": 0, "version": moved["version"], "id": 1},
+    ):
+        body = json.dumps(message).encode()
+        packet += len(body).to_bytes(4, "big") + body
+    b2.send_bytes(packet)  # both in one write: the move must be Bob's, not a stranger's
+    assert (await b2.recv_type("ok"))["re"] == 1
+    after = await a.recv_type("state")
+    assert after["state"]["board"][0] == "O" and after["last"] == {"seat": 1, "move": 0}

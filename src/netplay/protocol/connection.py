@@ -92,17 +92,26 @@ class _Base:
         if self.phase is Phase.CLOSED:
             return []
         events: list[Event] = []
+        handle = self._handle
         for item in self._decoder.feed(data):
-            if isinstance(item, FrameError):
-                code = (
-                    ErrorCode.FRAME_TOO_LARGE if item.size > self.max_frame_size else ErrorCode.INVALID_FRAME
-                )
-                self.phase = Phase.CLOSED
-                events.append(Rejected(ProtocolError(code, item.reason, fatal=True)))
-                break
-            events.append(self.receive_payload(item))
-            if self.phase is Phase.CLOSED:
-                break
+            # The hot path: every message of every TCP client comes through here.
+            if type(item) is bytes:  # the decoder already enforced the size limit
+                try:
+                    message = codec.decode(item)
+                except codec.DecodeError:
+                    events.append(
+                        self._reject(ProtocolError(ErrorCode.INVALID_JSON, "payload is not UTF-8 JSON"))
+                    )
+                    continue
+                events.append(handle(message))
+                if self.phase is Phase.CLOSED:
+                    break
+                continue
+            assert isinstance(item, FrameError)
+            code = ErrorCode.FRAME_TOO_LARGE if item.size > self.max_frame_size else ErrorCode.INVALID_FRAME
+            self.phase = Phase.CLOSED
+            events.append(Rejected(ProtocolError(code, item.reason, fatal=True)))
+            break
         return events
 
     def receive_payload(self, payload: bytes | str) -> Event:
@@ -160,41 +169,43 @@ class ServerConnection(_Base):
         return super()._reject(error, re)
 
     def _handle(self, message: Any) -> Event:
-        re = message.get("id") if isinstance(message, dict) else None
-        if not valid_request_id(re):
-            re = None  # never echo back an id we refuse
         try:
             validate_client_message(message)
         except ProtocolError as error:
-            return self._reject(error, re)
+            return self._reject(error, _request_id(message))
         kind = message["type"]
-        if self.phase is Phase.AWAITING_HELLO:
-            if kind != "hello":
+        if self.phase is Phase.OPEN:
+            if kind == "hello":
                 return self._reject(
-                    ProtocolError(
-                        ErrorCode.HANDSHAKE_REQUIRED,
-                        "the first message must be 'hello'",
-                        fatal=True,
-                    ),
-                    re,
+                    ProtocolError(ErrorCode.ALREADY_GREETED, "already greeted"), message.get("id")
                 )
-            version = message["protocol"]
-            if version not in PROTOCOL_VERSIONS:
-                return self._reject(
-                    ProtocolError(
-                        ErrorCode.UNSUPPORTED_VERSION,
-                        f"protocol version {version} is not supported; this server speaks "
-                        + ", ".join(map(str, PROTOCOL_VERSIONS)),
-                        fatal=True,
-                        supported=list(PROTOCOL_VERSIONS),
-                    ),
-                    re,
-                )
-            self.phase = Phase.OPEN
-            return Hello(version, message.get("name"), message.get("token"), re)
-        if kind == "hello":
-            return self._reject(ProtocolError(ErrorCode.ALREADY_GREETED, "already greeted"), re)
-        return Request(message)
+            return Request(message)
+        re = message.get("id")
+        if kind != "hello":
+            return self._reject(
+                ProtocolError(ErrorCode.HANDSHAKE_REQUIRED, "the first message must be 'hello'", fatal=True),
+                re,
+            )
+        version = message["protocol"]
+        if version not in PROTOCOL_VERSIONS:
+            return self._reject(
+                ProtocolError(
+                    ErrorCode.UNSUPPORTED_VERSION,
+                    f"protocol version {version} is not supported; this server speaks "
+                    + ", ".join(map(str, PROTOCOL_VERSIONS)),
+                    fatal=True,
+                    supported=list(PROTOCOL_VERSIONS),
+                ),
+                re,
+            )
+        self.phase = Phase.OPEN
+        return Hello(version, message.get("name"), message.get("token"), re)
+
+
+def _request_id(message: Any) -> Any:
+    """The id to echo in an error about ``message``: only one the server would accept."""
+    re = message.get("id") if isinstance(message, dict) else None
+    return re if valid_request_id(re) else None
 
 
 class ClientConnection(_Base):

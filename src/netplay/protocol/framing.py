@@ -5,6 +5,7 @@ The decoder is incremental and never raises: bytes go in, payloads (or one Frame
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 __all__ = ["HEADER_SIZE", "FrameDecoder", "FrameError", "frame"]
@@ -48,29 +49,37 @@ class FrameDecoder:
         """Add received bytes; return every complete payload, in order, and at most one error last."""
         if self.broken:
             return []
-        buf = self._buffer
-        buf += data
+        # Parse straight out of ``data`` when nothing is waiting (the common case: a read holds
+        # whole frames), so each payload is copied once; else out of the buffer.
+        buf: bytes | bytearray
+        if self._buffer:
+            self._buffer += data
+            buf = self._buffer
+        else:
+            buf = data
         out: list[bytes | FrameError] = []
         pos = 0
         end = len(buf)
         limit = self.max_frame_size
         while end - pos >= HEADER_SIZE:
-            size = int.from_bytes(buf[pos : pos + HEADER_SIZE], "big")
-            if size > limit:
-                out.append(FrameError(f"frame of {size} bytes exceeds the limit of {limit}", size))
+            (size,) = _unpack_length(buf, pos)
+            if size > limit or size == 0:
+                reason = "empty frame" if size == 0 else f"frame of {size} bytes exceeds the limit of {limit}"
+                out.append(FrameError(reason, size))
                 self.broken = True
-                buf.clear()
-                return out
-            if size == 0:
-                out.append(FrameError("empty frame", 0))
-                self.broken = True
-                buf.clear()
+                self._buffer.clear()
                 return out
             stop = pos + HEADER_SIZE + size
             if stop > end:
                 break
-            out.append(bytes(buf[pos + HEADER_SIZE : stop]))
+            payload = buf[pos + HEADER_SIZE : stop]
+            out.append(payload if type(payload) is bytes else bytes(payload))
             pos = stop
-        if pos:
-            del buf[:pos]
+        if buf is self._buffer:
+            del self._buffer[:pos]
+        elif pos < end:
+            self._buffer += data[pos:]
         return out
+
+
+_unpack_length = struct.Struct(">I").unpack_from

@@ -16,6 +16,7 @@ __all__ = ["CLIENT_MESSAGES", "PROTOCOL_VERSIONS", "valid_request_id", "validate
 PROTOCOL_VERSIONS: Final = (1,)
 
 _ANY = object()
+_MISSING = object()
 _JSON_TYPES: dict[object, tuple[type, ...]] = {
     "string": (str,),
     "integer": (int,),
@@ -65,34 +66,46 @@ def valid_request_id(rid: Any) -> bool:
     return (isinstance(rid, int) and abs(rid) < 2**53) or (isinstance(rid, str) and len(rid) <= 64)
 
 
+def _compile(spec: _Spec) -> tuple[tuple[str, tuple[type, ...] | None, bool, str], ...]:
+    """A message's fields as (name, accepted Python types or None for any, required, kind name)."""
+    return tuple(
+        (field, None if kind is _ANY else _JSON_TYPES[kind], required, str(kind))
+        for field, (kind, required) in spec.items()
+    )
+
+
+#: The table in the form the validator walks: it is on every message's path.
+_COMPILED = {kind: _compile(spec) for kind, spec in CLIENT_MESSAGES.items()}
+
+
 def validate_client_message(message: Any) -> dict[str, Any]:
     """Return the message if it is a well-formed client request, else raise ProtocolError."""
-    if not isinstance(message, dict):
+    if type(message) is not dict:
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a message must be a JSON object")
     kind = message.get("type")
-    if not isinstance(kind, str):
-        raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a message needs a string field 'type'")
-    spec = CLIENT_MESSAGES.get(kind)
-    if spec is None:
+    fields = _COMPILED.get(kind) if type(kind) is str else None
+    if fields is None:
+        if not isinstance(kind, str):
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a message needs a string field 'type'")
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
     if "id" in message and not valid_request_id(message["id"]):
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'id' must be a string or an integer")
-    for field, (accepted, required) in spec.items():
-        if field not in message:
+    for field, types, required, accepted in fields:
+        value = message.get(field, _MISSING)
+        if value is _MISSING:
             if required:
                 raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'{kind}' needs the field '{field}'")
             continue
-        if accepted is _ANY:
-            continue
-        value = message[field]
-        types = _JSON_TYPES[accepted]
         # bool is an int in Python but not in JSON.
-        if not isinstance(value, types) or (accepted == "integer" and isinstance(value, bool)):
-            article = "an" if str(accepted)[0] in "aeiou" else "a"
+        if types is not None and (
+            not isinstance(value, types) or ((value is True or value is False) and bool not in types)
+        ):
+            article = "an" if accepted[0] in "aeiou" else "a"
             raise ProtocolError(
                 ErrorCode.INVALID_MESSAGE, f"field '{field}' of '{kind}' must be {article} {accepted}"
             )
-    name = message.get("name")
-    if kind == "hello" and name is not None and not 0 < len(name.strip()) <= _MAX_NAME:
-        raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'name' must be 1 to {_MAX_NAME} characters")
+    if kind == "hello":
+        name = message.get("name")
+        if name is not None and not 0 < len(name.strip()) <= _MAX_NAME:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'name' must be 1 to {_MAX_NAME} characters")
     return message

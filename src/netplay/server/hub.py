@@ -62,6 +62,8 @@ class Hub:
         self.store: MatchStore = store if store is not None else NullStore()
         self.closing = False
         self._empty = asyncio.Event()
+        self._time = self.loop.time
+        self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
             "ping": self._on_ping,
@@ -103,16 +105,13 @@ class Hub:
 
     def receive(self, session: Session, event: Event) -> None:
         """Act on one protocol event from a session's connection."""
-        now = self.loop.time()
+        now = self._time()
         session.last_seen = now
         session.pinged = False
-        if self.config.rate_limit and session.greeted and not isinstance(event, Hello):
-            # Every message counts, malformed ones too: junk must not be a way around the limit.
-            rid = event.message.get("id") if isinstance(event, Request) else getattr(event, "re", None)
-            if not self._within_rate(session, now, rid):
-                return
-        if isinstance(event, Request):
+        if type(event) is Request:  # the hot path
             message = event.message
+            if self._rate_limited and not self._within_rate(session, now, message.get("id")):
+                return
             try:
                 self._handlers[message["type"]](session, message)
             except ProtocolError as error:
@@ -127,6 +126,9 @@ class Hub:
         elif isinstance(event, Hello):
             self._on_hello(session, event)
         elif isinstance(event, Rejected):
+            # Malformed messages count against the rate too: junk must not be a way around it.
+            if self._rate_limited and session.greeted and not self._within_rate(session, now, event.re):
+                return
             session.send(event.error.to_message(event.re))
             if event.error.fatal and session.link is not None:
                 session.link.close()
@@ -137,15 +139,15 @@ class Hub:
         A refused request with an id is answered (every id gets one reply); others are warned once.
         """
         cfg = self.config
-        session.allowance = min(
-            float(cfg.rate_burst), session.allowance + (now - session.rate_checked) * cfg.rate_limit
-        )
+        allowance = session.allowance + (now - session.rate_checked) * cfg.rate_limit
         session.rate_checked = now
-        session.allowance -= 1.0
-        if session.allowance >= 0.0:
-            session.rate_warned = False
+        if allowance >= 1.0:  # the usual case, kept short: it runs for every message
+            session.allowance = (allowance if allowance < cfg.rate_burst else cfg.rate_burst) - 1.0
+            if session.rate_warned:
+                session.rate_warned = False
             return True
-        if session.allowance <= -cfg.rate_burst and session.link is not None:
+        session.allowance = allowance = allowance - 1.0
+        if allowance <= -cfg.rate_burst and session.link is not None:
             session.send(
                 ProtocolError(
                     ErrorCode.RATE_LIMITED, "too many messages: disconnected", fatal=True
@@ -551,11 +553,14 @@ class Hub:
         _ok(session, message)
 
     def _on_relay(self, session: Session, message: dict[str, Any]) -> None:
-        room = self._member_room(session, message)
-        if not isinstance(room, RelayRoom):
-            raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, "'relay' needs a relay room")
+        room = session.rooms.get(message["room"])
+        if type(room) is not RelayRoom:  # the hot path checks the exact type; errors take the long way
+            room = self._member_room(session, message)
+            if not isinstance(room, RelayRoom):
+                raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, "'relay' needs a relay room")
         room.relay(session, message["data"])
-        _ok(session, message)
+        if "id" in message:
+            _ok(session, message)
 
 
 def _hash_token(token: str) -> str:

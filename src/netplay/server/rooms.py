@@ -105,8 +105,9 @@ class Room:
         """Encode once, send the same bytes to every member but ``exclude``."""
         payload = codec.encode(message)
         for member in self.sessions():
-            if member is not exclude:
-                member.send_payload(payload)
+            link = member.link
+            if link is not None and member is not exclude:
+                link.send_payload(payload)
 
     def close(self) -> None:
         self.closed = True
@@ -588,25 +589,32 @@ class RelayRoom(Room):
 
     def relay(self, sender: Session, data: Any) -> None:
         """Forward ``data`` to every other member, encoded once."""
-        self.broadcast({"type": "relay", "room": self.id, "from": sender.id, "data": data}, sender)
+        message = {"type": "relay", "room": self.id, "from": sender.id, "data": data}
+        if self.hooks:
+            self.broadcast(message, sender)
+            return
+        payload = codec.encode(message)  # the hot path of every relay room: kept flat on purpose
+        for member in self.members.values():
+            link = member.link
+            if link is not None and member is not sender:
+                link.send_payload(payload)
 
     def broadcast(self, message: dict[str, Any], exclude: Session | None = None) -> None:
         """Encode once for netplay members; hand the message itself to each hooked member."""
         hooks = self.hooks
-        if not hooks:
-            super().broadcast(message, exclude)
-            return
-        payload = None
+        payload = None if hooks else codec.encode(message)
         for member in self.members.values():
-            if member is exclude:
+            link = member.link
+            if link is None or member is exclude:
                 continue
-            hook = hooks.get(member.id)
-            if hook is not None:
-                hook(message)
-            else:
-                if payload is None:
-                    payload = codec.encode(message)
-                member.send_payload(payload)
+            if hooks:
+                hook = hooks.get(member.id)
+                if hook is not None:
+                    hook(message)
+                    continue
+            if payload is None:
+                payload = codec.encode(message)
+            link.send_payload(payload)
 
 
 def _relay_member(session: Session) -> dict[str, Any]:

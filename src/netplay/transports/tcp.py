@@ -44,11 +44,13 @@ class TcpConnection(asyncio.Protocol):
         self.session = self._hub.connect(self)
 
     def data_received(self, data: bytes) -> None:
-        session = self.session
-        if session is None or self._closing:
+        if self.session is None or self._closing:
             return
         receive = self._hub.receive
         for event in self.conn.receive_data(data):
+            session = self.session  # a hello that resumes a session rebinds it mid-read
+            if session is None:
+                break
             receive(session, event)
             if self._closing:
                 break
@@ -70,11 +72,16 @@ class TcpConnection(asyncio.Protocol):
     def send_payload(self, payload: bytes) -> None:
         if self._closing:
             return
+        coalescer = self._coalescer
+        if payload is coalescer.framed_for:
+            framed = coalescer.last_framed
+        else:
+            framed = len(payload).to_bytes(4, "big") + payload
+            coalescer.framed_for, coalescer.last_framed = payload, framed
         out = self._out
         if not out:
-            self._coalescer.mark(self)
-        out.append(len(payload).to_bytes(4, "big"))
-        out.append(payload)
+            coalescer.mark(self)
+        out.append(framed)
 
     def flush(self) -> None:
         out = self._out
