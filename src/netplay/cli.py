@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import ssl
 import sys
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ from .games import Game, builtin_games, load_game
 from .replay import show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
+from .store import StoreError
 from .transports.text import IdPool
 
 DEFAULT_PORT = 7777
@@ -27,6 +29,15 @@ def _add_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"server port (default {DEFAULT_PORT})"
     )
+    parser.add_argument("--tls", action="store_true", help="connect with TLS (a server run with --tls-cert)")
+    parser.add_argument("--tls-ca", help="PEM file of the certificate authority to trust (implies --tls)")
+
+
+def _ssl(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The client's TLS context from --tls / --tls-ca, or None for plain TCP."""
+    if not (args.tls or args.tls_ca):
+        return None
+    return ssl.create_default_context(cafile=args.tls_ca)
 
 
 def _positive_int(text: str) -> int:
@@ -199,8 +210,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="local copy of a custom game's rules, for drawing it",
     )
     play.add_argument("--seed", type=int, help="seed for the bot's random choices")
-    play.add_argument("--tls", action="store_true", help="connect with TLS (a server run with --tls-cert)")
-    play.add_argument("--tls-ca", help="PEM file of the certificate authority to trust (implies --tls)")
 
     games = sub.add_parser("games", help="list the games a server offers")
     _add_address(games)
@@ -270,8 +279,9 @@ def _serve(args: argparse.Namespace) -> int:
             f"netplay {__version__} serving {', '.join(games)} on {host}:{port} ({loop_name})",
             flush=True,
         )
+        tls = " --tls" if config.tls_cert else ""
         print(
-            f"Join from another terminal:  netplay play {first} --host {shown} --port {port}",
+            f"Join from another terminal:  netplay play {first} --host {shown} --port {port}{tls}",
             flush=True,
         )
         if host == "127.0.0.1":
@@ -279,15 +289,20 @@ def _serve(args: argparse.Namespace) -> int:
         if server.text_port is not None:
             print(f"15-112 text clients: port {server.text_port} (rooms of game '15-112')", flush=True)
         if server.web_port is not None:
-            print(f"Play in a browser:  http://{shown}:{server.web_port}/", flush=True)
+            scheme = "https" if config.tls_cert else "http"
+            print(f"Play in a browser:  {scheme}://{shown}:{server.web_port}/", flush=True)
         if config.db and config.db != ":memory:":
             print(f"Matches are kept in {os.path.abspath(config.db)} (see: netplay matches).", flush=True)
         if server.restored:
-            print(f"Resumed {server.restored} matches that were in progress.", flush=True)
+            count = f"{server.restored} match" + ("" if server.restored == 1 else "es")
+            print(f"Resumed {count} that were in progress.", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
     try:
         run(config, games.values(), on_ready=ready, use_uvloop=False)
+    except StoreError as exc:
+        print(f"error: --db {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(
             f"error: cannot listen on {args.host}:{args.port}"
@@ -301,14 +316,14 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _ask(host: str, port: int, message: dict[str, object]) -> dict[str, object]:
-    async with await Client.connect(host, port) as client:
+async def _ask(args: argparse.Namespace, message: dict[str, object]) -> dict[str, object]:
+    async with await Client.connect(args.host, args.port, reconnect=False, ssl=_ssl(args)) as client:
         return await client.request(message)
 
 
 def _query(args: argparse.Namespace, message: dict[str, object]) -> dict[str, object] | None:
     try:
-        return asyncio.run(_ask(args.host, args.port, message))
+        return asyncio.run(_ask(args, message))
     except (OSError, TimeoutError) as exc:
         print(
             f"error: cannot reach a netplay server at {args.host}:{args.port} ({exc})",

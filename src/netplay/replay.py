@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
 
 from .games import Game, load_game
-from .store import SavedMatch, SqliteStore
+from .store import SavedMatch, SqliteStore, StoreError
 
 __all__ = ["show_matches", "show_replay"]
 
@@ -17,7 +18,11 @@ def _open(db: str) -> SqliteStore | None:
     if not Path(db).is_file():
         print(f"error: no database at {db} (start the server with --db {db})", file=sys.stderr)
         return None
-    return SqliteStore(db)
+    try:
+        return SqliteStore(db, readonly=True)  # looking never writes to a server's database
+    except (StoreError, sqlite3.Error) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
 
 
 def _when(ts: float | None) -> str:

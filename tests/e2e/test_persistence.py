@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from netplay.server import Server
-from netplay.store import SqliteStore
+from netplay.store import SqliteStore, StoreError
 
 from ..conftest import RawPeer
 
@@ -104,3 +107,50 @@ async def test_matches_and_replay_commands(make_server: MakeServer, tmp_path: Pa
     assert status == 1 and "no match 'm-nothere'" in missing
     status, nodb = await netplay("matches", "--db", str(tmp_path / "absent.db"))
     assert status == 1 and "no database at" in nodb
+
+
+async def test_a_restored_game_against_a_server_bot_can_be_rematched(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "bot.db")
+    first = await make_server(db=db)
+    a, wa = await hello(first.port, "Ann")
+    a.send({"type": "create_room", "game": "tictactoe", "id": 1})
+    room = (await a.recv_type("joined"))["room"]["id"]
+    a.send({"type": "add_bot", "room": room, "bot": "minimax"})
+    state = await a.recv_type("state")
+    await first.stop()
+    second = await make_server(db=db)
+    a2, _ = await hello(second.port, "Ann", wa["token"])
+    state = await a2.recv_type("state")
+    while state["outcome"] is None:  # play it out against the restored bot
+        if state["turn"] == 0:
+            cell = state["state"]["board"].index(None)
+            a2.send({"type": "move", "room": room, "move": cell, "version": state["version"]})
+        state = await a2.recv_type("state")
+    a2.send({"type": "rematch", "room": room})
+    fresh = await a2.recv_type("state")
+    while fresh["game"] != 2:
+        fresh = await a2.recv_type("state")
+    assert fresh["outcome"] is None  # the restored bot voted for the rematch, as bots do
+
+
+def test_a_database_from_a_newer_netplay_is_refused_not_relabelled(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer netplay"):
+        SqliteStore(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (99,)  # left as it was
+
+
+def test_looking_at_a_database_never_writes_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "kept.db"
+    SqliteStore(path).close()
+    before = path.read_bytes()
+    store = SqliteStore(path, readonly=True)
+    assert store.recent() == []
+    store.close()
+    assert path.read_bytes() == before

@@ -102,7 +102,9 @@ async def test_a_second_connection_with_the_token_takes_over(server: Server) -> 
     await b2.recv_type("state")
     a.send({"type": "move", "room": room, "move": 4, "version": state["version"]})
     assert (await b2.recv_type("state"))["state"]["board"][4] == "X"
-    assert [m for m in await a.sync() if m["type"] in ("member_left", "member_disconnected")] == []
+    # Bob was never away, so nobody is told he left or came back.
+    presence = ("member_left", "member_disconnected", "member_reconnected")
+    assert [m for m in await a.sync() if m["type"] in presence] == []
 
 
 async def test_a_move_resent_after_a_reconnect_is_applied_once(server: Server) -> None:
@@ -224,3 +226,13 @@ async def test_a_request_in_the_same_packet_as_the_resuming_hello_counts_for_the
     assert (await b2.recv_type("ok"))["re"] == 1
     after = await a.recv_type("state")
     assert after["state"]["board"][0] == "O" and after["last"] == {"seat": 1, "move": 0}
+
+
+async def test_resuming_a_private_room_gives_back_its_code(server: Server) -> None:
+    a, wa = await greet(server.port, "Ann")
+    a.send({"type": "create_room", "game": "tictactoe", "private": True, "id": 1})
+    code = (await a.recv_type("joined"))["code"]
+    await a.close()
+    again, _ = await greet(server.port, "Ann", token=wa["token"])
+    joined = await again.recv_type("joined")
+    assert joined["resumed"] is True and joined["code"] == code

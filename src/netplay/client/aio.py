@@ -129,11 +129,7 @@ class Client:
                 hello["name"] = self._name
             if self._token:
                 hello["token"] = self._token
-            welcome = await self._call(hello)
-        self.welcome = welcome
-        self._token = welcome.get("token", self._token)
-        self.connected = True
-        return welcome
+            return await self._call(hello)  # its dispatch marks the link up (see _dispatch)
 
     # -- identity -------------------------------------------------------------------------------
     @property
@@ -370,9 +366,19 @@ class Client:
         if kind == "ping":
             writer.write(conn.send({"type": "pong"}))
             return
-        if kind == "welcome" and self._reconnecting:
-            # Announced before the room snapshots the server sends right after the welcome.
-            self._events.put_nowait({"type": "reconnected", "resumed": bool(message.get("resumed"))})
+        if kind == "welcome":
+            # The link is up from here: what follows (room snapshots, our own queued messages) must
+            # see it so, and a close() from now on says goodbye.
+            self.welcome = message
+            self._token = message.get("token", self._token)
+            self._writer, self.connected = writer, True
+            if self._reconnecting:
+                resumed = bool(message.get("resumed"))
+                backlog, self._backlog = self._backlog, []
+                if resumed:  # else they were for rooms the new session is not in
+                    for data in backlog:
+                        writer.write(data)
+                self._events.put_nowait({"type": "reconnected", "resumed": resumed})
         if kind == "joined":
             self.room = message["room"]["id"]
         elif kind == "left" and message.get("room") == self.room:
@@ -427,7 +433,7 @@ class Client:
         pause = 0.05
         while not self._closing and loop.time() < deadline:
             try:
-                welcome = await self._open(timeout=max(0.5, min(5.0, deadline - loop.time())))
+                await self._open(timeout=max(0.5, min(5.0, deadline - loop.time())))
             except NetplayError as refused:
                 if refused.code not in _RETRYABLE:
                     self._finish(refused.reply or _lost(refused.message))
@@ -435,13 +441,7 @@ class Client:
             except (OSError, TimeoutError):
                 pass
             else:
-                backlog, self._backlog = self._backlog, []
-                if not welcome.get("resumed"):
-                    backlog.clear()  # those messages were for rooms this new session is not in
-                for data in backlog:
-                    if self._writer is not None:
-                        self._writer.write(data)
-                return
+                return  # the welcome's dispatch already flushed what waited
             await asyncio.sleep(pause)  # backoff between attempts, not synchronisation
             pause = min(pause * 2, 2.0)
         self._finish(reason)

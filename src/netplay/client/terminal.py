@@ -111,7 +111,8 @@ async def play(options: PlayOptions, out: TextIO = sys.stdout) -> tuple[int, Tal
         say(f"error: cannot reach a netplay server at {options.host}:{options.port} ({exc})")
         return 1, tally
     except NetplayError as exc:
-        say(f"error: the server refused the connection: {exc.message}")
+        hint = "" if options.tls or exc.code != "connection_lost" else " (if the server uses TLS, add --tls)"
+        say(f"error: the server refused the connection: {exc.message}{hint}")
         return 1, tally
     try:
         return await _session(client, options, rules, bot, rng, tally, say)
@@ -199,7 +200,7 @@ async def _session(
                 say(f"Refused: {event['message']}")
                 if sent_version is not None and bot is None:
                     my_turn_version, sent_version = sent_version, None  # try again
-                    say("Your move: ")
+                    say(f"Your move ({rules.seat_label(client.seat(room['id']) or 0)}): ")
             elif etype == "member_joined":
                 member = event["member"]
                 say(f"{member['name']} joined as {member.get('role', 'member')}.")

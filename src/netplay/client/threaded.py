@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import ssl as ssl_module
 import threading
 import time
 from concurrent.futures import Future
@@ -34,11 +35,13 @@ class ThreadedClient:
         *,
         name: str | None = None,
         reconnect: bool = True,
+        ssl: ssl_module.SSLContext | bool | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self._name = name
         self._reconnect = reconnect
+        self._ssl = ssl
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="netplay-client", daemon=True)
         self._client: Client | None = None
@@ -52,7 +55,14 @@ class ThreadedClient:
         if not self._thread.is_alive():
             self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
-            Client.connect(self.host, self.port, name=self._name, timeout=timeout, reconnect=self._reconnect),
+            Client.connect(
+                self.host,
+                self.port,
+                name=self._name,
+                timeout=timeout,
+                reconnect=self._reconnect,
+                ssl=self._ssl,
+            ),
             self._loop,
         )
         try:
@@ -91,7 +101,8 @@ class ThreadedClient:
 
     @property
     def connected(self) -> bool:
-        return self._client is not None and not self._client.closed
+        """Whether the link is up right now (False while it reconnects, and once it has ended)."""
+        return self._client is not None and self._client.connected
 
     def seat(self, room: str | None = None) -> int | None:
         return self._require().seat(room)

@@ -89,7 +89,10 @@ def validate_client_message(message: Any) -> dict[str, Any]:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a message needs a string field 'type'")
         raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}")
     if "id" in message and not valid_request_id(message["id"]):
-        raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'id' must be a string or an integer")
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE,
+            "'id' must be a string of at most 64 characters, or an integer below 2^53",
+        )
     for field, types, required, accepted in fields:
         value = message.get(field, _MISSING)
         if value is _MISSING:

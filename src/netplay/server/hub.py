@@ -88,6 +88,7 @@ class Hub:
         """
         session = Session(new_id("p"), link, self.loop.time())
         if self.connections >= self.config.max_connections:
+            log.warning("refusing %s: %d connections is the limit", link.peer, self.config.max_connections)
             session.send(
                 ProtocolError(
                     ErrorCode.SERVER_FULL, "the server is full; try again later", fatal=True
@@ -148,10 +149,11 @@ class Hub:
             return True
         session.allowance = allowance = allowance - 1.0
         if allowance <= -cfg.rate_burst and session.link is not None:
+            log.info("disconnecting %s: it kept sending past the rate limit", session.link.peer)
             session.send(
                 ProtocolError(
                     ErrorCode.RATE_LIMITED, "too many messages: disconnected", fatal=True
-                ).to_message()
+                ).to_message(rid)
             )
             session.link.close()
         elif rid is not None or not session.rate_warned:
@@ -391,7 +393,7 @@ class Hub:
         log.info("%s resumed %s (%r) with %d rooms", link.peer, session.id, session.name, len(session.rooms))
         session.send(self._welcome(session, hello, hello.token, resumed=True))
         for room in list(session.rooms.values()):
-            room.member_back(session)
+            room.member_back(session, announce=old_link is None)  # a takeover was never away
 
     def _on_bye(self, session: Session, message: dict[str, Any]) -> None:
         """A client leaving on purpose: no grace period, its rooms are left at once."""
@@ -404,7 +406,7 @@ class Hub:
         session.send(_reply(message, {"type": "pong"}))
 
     def _on_pong(self, session: Session, message: dict[str, Any]) -> None:
-        pass  # receiving it refreshed last_seen; nothing else to do
+        _ok(session, message)  # receiving it refreshed last_seen; an id still gets its one reply
 
     def _on_list_games(self, session: Session, message: dict[str, Any]) -> None:
         games = [

@@ -83,19 +83,16 @@ class Room:
         """A member's connection dropped; it may come back within the grace period."""
         self.broadcast({"type": "member_disconnected", "room": self.id, "member": self.member(session)})
 
-    def member_back(self, session: Session) -> None:
-        """A member came back: bring it up to date, then tell the others."""
+    def member_back(self, session: Session, *, announce: bool = True) -> None:
+        """A member came back: bring it up to date, then (if it had been away) tell the others."""
         info = self.member(session)
-        session.send(
-            {
-                "type": "joined",
-                "room": self.info(),
-                "role": info["role"],
-                "seat": info["seat"],
-                "resumed": True,
-            }
-        )
-        self.broadcast({"type": "member_reconnected", "room": self.id, "member": info}, session)
+        joined = {"type": "joined", "room": self.info(), "role": info["role"], "seat": info["seat"]}
+        if self.code is not None:
+            joined["code"] = self.code
+        joined["resumed"] = True
+        session.send(joined)
+        if announce:
+            self.broadcast({"type": "member_reconnected", "room": self.id, "member": info}, session)
 
     def info(self) -> dict[str, Any]:
         """The room as the lobby lists it (never the private code)."""
@@ -249,7 +246,7 @@ class MatchRoom(Room):
             {
                 "type": "member_joined",
                 "room": self.id,
-                "member": {**seat.describe(index), "role": "player"},  # same keys as a person's
+                "member": {"id": seat.id, "name": seat.name, "role": "player", "seat": index, "bot": bot},
             }
         )
         self._maybe_start()
@@ -280,8 +277,8 @@ class MatchRoom(Room):
         role = "spectator" if seat is None else "player"
         return {"id": session.id, "name": session.name, "role": role, "seat": seat, "bot": None}
 
-    def member_back(self, session: Session) -> None:
-        super().member_back(session)
+    def member_back(self, session: Session, *, announce: bool = True) -> None:
+        super().member_back(session, announce=announce)
         self.send_state_to(session)
 
     def _member_event(self, kind: str, session: Session, role: str, seat: int | None) -> dict[str, Any]:
@@ -315,7 +312,7 @@ class MatchRoom(Room):
         self.games_played += 1
         self.version += 1
         match = _Match(new_id("m"), state, self.rules.first_player(state), self.games_played)
-        self.host.store.match_started(
+        self._record_start(
             SavedMatch(
                 id=match.id,
                 room_id=self.id,
@@ -405,6 +402,12 @@ class MatchRoom(Room):
         except Exception:  # the result is still sent; only the record of it is lost
             log.exception("could not record the result of match %s", self.match.id)
 
+    def _record_start(self, saved: SavedMatch) -> None:
+        try:
+            self.host.store.match_started(saved)
+        except Exception:  # the game is played; only its record is lost (and said so in the log)
+            log.exception("could not record the start of match %s", saved.id)
+
     def _saved_player(self, index: int) -> SavedPlayer:
         seat = self.seats[index]
         assert seat is not None
@@ -429,7 +432,9 @@ class MatchRoom(Room):
         room = cls(host, game, private=False, max_spectators=max_spectators, bot_delay=bot_delay)
         room.id, room.code = saved.room_id, saved.room_code
         for player, session in zip(saved.players, players, strict=True):
-            room.seats[player.seat] = Seat(player.id, player.name, session=session, bot=player.bot)
+            room.seats[player.seat] = Seat(
+                player.id, player.name, session=session, bot=player.bot, rematch=player.bot is not None
+            )
             if session is not None:
                 session.rooms[room.id] = room
         state = game.setup(saved.options)
@@ -512,7 +517,9 @@ class MatchRoom(Room):
                     return
                 except ProtocolError as exc:
                     error = exc
-            log.error("bot %s failed in room %s: %s; playing a random legal move", seat.bot, self.id, error)
+            log.error(
+                "bot %s failed in room %s; playing a random legal move", seat.bot, self.id, exc_info=error
+            )
             self._bot_fallback(index, version, rng)
 
         self.host.run_bot(lambda: bot(self.rules, view, index, rng), done)

@@ -1,9 +1,18 @@
 """Persistence of matches: the MatchStore interface, SQLite (the embedded default) and a null store."""
 
 from .base import MatchStore, NullStore, SavedMatch, SavedMove, SavedPlayer
-from .sqlite import SqliteStore
+from .sqlite import SqliteStore, StoreError
 
-__all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer", "SqliteStore", "open_store"]
+__all__ = [
+    "MatchStore",
+    "NullStore",
+    "SavedMatch",
+    "SavedMove",
+    "SavedPlayer",
+    "SqliteStore",
+    "StoreError",
+    "open_store",
+]
 
 
 def open_store(path: str | None, *, durable: bool = False) -> MatchStore:

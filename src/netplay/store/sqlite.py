@@ -15,7 +15,7 @@ from typing import Any
 
 from .base import MatchStore, SavedMatch, SavedMove, SavedPlayer
 
-__all__ = ["SqliteStore"]
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "StoreError"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS matches (
@@ -42,20 +42,41 @@ CREATE TABLE IF NOT EXISTS moves (
     at       REAL NOT NULL,
     PRIMARY KEY (match_id, idx)
 ) WITHOUT ROWID;
-PRAGMA user_version = 1;
 """
+SCHEMA_VERSION = 1
+
+
+class StoreError(Exception):
+    """The database cannot be used (for example, a newer netplay wrote it)."""
 
 
 class SqliteStore(MatchStore):
     """A MatchStore in an SQLite database file."""
 
-    def __init__(self, path: str | Path, *, durable: bool = False) -> None:
+    def __init__(self, path: str | Path, *, durable: bool = False, readonly: bool = False) -> None:
+        """Open (or create) the database; ``readonly`` for looking at a server's matches without
+        writing to it. Raises StoreError for a database written by a newer netplay."""
         self.path = str(path)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if readonly:
+            uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        else:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            self._db.close()
+            raise StoreError(
+                f"{self.path} was written by a newer netplay (schema {version}; this one knows "
+                f"{SCHEMA_VERSION}): upgrade netplay, or use another --db"
+            )
+        if readonly:
+            return
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys = ON")
-        self._db.executescript(_SCHEMA)
+        if version < SCHEMA_VERSION:
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def match_started(self, match: SavedMatch) -> None:
         players = [
