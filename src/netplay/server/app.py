@@ -162,13 +162,36 @@ def install_uvloop() -> bool:
     return True
 
 
-def raise_nofile_limit() -> None:
-    """Raise the soft open-files limit to the hard one, so a server can hold many thousand clients."""
-    with contextlib.suppress(ImportError, ValueError, OSError):
-        import resource
+def raise_nofile_limit() -> int | None:
+    """Raise the soft open-files limit to the hard one, so a server can hold many thousand clients.
 
-        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    Returns the limit now in force (None where the platform has no such limit).
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return int(soft)
+
+
+def fit_connections_to_files(config: ServerConfig, open_files: int | None) -> None:
+    """Keep ``max_connections`` under the open-files limit, so a full server refuses clearly
+    (``server_full``) instead of failing to accept; say so when it has to be lowered."""
+    if open_files is None or not 0 < open_files < 2**31:  # no limit, or RLIM_INFINITY
+        return
+    room = max(open_files - 100, 1)  # listeners, the database, logs...
+    if config.max_connections > room:
+        log.warning(
+            "max_connections lowered from %d to %d: the open-files limit is %d",
+            config.max_connections,
+            room,
+            open_files,
+        )
+        config.max_connections = room
 
 
 def run(
@@ -179,7 +202,7 @@ def run(
     use_uvloop: bool = True,
 ) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly, telling the clients why."""
-    raise_nofile_limit()
+    fit_connections_to_files(config, raise_nofile_limit())
     if use_uvloop:
         install_uvloop()
 

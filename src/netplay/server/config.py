@@ -43,7 +43,7 @@ class ServerConfig:
     #: ... and in a burst. A client that keeps sending this many more while limited is cut off.
     rate_burst: int = 400
     #: Connections at once; one more is refused with ``server_full``.
-    max_connections: int = 10_000
+    max_connections: int = 20_000
     #: SQLite file where matches are kept (None or ":memory:": nothing is kept).
     db: str | None = None
     #: fsync every move (survives power loss), not only write it (survives a crash of the process).
