@@ -185,7 +185,10 @@ def fit_connections_to_files(config: ServerConfig, open_files: int | None) -> No
         return
     room = max(open_files - 100, 1)  # listeners, the database, logs...
     if config.max_connections > room:
-        log.warning(
+        # Loud only when someone asked for more than this machine allows; the default adapts quietly.
+        asked = config.max_connections != ServerConfig().max_connections
+        log.log(
+            logging.WARNING if asked else logging.DEBUG,
             "max_connections lowered from %d to %d: the open-files limit is %d",
             config.max_connections,
             room,
