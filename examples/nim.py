@@ -1,8 +1,8 @@
 """Nim: take 1, 2 or 3 stones from one pile; whoever takes the last stone wins.
 
 From the repository root:
-    PYTHONPATH=. netplay serve --game examples.nim:Nim
-    PYTHONPATH=. netplay play nim --rules examples.nim:Nim --bot perfect
+    netplay serve --game examples.nim:Nim
+    netplay play nim --rules examples.nim:Nim --bot perfect
 """
 
 from __future__ import annotations
