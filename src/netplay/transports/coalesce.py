@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-__all__ = ["Flushable", "WriteCoalescer"]
+__all__ = ["Flushable", "WriteCoalescer", "write_bounded"]
 
 
 class Flushable(Protocol):
@@ -43,3 +43,12 @@ class WriteCoalescer:
         self._scheduled = False
         for connection in dirty:
             connection.flush()
+
+
+def write_bounded(transport: asyncio.WriteTransport, data: bytes, limit: int) -> bool:
+    """Write ``data``; False when the peer has stopped reading (the unsent bytes passed ``limit``).
+
+    The caller cuts such a peer off: a client that never reads must never grow the server's memory.
+    """
+    transport.write(data)
+    return transport.get_write_buffer_size() <= limit

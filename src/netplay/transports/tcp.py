@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, cast
 
 from ..protocol import ProtocolError, ServerConnection, codec
-from .coalesce import WriteCoalescer
+from .coalesce import WriteCoalescer, write_bounded
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
@@ -90,8 +90,7 @@ class TcpConnection(asyncio.Protocol):
             out.clear()
             return
         self._out = []
-        transport.write(b"".join(out))
-        if transport.get_write_buffer_size() > self._hub.config.max_send_buffer:
+        if not write_bounded(transport, b"".join(out), self._hub.config.max_send_buffer):
             log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
             self.abort()
 

@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from .coalesce import WriteCoalescer
+from .coalesce import WriteCoalescer, write_bounded
 
 if TYPE_CHECKING:
     from ..protocol import ProtocolError
@@ -316,8 +316,7 @@ class TextConnection(asyncio.Protocol):
             out.clear()
             return
         self._out = []
-        transport.write(b"".join(out))
-        if transport.get_write_buffer_size() > self._lobby.max_send_buffer:
+        if not write_bounded(transport, b"".join(out), self._lobby.max_send_buffer):
             log.info("disconnecting text client %s: it is not reading (send buffer full)", self.peer)
             self.abort()
 

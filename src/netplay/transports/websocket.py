@@ -40,7 +40,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Origin
 
 from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
-from .coalesce import WriteCoalescer
+from .coalesce import WriteCoalescer, write_bounded
 
 if TYPE_CHECKING:
     from ..server.hub import Hub
@@ -363,8 +363,7 @@ class WebConnection(asyncio.Protocol):
         send_text = self.ws.send_text
         for payload in out:
             send_text(payload)  # already UTF-8 JSON: sent as it is
-        transport.write(b"".join(self.ws.data_to_send()))
-        if transport.get_write_buffer_size() > self._site.config.max_send_buffer:
+        if not write_bounded(transport, b"".join(self.ws.data_to_send()), self._site.config.max_send_buffer):
             log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
             self.abort()
 
