@@ -173,9 +173,11 @@ async def test_each_seat_sees_only_its_own_view_even_after_a_reconnect(make_serv
     spy.send({"type": "join_room", "room": room, "spectate": True, "id": 2})
     await spy.recv_type("state")
     a.send({"type": "move", "room": room, "move": 42})
-    assert (await a.recv_type("state"))["state"]["picks"] == [42, None]
-    assert (await b.recv_type("state"))["state"]["picks"] == ["hidden", None]
-    assert (await spy.recv_type("state"))["state"]["picks"] == ["hidden", None]
+    mine, theirs, watched = [await p.recv_type("state") for p in (a, b, spy)]
+    assert mine["state"]["picks"] == [42, None] and mine["last"] == {"seat": 0, "move": 42}
+    # The others see that seat 0 moved, never what it picked: not in the state, not in `last`.
+    assert theirs["state"]["picks"] == ["hidden", None] and theirs["last"] == {"seat": 0}
+    assert watched["state"]["picks"] == ["hidden", None] and watched["last"] == {"seat": 0}
     # B's link drops and comes back: its resumed view still hides A's pick.
     await b.close()
     b2 = await RawPeer.open(server.port)

@@ -8,6 +8,7 @@ from typing import Any
 
 from netplay.games import Game, Outcome, TicTacToe
 from netplay.server import Server
+from netplay.store import NullStore, SavedMatch, SavedMove
 
 from ..conftest import RawPeer
 
@@ -122,3 +123,65 @@ async def test_a_failing_server_bot_falls_back_to_a_legal_move(make_server: Make
         # The bot's seat played legal (random) moves all game: the game reached a real result.
         assert state["outcome"]["reason"] == "rules"
         await peer.close()
+
+
+class Sized(Game):
+    """A game whose options the rules check: ``size`` must be a number."""
+
+    name = "sized"
+    players = 2
+
+    def setup(self, options: dict[str, Any]) -> Any:
+        return {"size": int(options.get("size", 3))}
+
+    def validate(self, state: Any, seat: int, move: Any) -> str | None:
+        return None
+
+    def apply(self, state: Any, seat: int, move: Any) -> Any:
+        return state
+
+    def outcome(self, state: Any) -> Outcome | None:
+        return None
+
+
+async def test_options_the_game_cannot_start_with_are_refused_at_once(make_server: MakeServer) -> None:
+    server = await make_server(games=[Sized()])
+    peer = await RawPeer.open(server.port)
+    await peer.hello()
+    peer.send({"type": "create_room", "game": "sized", "options": {"size": "huge"}, "id": 7})
+    replies = [m for m in await peer.sync() if m.get("re") == 7]
+    assert len(replies) == 1 and replies[0]["code"] == "invalid_message"  # one reply, no room
+    assert "sized cannot start with those options" in replies[0]["message"]
+    peer.send({"type": "create_room", "game": "sized", "options": {"size": 5}, "id": 8})
+    assert (await peer.recv_type("joined"))["re"] == 8
+    await peer.close()
+
+
+async def test_names_must_be_printable(make_server: MakeServer) -> None:
+    server = await make_server()
+    peer = await RawPeer.open(server.port)
+    peer.send({"type": "hello", "protocol": 1, "name": "Eve\x1b[2J", "id": 1})
+    refused = await peer.recv()
+    assert refused["code"] == "invalid_message" and "printable" in refused["message"]
+    await peer.close()
+
+
+class RefusingStore(NullStore):
+    """A store whose disk is full: it refuses to record any match."""
+
+    def match_started(self, match: SavedMatch) -> None:
+        raise OSError("disk full")
+
+    def move_applied(self, match_id: str, index: int, move: SavedMove) -> None:
+        raise AssertionError("a match that was not recorded must not record moves")
+
+
+async def test_a_match_the_store_cannot_record_is_still_played(make_server: MakeServer) -> None:
+    server = await make_server()
+    assert server.hub is not None
+    server.hub.store = RefusingStore()
+    a, b, room, state = await pair(server.port, "tictactoe")
+    a.send({"type": "move", "room": room, "move": 4, "version": state["version"]})
+    assert (await b.recv_type("state"))["state"]["board"][4] == "X"
+    await a.close()
+    await b.close()

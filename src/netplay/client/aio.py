@@ -118,18 +118,33 @@ class Client:
         return client
 
     async def _open(self, timeout: float) -> dict[str, Any]:
-        """Connect and say hello (with the session token, when resuming); return the welcome."""
-        async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl or None)
-            conn = ClientConnection(self._max_frame)
-            self._conn, self._writer = conn, writer
-            self._reader_task = asyncio.create_task(self._read_loop(reader, writer, conn))
-            hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSIONS[-1]}
-            if self._name:
-                hello["name"] = self._name
-            if self._token:
-                hello["token"] = self._token
-            return await self._call(hello)  # its dispatch marks the link up (see _dispatch)
+        """Connect and say hello (with the session token, when resuming); return the welcome.
+
+        An attempt that fails leaves nothing behind: its reader is cancelled and its socket closed,
+        so a late answer on it can never be taken for the current connection's.
+        """
+        writer: asyncio.StreamWriter | None = None
+        reader_task: asyncio.Task[None] | None = None
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl or None)
+                conn = ClientConnection(self._max_frame)
+                self._conn, self._writer = conn, writer
+                reader_task = self._reader_task = asyncio.create_task(self._read_loop(reader, writer, conn))
+                hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL_VERSIONS[-1]}
+                if self._name:
+                    hello["name"] = self._name
+                if self._token:
+                    hello["token"] = self._token
+                return await self._call(hello)  # its dispatch marks the link up (see _dispatch)
+        except BaseException:
+            if writer is not None:
+                if self._writer is writer:
+                    self._writer = None
+                writer.close()
+            if reader_task is not None and reader_task is not asyncio.current_task():
+                reader_task.cancel()
+            raise
 
     # -- identity -------------------------------------------------------------------------------
     @property
@@ -362,6 +377,8 @@ class Client:
     def _dispatch(
         self, message: dict[str, Any], writer: asyncio.StreamWriter, conn: ClientConnection
     ) -> None:
+        if writer is not self._writer:
+            return  # a connection this client has already given up on
         kind = message["type"]
         if kind == "ping":
             writer.write(conn.send({"type": "pong"}))
@@ -371,7 +388,8 @@ class Client:
             # see it so, and a close() from now on says goodbye.
             self.welcome = message
             self._token = message.get("token", self._token)
-            self._writer, self.connected = writer, True
+            self.connected = True
+            self.close_reason = None  # what ended an earlier connection says nothing about this one
             if self._reconnecting:
                 resumed = bool(message.get("resumed"))
                 backlog, self._backlog = self._backlog, []
@@ -380,7 +398,9 @@ class Client:
                         writer.write(data)
                 self._events.put_nowait({"type": "reconnected", "resumed": resumed})
         if kind == "joined":
-            self.room = message["room"]["id"]
+            # On a resume, each room is sent again: keep the one the program was using.
+            if not (message.get("resumed") and self.room in self.welcome.get("rooms", ())):
+                self.room = message["room"]["id"]
         elif kind == "left" and message.get("room") == self.room:
             self.room = None
         elif kind == "state":
@@ -391,8 +411,8 @@ class Client:
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
             return
-        if kind == "ok":
-            return  # an acknowledgement nobody awaits (move, rematch, add_bot): nothing to report
+        if kind in ("ok", "pong"):
+            return  # an acknowledgement nobody awaits, or the answer to our own keepalive ping
         self._events.put_nowait(message)
 
     def _link_lost(self, reason: dict[str, Any]) -> None:
@@ -438,10 +458,12 @@ class Client:
                 if refused.code not in _RETRYABLE:
                     self._finish(refused.reply or _lost(refused.message))
                     return
-            except (OSError, TimeoutError):
+            except (OSError, TimeoutError, ConnectionClosed):
                 pass
             else:
-                return  # the welcome's dispatch already flushed what waited
+                if self.connected:
+                    return  # the welcome's dispatch already flushed what waited
+                # The link died right after its welcome: that loss was this loop's to handle.
             await asyncio.sleep(pause)  # backoff between attempts, not synchronisation
             pause = min(pause * 2, 2.0)
         self._finish(reason)

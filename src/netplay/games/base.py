@@ -85,6 +85,16 @@ class Game:
         """What ``seat`` may see (None: a spectator). Override to hide information."""
         return state
 
+    def view_move(self, seat: int, move: Any, viewer: int | None) -> dict[str, Any]:
+        """What ``viewer`` may see of the move ``seat`` just made, as the state message's ``last``.
+
+        Public games show it to everyone; in a game that hides information (``view`` overridden)
+        only the mover sees the move itself, the others only who moved. Override to reveal more.
+        """
+        if not self.has_hidden_information or viewer == seat:
+            return {"seat": seat, "move": move}
+        return {"seat": seat}
+
     def first_player(self, state: State) -> int:
         """The seat that moves first."""
         return 0

@@ -109,6 +109,8 @@ def validate_client_message(message: Any) -> dict[str, Any]:
             )
     if kind == "hello":
         name = message.get("name")
-        if name is not None and not 0 < len(name.strip()) <= _MAX_NAME:
-            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'name' must be 1 to {_MAX_NAME} characters")
+        if name is not None and not (0 < len(name.strip()) <= _MAX_NAME and name.isprintable()):
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE, f"'name' must be 1 to {_MAX_NAME} printable characters"
+            )
     return message

@@ -23,6 +23,7 @@ from ..protocol import (
     ProtocolError,
     Rejected,
     Request,
+    codec,
 )
 from ..store import MatchStore, NullStore
 from .config import ServerConfig
@@ -94,6 +95,7 @@ class Hub:
                     ErrorCode.SERVER_FULL, "the server is full; try again later", fatal=True
                 ).to_message()
             )
+            link.rebind(None)
             link.close()
             return session  # never registered: its disconnect is a no-op
         while session.id in self.sessions or session.id in self.away:
@@ -170,8 +172,9 @@ class Hub:
         """A connection is gone. A player with rooms is kept for the grace period; others forgotten."""
         if link is not None and session.link is not link:
             return  # an old connection of a session that has moved to a new one
-        if self.sessions.pop(session.id, None) is None:
-            return
+        if self.sessions.get(session.id) is not session:
+            return  # never registered (refused when full), or already gone
+        del self.sessions[session.id]
         self.connections -= 1
         session.link = None
         if self.closing:
@@ -222,6 +225,9 @@ class Hub:
         """
         restored = 0
         for saved in self.store.unfinished():
+            if self.registry.get(saved.room_id) is not None:
+                log.warning("match %s: room %s is already restored; skipped", saved.id, saved.room_id)
+                continue
             game = self.games.get(saved.game)
             if game is None:
                 log.warning("match %s is of game %r, which this server does not offer", saved.id, saved.game)
@@ -437,9 +443,11 @@ class Hub:
         cfg = self.config
         room: Room
         if kind == "match":
+            rules = self._game(game)
+            _check_options(rules, message.get("options"))
             room = MatchRoom(
                 self,
-                self._game(game),
+                rules,
                 private=private,
                 options=message.get("options"),
                 max_spectators=cfg.max_spectators,
@@ -475,7 +483,10 @@ class Hub:
         session.send(_reply(message, reply))
         if isinstance(room, MatchRoom):
             room.send_state_to(session)
-        room.after_join()
+        try:
+            room.after_join()
+        except Exception:  # the request has had its one reply: this is the room's problem, logged
+            log.exception("room %s failed to start its game", room.id)
 
     def _on_create_room(self, session: Session, message: dict[str, Any]) -> None:
         self._check_room_quota(session)
@@ -563,6 +574,16 @@ class Hub:
         room.relay(session, message["data"])
         if "id" in message:
             _ok(session, message)
+
+
+def _check_options(rules: Game, options: dict[str, Any] | None) -> None:
+    """Refuse options the game cannot start with, now, rather than when the last seat fills."""
+    try:
+        codec.encode(rules.setup({"seed": 0, **(options or {})}))
+    except Exception as exc:
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE, f"{rules.name} cannot start with those options ({exc})"
+        ) from None
 
 
 def _hash_token(token: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -140,6 +141,8 @@ class _Match:
     outcome: Outcome | None = None
     last: dict[str, Any] | None = None
     moves: list[dict[str, Any]] = field(default_factory=list)
+    #: False when the store refused the match's start: its moves are then not written either.
+    recorded: bool = True
 
 
 class MatchRoom(Room):
@@ -311,8 +314,8 @@ class MatchRoom(Room):
         state = self.rules.setup(options)
         self.games_played += 1
         self.version += 1
-        match = _Match(new_id("m"), state, self.rules.first_player(state), self.games_played)
-        self._record_start(
+        match = _Match(f"m-{secrets.token_hex(8)}", state, self.rules.first_player(state), self.games_played)
+        match.recorded = self._record_start(
             SavedMatch(
                 id=match.id,
                 room_id=self.id,
@@ -379,9 +382,10 @@ class MatchRoom(Room):
         if reason is not None:
             raise ProtocolError(ErrorCode.INVALID_MOVE, reason)
         try:
-            self.host.store.move_applied(
-                match.id, len(match.moves), SavedMove(index, move, self.version + 1, time.time())
-            )
+            if match.recorded:
+                self.host.store.move_applied(
+                    match.id, len(match.moves), SavedMove(index, move, self.version + 1, time.time())
+                )
         except Exception:
             log.exception("could not record a move in room %s", self.id)
             raise ProtocolError(ErrorCode.INTERNAL_ERROR, "the server could not record that move") from None
@@ -397,16 +401,20 @@ class MatchRoom(Room):
     def _finish(self, outcome: Outcome) -> None:
         assert self.match is not None
         self.match.outcome = outcome
+        if not self.match.recorded:
+            return
         try:
             self.host.store.match_finished(self.match.id, outcome.to_json(), time.time())
         except Exception:  # the result is still sent; only the record of it is lost
             log.exception("could not record the result of match %s", self.match.id)
 
-    def _record_start(self, saved: SavedMatch) -> None:
+    def _record_start(self, saved: SavedMatch) -> bool:
         try:
             self.host.store.match_started(saved)
+            return True
         except Exception:  # the game is played; only its record is lost (and said so in the log)
-            log.exception("could not record the start of match %s", saved.id)
+            log.exception("could not record the start of match %s; it is played unrecorded", saved.id)
+            return False
 
     def _saved_player(self, index: int) -> SavedPlayer:
         seat = self.seats[index]
@@ -459,6 +467,7 @@ class MatchRoom(Room):
     def _state_message(self, seat: int | None) -> dict[str, Any]:
         match = self.match
         assert match is not None
+        rules = self.rules
         return {
             "type": "state",
             "room": self.id,
@@ -468,7 +477,9 @@ class MatchRoom(Room):
             "turn": None if match.outcome is not None else match.turn,
             "players": [s.describe(i) if s is not None else None for i, s in enumerate(self.seats)],
             "state": self.rules.view(match.state, seat),
-            "last": match.last,
+            "last": None
+            if match.last is None
+            else rules.view_move(match.last["seat"], match.last["move"], seat),
             "outcome": None if match.outcome is None else match.outcome.to_json(),
         }
 
