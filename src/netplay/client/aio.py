@@ -500,8 +500,9 @@ class Client:
                     await task
         if writer is not None:
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            with contextlib.suppress(Exception):  # a dead TLS peer never finishes its goodbye
+                async with asyncio.timeout(2):
+                    await writer.wait_closed()
 
     async def close(self) -> None:
         """Say goodbye (the server frees this client's seats at once), then close the connection."""

@@ -75,14 +75,18 @@ class ThreadedClient:
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the connection and stop the background thread."""
-        if self._client is not None and self._thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(timeout)
-        self._stop_thread(timeout)
+        try:
+            if self._client is not None and self._thread.is_alive():
+                asyncio.run_coroutine_threadsafe(self._client.close(), self._loop).result(timeout)
+        finally:
+            self._stop_thread(timeout)  # even if saying goodbye took too long
 
     def _stop_thread(self, timeout: float) -> None:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout)
+        if not self._thread.is_alive() and not self._loop.is_closed():
+            self._loop.close()
 
     def __enter__(self) -> ThreadedClient:
         return self.connect() if self._client is None else self
