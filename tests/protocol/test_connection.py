@@ -14,10 +14,13 @@ from netplay.protocol import (
     Hello,
     Message,
     Phase,
+    ProtocolError,
     Rejected,
+    Relay,
     Request,
     ServerConnection,
     frame,
+    validate_client_message,
 )
 from netplay.protocol.framing import FrameDecoder
 
@@ -135,7 +138,7 @@ def test_random_bytes_only_ever_produce_events(chunks: list[bytes]) -> None:
     for conn in (ServerConnection(64), greeted(64)):
         for chunk in chunks:
             for event in conn.receive_data(chunk):
-                assert isinstance(event, Hello | Request | Rejected)
+                assert isinstance(event, Hello | Request | Relay | Rejected)
 
 
 json_values = st.recursive(
@@ -168,10 +171,43 @@ def test_random_json_objects_are_requests_or_precise_rejections(message: dict[st
         }
         assert event.error.message
     else:
-        assert isinstance(event, Request) and isinstance(event.message["type"], str)
+        assert isinstance(event, Relay) or (
+            isinstance(event, Request) and isinstance(event.message["type"], str)
+        )
 
 
 def test_frame_helper_matches_the_decoder() -> None:
     conn = ServerConnection(1024)
     data = conn.send({"type": "pong"})
     assert FrameDecoder(1024).feed(data) == [b'{"type":"pong"}']
+
+
+relay_like = st.fixed_dictionaries(
+    {"type": st.just("relay")},
+    optional={
+        "room": json_values | st.text(max_size=12),
+        "data": json_values,
+        "id": json_values | st.integers() | st.text(max_size=70),
+        "extra": json_values,
+    },
+)
+
+
+@settings(max_examples=500)
+@given(relay_like)
+def test_the_relay_fast_path_agrees_with_the_message_table(message: dict[str, Any]) -> None:
+    """A relay becomes a Relay event exactly when the table accepts it; the rest get its precise error."""
+    event = greeted(1 << 20).receive_payload(json.dumps(message))
+    try:
+        validate_client_message(message)
+    except ProtocolError as error:
+        assert isinstance(event, Rejected) and event.error.code == error.code
+        assert event.error.message == error.message
+        return
+    assert isinstance(event, Relay)
+    assert (event.room, event.data, event.id) == (message["room"], message["data"], message.get("id"))
+
+
+def test_a_relay_before_hello_is_not_a_relay() -> None:
+    (event,) = ServerConnection(1024).receive_data(wire({"type": "relay", "room": "r", "data": 1}))
+    assert isinstance(event, Rejected) and event.error.code is ErrorCode.HANDSHAKE_REQUIRED

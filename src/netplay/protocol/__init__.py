@@ -8,6 +8,7 @@ from .connection import (
     Message,
     Phase,
     Rejected,
+    Relay,
     Request,
     ServerConnection,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "Phase",
     "ProtocolError",
     "Rejected",
+    "Relay",
     "Request",
     "ServerConnection",
     "frame",

@@ -31,6 +31,7 @@ __all__ = [
     "Message",
     "Phase",
     "Rejected",
+    "Relay",
     "Request",
     "ServerConnection",
 ]
@@ -62,6 +63,20 @@ class Request:
 
 
 @dataclass(slots=True)
+class Relay:
+    """A well-formed ``relay`` request from an open client: the hottest message, given its own event.
+
+    It is exactly what the message table accepts for ``relay`` (``room`` a string, ``data`` present,
+    ``id`` valid if given); anything else about a relay goes the general way, as a Request or a
+    Rejected with the precise error. tests/protocol checks the two never disagree.
+    """
+
+    room: str
+    data: Any
+    id: Any
+
+
+@dataclass(slots=True)
 class Message:
     """A message from the server, seen by a client."""
 
@@ -76,7 +91,7 @@ class Rejected:
     re: Any = None
 
 
-Event = Hello | Request | Message | Rejected
+Event = Hello | Request | Relay | Message | Rejected
 
 
 class _Base:
@@ -169,6 +184,12 @@ class ServerConnection(_Base):
         return super()._reject(error, re)
 
     def _handle(self, message: Any) -> Event:
+        if type(message) is dict and message.get("type") == "relay" and self.phase is Phase.OPEN:
+            room = message.get("room")
+            if type(room) is str and "data" in message:
+                rid = message.get("id")
+                if (rid is None and "id" not in message) or valid_request_id(rid):
+                    return Relay(room, message["data"], rid)
         try:
             validate_client_message(message)
         except ProtocolError as error:

@@ -22,6 +22,7 @@ from ..protocol import (
     Hello,
     ProtocolError,
     Rejected,
+    Relay,
     Request,
     codec,
 )
@@ -106,26 +107,33 @@ class Hub:
         self._empty.clear()
         return session
 
-    def receive(self, session: Session, event: Event) -> None:
-        """Act on one protocol event from a session's connection."""
-        now = self._time()
-        session.last_seen = now
+    def heard_from(self, session: Session) -> None:
+        """The client sent something: it is alive. Transports call it once per read, before
+        ``receive`` for the events of that read (not once per message: it is on the hot path)."""
+        session.last_seen = self._time()
         session.pinged = False
-        if type(event) is Request:  # the hot path
+
+    def receive(self, session: Session, event: Event) -> None:
+        """Act on one protocol event from a session's connection (see ``heard_from``)."""
+        now = session.last_seen
+        if type(event) is Relay:  # the hottest path: a relay room's traffic
+            if self._rate_limited and not self._within_rate(session, now, event.id):
+                return
+            room = session.rooms.get(event.room)
+            if type(room) is RelayRoom:
+                room.relay(session, event.data)
+                if event.id is not None:
+                    session.send({"type": "ok", "re": event.id})
+                return
+            message = {"type": "relay", "room": event.room, "data": event.data}
+            if event.id is not None:
+                message["id"] = event.id
+            self._handle_request(session, message)  # not in that room, or not a relay room: its error
+        elif type(event) is Request:
             message = event.message
             if self._rate_limited and not self._within_rate(session, now, message.get("id")):
                 return
-            try:
-                self._handlers[message["type"]](session, message)
-            except ProtocolError as error:
-                session.send(error.to_message(message.get("id")))
-            except Exception:
-                log.exception("request %s from %r failed", message.get("type"), session)
-                session.send(
-                    ProtocolError(ErrorCode.INTERNAL_ERROR, "the server failed on that request").to_message(
-                        message.get("id")
-                    )
-                )
+            self._handle_request(session, message)
         elif isinstance(event, Hello):
             self._on_hello(session, event)
         elif isinstance(event, Rejected):
@@ -135,6 +143,20 @@ class Hub:
             session.send(event.error.to_message(event.re))
             if event.error.fatal and session.link is not None:
                 session.link.close()
+
+    def _handle_request(self, session: Session, message: dict[str, Any]) -> None:
+        """Run a request's handler; a refusal or a failure becomes its one error reply."""
+        try:
+            self._handlers[message["type"]](session, message)
+        except ProtocolError as error:
+            session.send(error.to_message(message.get("id")))
+        except Exception:
+            log.exception("request %s from %r failed", message.get("type"), session)
+            session.send(
+                ProtocolError(ErrorCode.INTERNAL_ERROR, "the server failed on that request").to_message(
+                    message.get("id")
+                )
+            )
 
     def _within_rate(self, session: Session, now: float, rid: Any) -> bool:
         """Token bucket: refuse past the rate; cut off a client that keeps going a burst beyond it.

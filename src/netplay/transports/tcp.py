@@ -46,8 +46,12 @@ class TcpConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.session is None or self._closing:
             return
-        receive = self._hub.receive
-        for event in self.conn.receive_data(data):
+        hub = self._hub
+        events = self.conn.receive_data(data)
+        if events:  # a partial frame is not a sign of life: only complete messages count
+            hub.heard_from(self.session)
+        receive = hub.receive
+        for event in events:
             session = self.session  # a hello that resumes a session rebinds it mid-read
             if session is None:
                 break

@@ -319,7 +319,9 @@ class WebConnection(asyncio.Protocol):
         session = self.session
         if session is not None:
             event = self.conn.receive_payload(payload)
-            self._site.hub.receive(session, event)
+            hub = self._site.hub
+            hub.heard_from(session)
+            hub.receive(session, event)
 
     def _write_protocol_output(self) -> None:
         """Send what the library queued (handshake replies, pongs, close frames); close on EOF."""
