@@ -108,12 +108,13 @@ class _Base:
             return []
         events: list[Event] = []
         handle = self._handle
+        loads, errors = codec.loads, codec.LOADS_ERRORS
         for item in self._decoder.feed(data):
             # The hot path: every message of every TCP client comes through here.
             if type(item) is bytes:  # the decoder already enforced the size limit
                 try:
-                    message = codec.decode(item)
-                except codec.DecodeError:
+                    message = loads(item)
+                except errors:
                     events.append(
                         self._reject(ProtocolError(ErrorCode.INVALID_JSON, "payload is not UTF-8 JSON"))
                     )

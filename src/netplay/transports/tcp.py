@@ -77,15 +77,13 @@ class TcpConnection(asyncio.Protocol):
         if self._closing:
             return
         coalescer = self._coalescer
-        if payload is coalescer.framed_for:
-            framed = coalescer.last_framed
-        else:
-            framed = len(payload).to_bytes(4, "big") + payload
-            coalescer.framed_for, coalescer.last_framed = payload, framed
+        if payload is not coalescer.framed_for:  # a broadcast's first recipient frames it for all
+            coalescer.framed_for = payload
+            coalescer.last_framed = len(payload).to_bytes(4, "big") + payload
         out = self._out
         if not out:
             coalescer.mark(self)
-        out.append(framed)
+        out.append(coalescer.last_framed)
 
     def flush(self) -> None:
         out = self._out
