@@ -113,6 +113,9 @@ class TextLobby:
         """Seat a new client and queue its greeting; None (close it) when no id is left to give."""
         if self.closing:
             return None
+        if self.hub.connections + len(self.sessions) >= self.hub.config.max_connections:
+            log.warning("refusing text client %s: the server is at max_connections", conn.peer)
+            return None  # strict protocol: no error line, the connection is just closed
         player = self.ids.take(self.is_connected)
         if player is None:
             log.info("refusing text client %s: every player name is taken", conn.peer)

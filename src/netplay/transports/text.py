@@ -20,8 +20,10 @@ Room membership, naming and the bridge to netplay's own protocol live in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import socket
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -231,6 +233,28 @@ class IdPool:
             self._witnesses[player] = list(witnesses)
 
 
+#: TCP keepalive for text clients: the strict protocol may send them nothing, so the kernel probes
+#: instead, and a peer that vanished (a laptop closed, a cable pulled) is dropped after about
+#: KEEPALIVE_IDLE + KEEPALIVE_COUNT * KEEPALIVE_INTERVAL seconds instead of holding its name forever.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 60, 10, 3
+
+
+def enable_keepalive(sock: socket.socket | None) -> None:
+    """Turn on kernel keepalive probes, where the platform allows setting them."""
+    if sock is None:
+        return
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        for name, value in (
+            ("TCP_KEEPIDLE", KEEPALIVE_IDLE),
+            ("TCP_KEEPINTVL", KEEPALIVE_INTERVAL),
+            ("TCP_KEEPCNT", KEEPALIVE_COUNT),
+        ):
+            option = getattr(socket, name, None)
+            if option is not None:
+                sock.setsockopt(socket.IPPROTO_TCP, option, value)
+
+
 # -- the asyncio transport -------------------------------------------------------------------------
 class TextConnection(asyncio.Protocol):
     """One text client: splits its bytes into lines for the lobby; queues lines to it, bounded.
@@ -260,6 +284,7 @@ class TextConnection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        enable_keepalive(self.transport.get_extra_info("socket"))
         peername = self.transport.get_extra_info("peername")
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
         try:
