@@ -155,16 +155,6 @@ class _Base:
     def _handle(self, message: Any) -> Event:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    @staticmethod
-    def encode(message: dict[str, Any]) -> bytes:
-        """Encode a message payload once, to be framed for one or many recipients."""
-        return codec.encode(message)
-
-    @staticmethod
-    def frame(payload: bytes) -> bytes:
-        """Frame an encoded payload for a stream transport."""
-        return frame(payload)
-
     def send(self, message: dict[str, Any]) -> bytes:
         """Encode and frame a message for a stream transport."""
         return frame(codec.encode(message))

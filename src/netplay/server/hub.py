@@ -210,7 +210,6 @@ class Hub:
 
     def _go_away(self, session: Session) -> None:
         """Keep an absent player's seats and tell its rooms; give up after the grace period."""
-        session.away_since = self.loop.time()
         self.away[session.id] = session
         grace = self.config.reconnect_grace
         log.info("%s (%r) is away; its seats are kept for %g s", session.id, session.name, grace)
@@ -410,7 +409,6 @@ class Hub:
                 session.expiry.cancel()
                 session.expiry = None
             self.sessions[session.id] = session
-            session.away_since = None
         session.link = link
         link.rebind(session)
         session.connected_at = fresh.connected_at

@@ -42,7 +42,6 @@ class Session:
 
     __slots__ = (
         "allowance",
-        "away_since",
         "connected_at",
         "expiry",
         "greeted",
@@ -68,8 +67,7 @@ class Session:
         self.pinged = False
         #: SHA-256 of the session token: the token itself is never kept, logged or stored.
         self.token_hash: str | None = None
-        #: When the link dropped (None while connected), and the timer that ends the grace period.
-        self.away_since: float | None = None
+        #: While the link is down: the timer that ends the grace period.
         self.expiry: Any = None
         #: Token bucket of the message rate limit.
         self.allowance = 0.0
@@ -89,9 +87,6 @@ class Session:
         """Queue a message already encoded (a broadcast encodes once for every recipient)."""
         if self.link is not None:
             self.link.send_payload(payload)
-
-    def describe(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name}
 
     def __repr__(self) -> str:
         peer = self.link.peer if self.link is not None else "away"
