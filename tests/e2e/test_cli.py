@@ -243,7 +243,7 @@ async def test_private_room_by_code_and_a_spectator(served: tuple[Proc, int]) ->
     code = (await host.expect(r"--code ([A-Z0-9]{6})")).group(1)
     room = await Proc.start("rooms", "--port", str(port))
     status, listing = await room.finish()
-    room_id = re.search(r"(r-[0-9a-f]{8})\s+tictactoe\s+private", listing)
+    room_id = re.search(r"(r-[0-9a-f]{16})\s+tictactoe\s+private", listing)
     assert status == 0 and room_id, listing
     watcher = await Proc.start(
         "play", "tictactoe", "--port", str(port), "--room", room_id.group(1), "--spectate"

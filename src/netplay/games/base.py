@@ -7,13 +7,13 @@ version on every new state and sends each player ``view(state, seat)``.
 
 from __future__ import annotations
 
-import random
 import inspect
+import random
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-__all__ = ["Bot", "Game", "Outcome", "State", "TIMEOUT_POLICIES"]
+__all__ = ["TIMEOUT_POLICIES", "Bot", "Game", "Outcome", "State"]
 
 #: What happens to a seat whose time runs out (``Game.timeout_policy``).
 TIMEOUT_POLICIES = ("lose", "random", "bot")
@@ -70,7 +70,9 @@ class Outcome:
         if self.winner is None:
             return Outcome(None, self.reason, (everyone,), self.scores)
         rest = tuple(s for s in everyone if s != self.winner)
-        return Outcome(self.winner, self.reason, ((self.winner,), rest) if rest else ((self.winner,),), self.scores)
+        return Outcome(
+            self.winner, self.reason, ((self.winner,), rest) if rest else ((self.winner,),), self.scores
+        )
 
     def places(self) -> list[int]:
         """Each seat's place, from 1 (tied seats share a place; the next place skips: 1, 2, 2, 4)."""

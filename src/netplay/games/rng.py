@@ -5,20 +5,22 @@ Python's ``random`` module only promises stable output for ``random()``; ``randi
 after an upgrade. ``Rng`` is splitmix64 (Steele, Lea and Flood, 2014) with unbiased integer
 sampling by rejection, written here so that its output is pinned by netplay's own tests.
 
-The engine makes one ``Rng`` per action from (match seed, action number): the same match replays to
-the same dice and shuffles, and no state of the generator is ever kept in a game's state or sent to
-a client.
+The engine makes one ``Rng`` per action from (match seed, action number), through BLAKE2b: the same
+match replays to the same dice and shuffles, and what one action's numbers reveal (splitmix64 can be
+run backwards) says nothing of the seed or of any other action's numbers. No state of the generator
+is ever kept in a game's state or sent to a client.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import MutableSequence, Sequence
 from typing import Final, TypeVar
 
 __all__ = ["ALGORITHM", "Rng"]
 
 #: The name stored with every match: a replay refuses a match made by an algorithm it does not know.
-ALGORITHM: Final = "splitmix64/1"
+ALGORITHM: Final = "blake2b-splitmix64/1"
 
 _MASK = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
@@ -39,7 +41,10 @@ class Rng:
 
     def __init__(self, seed: int, stream: int = 0) -> None:
         """The generator for ``stream`` (the engine uses the action number) of the match ``seed``."""
-        self._state = _mix((seed & _MASK) ^ _mix((stream * _GOLDEN + 1) & _MASK))
+        key = (seed & _MASK).to_bytes(8, "little") + (stream & _MASK).to_bytes(8, "little")
+        self._state = int.from_bytes(
+            hashlib.blake2b(key, digest_size=8, person=b"netplay-rng").digest(), "little"
+        )
 
     def next64(self) -> int:
         """The next 64 random bits, as an integer."""

@@ -32,6 +32,9 @@ class ServerConfig:
     max_relay_members: int = 64
     #: Spectators per match room.
     max_spectators: int = 64
+    #: Seconds a player may take over a move in a room without a time control; past it the game's
+    #: timeout policy applies (by default the player loses on time). 0: no limit.
+    move_timeout: float = 300.0
     #: Pause before a server-side bot moves, so humans can follow the game.
     bot_delay: float = 0.4
     #: How often timeouts are checked.

@@ -10,11 +10,13 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import __version__
-from ..games import Game
+from ..games import Game, engine
+from ..games.engine import ReplayError, TimeControl
 from ..protocol import (
     PROTOCOL_VERSIONS,
     ErrorCode,
@@ -29,7 +31,7 @@ from ..protocol import (
 from ..store import MatchStore, NullStore
 from .config import ServerConfig
 from .registry import InMemoryRegistry, RoomRegistry, new_id
-from .rooms import MatchRoom, RelayRoom, Room
+from .rooms import MatchRoom, Member, RelayRoom, Room
 from .session import Link, Session
 
 __all__ = ["Hub"]
@@ -65,6 +67,9 @@ class Hub:
         self.closing = False
         self._empty = asyncio.Event()
         self._time = self.loop.time
+        #: Where matches get their random seeds. Tests may replace it to replay a known match; no
+        #: request, option or flag can (a client choosing the seed would choose the dice).
+        self.seed_source: Callable[[], int] = lambda: secrets.randbits(63)  # SQLite's INTEGER is signed 64-bit
         self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
@@ -78,6 +83,9 @@ class Hub:
             "leave_room": self._on_leave_room,
             "move": self._on_move,
             "rematch": self._on_rematch,
+            "resign": self._on_resign,
+            "offer_draw": self._on_offer_draw,
+            "decline_draw": self._on_decline_draw,
             "add_bot": self._on_add_bot,
             "relay": self._on_relay,
         }
@@ -121,7 +129,7 @@ class Hub:
                 return
             room = session.rooms.get(event.room)
             if type(room) is RelayRoom:
-                room.relay(session, event.data)
+                room.relay(session.id, event.data)
                 if event.id is not None:
                     session.send({"type": "ok", "re": event.id})
                 return
@@ -215,7 +223,7 @@ class Hub:
         log.info("%s (%r) is away; its seats are kept for %g s", session.id, session.name, grace)
         session.expiry = self.loop.call_later(self.config.reconnect_grace, self._expire, session)
         for room in list(session.rooms.values()):
-            room.member_away(session)
+            room.member_away(session.id)
 
     def _expire(self, session: Session) -> None:
         """The grace period is over: the player leaves its rooms (a game in progress is forfeited)."""
@@ -226,7 +234,7 @@ class Hub:
 
     def _forget(self, session: Session) -> None:
         for room in list(session.rooms.values()):
-            room.leave(session)
+            room.leave(session.id)
         session.rooms.clear()
         if session.token_hash is not None and self.tokens.get(session.token_hash) is session:
             del self.tokens[session.token_hash]
@@ -242,7 +250,7 @@ class Hub:
         """Bring back every match the store says was in progress; return how many.
 
         Its players are away until they reconnect with their session tokens (the grace period
-        starts now); a seat whose game this server no longer offers is skipped with a warning.
+        starts now); a match of a game this server no longer offers is skipped with a warning.
         """
         restored = 0
         for saved in self.store.unfinished():
@@ -253,32 +261,31 @@ class Hub:
             if game is None:
                 log.warning("match %s is of game %r, which this server does not offer", saved.id, saved.game)
                 continue
-            players: list[Session | None] = []
-            for player in saved.players:
-                if player.bot is not None:
-                    players.append(None)
-                    continue
-                session = self.away.get(player.id) or Session(player.id, None, self.loop.time())
-                session.name = player.name
-                session.token_hash = player.token_hash
-                players.append(session)
             try:
                 room = MatchRoom.restore(
                     self,
                     game,
                     saved,
-                    players,
                     max_spectators=self.config.max_spectators,
                     bot_delay=self.config.bot_delay,
                 )
-            except Exception:
+            except (ReplayError, ValueError, KeyError, TypeError):
                 log.exception("match %s could not be replayed; it is left as it was", saved.id)
                 continue
             self.registry.add(room)
-            for player_session in players:
-                if player_session is not None and player_session.id not in self.away:
-                    self.adopt(player_session)
-            room.resume_bots()
+            for player in saved.players:
+                if player.bot is not None:
+                    continue
+                session = self.away.get(player.id)
+                if session is None:
+                    session = Session(player.id, None, self.loop.time())
+                    session.name = player.name
+                    session.token_hash = player.token_hash
+                    session.rooms[room.id] = room
+                    self.adopt(session)
+                else:
+                    session.rooms[room.id] = room
+            room.resume()
             restored += 1
         return restored
 
@@ -331,8 +338,37 @@ class Hub:
             await self._empty.wait()
 
     # -- RoomHost -------------------------------------------------------------------------------
+    def now(self) -> float:
+        return time.time()
+
+    def new_seed(self) -> int:
+        return self.seed_source()
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, callback)
+
+    def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
+        """Encode once, queue the bytes for every connected member but ``exclude`` (away: dropped)."""
+        payload = None
+        sessions = self.sessions
+        for member_id in member_ids:
+            session = sessions.get(member_id)
+            if session is None or member_id == exclude:
+                continue
+            link = session.link
+            if link is not None:
+                if payload is None:
+                    payload = codec.encode(message)
+                link.send_payload(payload)
+
+    def send(self, member_id: str, message: dict[str, Any]) -> None:
+        session = self.sessions.get(member_id)
+        if session is not None:
+            session.send(message)
+
+    def is_connected(self, member_id: str) -> bool:
+        session = self.sessions.get(member_id)
+        return session is not None and session.link is not None
 
     def run_bot(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
         future = self.loop.run_in_executor(None, job)
@@ -419,7 +455,7 @@ class Hub:
         log.info("%s resumed %s (%r) with %d rooms", link.peer, session.id, session.name, len(session.rooms))
         session.send(self._welcome(session, hello, hello.token, resumed=True))
         for room in list(session.rooms.values()):
-            room.member_back(session, announce=old_link is None)  # a takeover was never away
+            room.member_back(session.id, announce=old_link is None)  # a takeover was never away
 
     def _on_bye(self, session: Session, message: dict[str, Any]) -> None:
         """A client leaving on purpose: no grace period, its rooms are left at once."""
@@ -462,14 +498,21 @@ class Hub:
     def _new_room(self, kind: str, game: str | None, *, private: bool, message: dict[str, Any]) -> Room:
         cfg = self.config
         room: Room
+        room_id = self.registry.new_room_id()
+        code = self.registry.new_code() if private else None
         if kind == "match":
             rules = self._game(game)
-            _check_options(rules, message.get("options"))
+            options = message.get("options") or {}
+            control = _time_control(message.get("clock"))
+            _check_options(rules, options)
             room = MatchRoom(
                 self,
                 rules,
-                private=private,
-                options=message.get("options"),
+                room_id=room_id,
+                code=code,
+                options=options,
+                control=control,
+                move_limit=cfg.move_timeout or None,
                 max_spectators=cfg.max_spectators,
                 bot_delay=cfg.bot_delay,
             )
@@ -480,7 +523,7 @@ class Hub:
                     ErrorCode.INVALID_MESSAGE,
                     f"max_members must be from 2 to {cfg.max_relay_members}",
                 )
-            room = RelayRoom(self, game or "relay", private=private, max_members=wanted)
+            room = RelayRoom(self, game or "relay", room_id=room_id, code=code, max_members=wanted)
         else:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match' or 'relay'")
         self.registry.add(room)
@@ -494,17 +537,13 @@ class Hub:
             )
 
     def _enter(self, session: Session, room: Room, message: dict[str, Any], *, spectate: bool) -> None:
-        if room.has_member(session):
+        if room.has_member(session.id):
             raise ProtocolError(ErrorCode.ALREADY_IN_ROOM, f"you are already in room {room.id}")
-        reply = room.join(session, spectate=spectate)
+        reply = room.join(Member(session.id, session.name, session.token_hash), spectate=spectate)
         session.rooms[room.id] = room
-        if room.code is not None:
-            reply["code"] = room.code
         session.send(_reply(message, reply))
-        if isinstance(room, MatchRoom):
-            room.send_state_to(session)
         try:
-            room.after_join()
+            room.after_join(session.id)
         except Exception:  # the request has had its one reply: this is the room's problem, logged
             log.exception("room %s failed to start its game", room.id)
 
@@ -544,11 +583,13 @@ class Hub:
         self._check_room_quota(session)
         game = message["game"]
         kind = message.get("kind", "match")
+        clock = message.get("clock")
         if kind == "match":
             self._game(game)
-        room = self.registry.find_open(game, kind, skip=session.rooms)
+            clock = None if clock is None else str(_time_control(clock))
+        room = self.registry.find_open(game, kind, skip=session.rooms, clock=clock)
         if room is None:
-            room = self._new_room(kind, game, private=False, message={})
+            room = self._new_room(kind, game, private=False, message={"clock": clock})
         self._enter(session, room, message, spectate=False)
 
     def _member_room(self, session: Session, message: dict[str, Any]) -> Room:
@@ -566,20 +607,32 @@ class Hub:
     def _on_leave_room(self, session: Session, message: dict[str, Any]) -> None:
         room = self._member_room(session, message)
         del session.rooms[room.id]
-        room.leave(session)
+        room.leave(session.id)
         session.send(_reply(message, {"type": "left", "room": room.id}))
 
     def _on_move(self, session: Session, message: dict[str, Any]) -> None:
-        self._match_room(session, message).move(session, message["move"], message.get("version"))
+        self._match_room(session, message).move(session.id, message["move"], message.get("version"))
         _ok(session, message)
 
     def _on_rematch(self, session: Session, message: dict[str, Any]) -> None:
-        self._match_room(session, message).rematch(session)
+        self._match_room(session, message).rematch(session.id)
+        _ok(session, message)
+
+    def _on_resign(self, session: Session, message: dict[str, Any]) -> None:
+        self._match_room(session, message).resign(session.id)
+        _ok(session, message)
+
+    def _on_offer_draw(self, session: Session, message: dict[str, Any]) -> None:
+        self._match_room(session, message).offer_draw(session.id)
+        _ok(session, message)
+
+    def _on_decline_draw(self, session: Session, message: dict[str, Any]) -> None:
+        self._match_room(session, message).decline_draw(session.id)
         _ok(session, message)
 
     def _on_add_bot(self, session: Session, message: dict[str, Any]) -> None:
         room = self._match_room(session, message)
-        if room.seat_of(session) is None:
+        if room.seat_of(session.id) is None:
             raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only a seated player can add a bot")
         bot = message.get("bot") or next(iter(room.rules.bots), "")
         room.add_bot(bot)
@@ -591,19 +644,36 @@ class Hub:
             room = self._member_room(session, message)
             if not isinstance(room, RelayRoom):
                 raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, "'relay' needs a relay room")
-        room.relay(session, message["data"])
+        room.relay(session.id, message["data"])
         if "id" in message:
             _ok(session, message)
 
 
-def _check_options(rules: Game, options: dict[str, Any] | None) -> None:
+def _check_options(rules: Game, options: dict[str, Any]) -> None:
     """Refuse options the game cannot start with, now, rather than when the last seat fills."""
+    if "seed" in options:
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE, "'seed' is not an option: the server owns every match's randomness"
+        )
     try:
-        codec.encode(rules.setup({"seed": 0, **(options or {})}))
+        rules.seat_count(options)
+        codec.encode(
+            engine.start(rules, id="check", number=0, seats=2, seed=0, options=options, at=0.0).match.state
+        )
     except Exception as exc:
         raise ProtocolError(
             ErrorCode.INVALID_MESSAGE, f"{rules.name} cannot start with those options ({exc})"
         ) from None
+
+
+def _time_control(text: str | None) -> TimeControl | None:
+    """The ``clock`` of a create_room or quick_match, parsed; a precise error if it is not one."""
+    if text is None:
+        return None
+    try:
+        return TimeControl.parse(text)
+    except ValueError as exc:
+        raise ProtocolError(ErrorCode.INVALID_MESSAGE, str(exc)) from None
 
 
 def _hash_token(token: str) -> str:

@@ -16,8 +16,8 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are re
 
 
 def new_id(prefix: str) -> str:
-    """A short random identifier, e.g. ``r-3f9a1c2e``."""
-    return f"{prefix}-{secrets.token_hex(4)}"
+    """A random identifier of 64 bits, e.g. ``r-3f9a1c2e5b7d9f01``."""
+    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def new_code(length: int = 6) -> str:
@@ -26,7 +26,18 @@ def new_code(length: int = 6) -> str:
 
 
 class RoomRegistry(ABC):
-    """Where rooms are found: by id, by private code, by game for matchmaking, for the lobby."""
+    """Where rooms are found: by id, by private code, by game for matchmaking, for the lobby.
+
+    It also hands out room ids and private codes, so they are unique wherever rooms are made.
+    """
+
+    @abstractmethod
+    def new_room_id(self) -> str:
+        """An id no room of this registry has."""
+
+    @abstractmethod
+    def new_code(self) -> str:
+        """A private code no room of this registry has."""
 
     @abstractmethod
     def add(self, room: Room) -> None: ...
@@ -41,8 +52,11 @@ class RoomRegistry(ABC):
     def by_code(self, code: str) -> Room | None: ...
 
     @abstractmethod
-    def find_open(self, game: str, kind: str, skip: Container[str] = ()) -> Room | None:
-        """The oldest public room of ``game`` waiting for players whose id is not in ``skip``."""
+    def find_open(
+        self, game: str, kind: str, skip: Container[str] = (), clock: str | None = None
+    ) -> Room | None:
+        """The oldest public room of ``game`` (with time control ``clock``) waiting for players,
+        whose id is not in ``skip``."""
 
     @abstractmethod
     def rooms(self, game: str | None = None) -> list[Room]: ...
@@ -58,12 +72,20 @@ class InMemoryRegistry(RoomRegistry):
         self._rooms: dict[str, Room] = {}
         self._codes: dict[str, Room] = {}
 
+    def new_room_id(self) -> str:
+        while (room_id := new_id("r")) in self._rooms:
+            pass
+        return room_id
+
+    def new_code(self) -> str:
+        while (code := new_code()) in self._codes:
+            pass
+        return code
+
     def add(self, room: Room) -> None:
-        while room.id in self._rooms:
-            room.id = new_id("r")
+        if room.id in self._rooms or (room.code is not None and room.code in self._codes):
+            raise ValueError(f"room {room.id} (or its code) is already registered")
         if room.code is not None:
-            while room.code in self._codes:
-                room.code = new_code()
             self._codes[room.code] = room
         self._rooms[room.id] = room
 
@@ -78,12 +100,15 @@ class InMemoryRegistry(RoomRegistry):
     def by_code(self, code: str) -> Room | None:
         return self._codes.get(code.strip().upper())
 
-    def find_open(self, game: str, kind: str, skip: Container[str] = ()) -> Room | None:
+    def find_open(
+        self, game: str, kind: str, skip: Container[str] = (), clock: str | None = None
+    ) -> Room | None:
         for room in self._rooms.values():  # insertion order: the oldest room first
             if (
                 room.kind == kind
                 and room.game == game
                 and room.code is None
+                and room.clock == clock
                 and room.id not in skip
                 and room.is_open()
             ):

@@ -23,7 +23,6 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..protocol import codec
 from ..transports.text import (
     DEFAULT_MAX_LINE,
     TEXT_GAME,
@@ -37,7 +36,7 @@ from ..transports.text import (
     player_left_line,
     relay_line,
 )
-from .rooms import RelayRoom
+from .rooms import Member, RelayRoom
 from .session import Session
 
 if TYPE_CHECKING:
@@ -122,9 +121,9 @@ class TextLobby:
             return None
         session = TextSession(player, conn, self.hub.loop.time(), self)
         room = self._room_for(session)
-        existing = list(room.members.values())
+        existing = [m for m in map(self._session_of, room.members) if m is not None]
         try:
-            room.join(session, spectate=False)  # tells the members: newPlayer / member_joined
+            room.join(Member(player, player), spectate=False)  # tells the members: newPlayer / member_joined
         except Exception:
             self.ids.release(player)
             raise
@@ -151,7 +150,9 @@ class TextLobby:
                 and session.id not in room.members
             ):
                 return room
-        room = RelayRoom(self.hub, self.game, max_members=self.room_size)
+        room = RelayRoom(
+            self.hub, self.game, room_id=self.hub.registry.new_room_id(), max_members=self.room_size
+        )
         self.hub.registry.add(room)
         return room
 
@@ -164,10 +165,13 @@ class TextLobby:
         session.room = None
         if room is not None:
             session.rooms.pop(room.id, None)
-            room.leave(session)
+            room.leave(session.id)
             room.hooks.pop(session.id, None)
         self.ids.release(session.id, session.seen)
         log.debug("text client %s left", session.id)
+
+    def _session_of(self, member_id: str) -> Session | None:
+        return self.sessions.get(member_id) or self.hub.sessions.get(member_id)
 
     def is_connected(self, session: Any) -> bool:
         if isinstance(session, TextSession):
@@ -190,19 +194,20 @@ class TextLobby:
         if room is None:
             return
         out = b"".join((line[:space], b" ", sender.token, line[space:], b"\n"))
-        payload = None
-        for member in room.members.values():
-            if member is sender:
+        netplay_members = []
+        for member_id in room.members:
+            if member_id == sender.id:
                 continue
-            if isinstance(member, TextSession):
-                member.conn.write(out)
+            text_member = self.sessions.get(member_id)
+            if text_member is not None:
+                text_member.conn.write(out)
             else:
-                if payload is None:
-                    data = data_from_line(line[:space], line[space + 1 :])
-                    payload = codec.encode(
-                        {"type": "relay", "room": room.id, "from": sender.id, "data": data}
-                    )
-                member.send_payload(payload)
+                netplay_members.append(member_id)
+        if netplay_members:
+            data = data_from_line(line[:space], line[space + 1 :])
+            self.hub.deliver(
+                netplay_members, {"type": "relay", "room": room.id, "from": sender.id, "data": data}
+            )
 
     def render(self, message: dict[str, Any]) -> bytes | None:
         """The line for a netplay member's ``relay`` message, or None; computed once per message."""

@@ -19,21 +19,22 @@ class SavedPlayer:
     bot: str | None = None
     token_hash: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {"seat": self.seat, "id": self.id, "name": self.name, "bot": self.bot}
-
 
 @dataclass(slots=True)
 class SavedMove:
+    """One recorded action of a match: a move (``kind`` "move", or "auto" when played for a seat out
+    of time), or "resign", "forfeit", "timeout", "draw_offer", "draw_decline" (``move`` is None)."""
+
     seat: int
     move: Any
     version: int
     at: float
+    kind: str = "move"
 
 
 @dataclass(slots=True)
 class SavedMatch:
-    """One game of a room: enough to rebuild its state by replaying the moves on ``setup(options)``."""
+    """One game of a room: enough to rebuild it by replaying its actions through the engine."""
 
     id: str
     room_id: str
@@ -47,6 +48,12 @@ class SavedMatch:
     moves: list[SavedMove] = field(default_factory=list)
     outcome: dict[str, Any] | None = None
     finished_at: float | None = None
+    #: The match's random seed (never sent to a client) and the generator that uses it.
+    seed: int = 0
+    rng: str | None = None
+    #: The time control ("300+5", "30/move") and the server's move limit, when there were any.
+    clock: str | None = None
+    move_limit: float | None = None
 
     @property
     def finished(self) -> bool:

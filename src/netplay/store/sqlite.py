@@ -29,7 +29,11 @@ CREATE TABLE IF NOT EXISTS matches (
     players       TEXT NOT NULL,
     started_at    REAL NOT NULL,
     outcome       TEXT,
-    finished_at   REAL
+    finished_at   REAL,
+    seed          INTEGER NOT NULL DEFAULT 0,
+    rng           TEXT,
+    clock         TEXT,
+    move_limit    REAL
 );
 CREATE INDEX IF NOT EXISTS matches_unfinished ON matches (finished_at) WHERE finished_at IS NULL;
 CREATE INDEX IF NOT EXISTS matches_started ON matches (started_at);
@@ -40,10 +44,20 @@ CREATE TABLE IF NOT EXISTS moves (
     move     TEXT NOT NULL,
     version  INTEGER NOT NULL,
     at       REAL NOT NULL,
+    kind     TEXT NOT NULL DEFAULT 'move',
     PRIMARY KEY (match_id, idx)
 ) WITHOUT ROWID;
 """
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: From schema 1 (netplay before the match engine): seeds, clocks and kinds of action.
+_MIGRATE_1_TO_2 = """
+ALTER TABLE matches ADD COLUMN seed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE matches ADD COLUMN rng TEXT;
+ALTER TABLE matches ADD COLUMN clock TEXT;
+ALTER TABLE matches ADD COLUMN move_limit REAL;
+ALTER TABLE moves ADD COLUMN kind TEXT NOT NULL DEFAULT 'move';
+"""
 
 
 class StoreError(Exception):
@@ -75,8 +89,8 @@ class SqliteStore(MatchStore):
         self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys = ON")
         if version < SCHEMA_VERSION:
-            self._db.executescript(_SCHEMA)
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            script = _SCHEMA if version == 0 else _MIGRATE_1_TO_2
+            self._db.executescript(f"BEGIN; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     def match_started(self, match: SavedMatch) -> None:
         players = [
@@ -85,7 +99,8 @@ class SqliteStore(MatchStore):
         ]
         self._db.execute(
             "INSERT INTO matches (id, room_id, room_code, game, number, options, start_version,"
-            " players, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " players, started_at, seed, rng, clock, move_limit)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 match.id,
                 match.room_id,
@@ -96,13 +111,17 @@ class SqliteStore(MatchStore):
                 match.start_version,
                 json.dumps(players),
                 match.started_at,
+                match.seed,
+                match.rng,
+                match.clock,
+                match.move_limit,
             ),
         )
 
     def move_applied(self, match_id: str, index: int, move: SavedMove) -> None:
         self._db.execute(
-            "INSERT INTO moves (match_id, idx, seat, move, version, at) VALUES (?, ?, ?, ?, ?, ?)",
-            (match_id, index, move.seat, json.dumps(move.move), move.version, move.at),
+            "INSERT INTO moves (match_id, idx, seat, move, version, at, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (match_id, index, move.seat, json.dumps(move.move), move.version, move.at, move.kind),
         )
 
     def match_finished(self, match_id: str, outcome: dict[str, Any], at: float) -> None:
@@ -145,6 +164,10 @@ class SqliteStore(MatchStore):
         "started_at",
         "outcome",
         "finished_at",
+        "seed",
+        "rng",
+        "clock",
+        "move_limit",
     )
 
     def _match(self, row: tuple[Any, ...]) -> SavedMatch:
@@ -161,11 +184,17 @@ class SqliteStore(MatchStore):
             started_at=r["started_at"],
             outcome=None if r["outcome"] is None else json.loads(r["outcome"]),
             finished_at=r["finished_at"],
+            seed=r["seed"],
+            rng=r["rng"],
+            clock=r["clock"],
+            move_limit=r["move_limit"],
         )
 
     def _with_moves(self, match: SavedMatch) -> SavedMatch:
         rows = self._db.execute(
-            "SELECT seat, move, version, at FROM moves WHERE match_id = ? ORDER BY idx", (match.id,)
+            "SELECT seat, move, version, at, kind FROM moves WHERE match_id = ? ORDER BY idx", (match.id,)
         ).fetchall()
-        match.moves = [SavedMove(seat, json.loads(move), version, at) for seat, move, version, at in rows]
+        match.moves = [
+            SavedMove(seat, json.loads(m), version, at, kind) for seat, m, version, at, kind in rows
+        ]
         return match

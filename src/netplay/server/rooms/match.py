@@ -1,0 +1,598 @@
+"""A match room: the shell around the pure match engine (netplay.games.engine).
+
+The room owns seats and spectators (by member id), feeds the engine actions stamped with the
+host's time, and carries out the effects it returns, in order: records to the store first (a move
+is stored before anyone sees it), then the state to every member, announcements, the next
+deadline's timer, a rematch. It decides nothing the engine decides: who may act, validation,
+clocks, randomness, results, draws and rematch votes are all the engine's.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from ...games import Game
+from ...games import engine as eng
+from ...games.engine import CHANGED, Announce, Arm, Finished, Match, NextMatch, Record, Refused, Step
+from ...games.rng import ALGORITHM, Rng
+from ...protocol import ErrorCode, ProtocolError
+from ...store import SavedMatch, SavedMove, SavedPlayer
+from .base import Cancellable, Member, Room, RoomHost, member_json
+
+__all__ = ["MatchRoom", "Seat"]
+
+log = logging.getLogger("netplay.rooms")
+
+_LEGACY_SEED_STREAM = 1 << 63  # the stream of options["seed"], for games written before the engine's rng
+
+
+@dataclass(slots=True)
+class Seat:
+    """A seat at a match: a member (by id) or a server-side bot."""
+
+    id: str
+    name: str
+    bot: str | None = None
+    token_hash: str | None = None
+
+
+def _refusal(refused: Refused) -> ProtocolError:
+    return ProtocolError(ErrorCode(refused.code), refused.message, **dict(refused.extra or {}))
+
+
+class MatchRoom(Room):
+    """Seats, spectators and one match at a time, run by the engine; rematches rotate the seats."""
+
+    kind = "match"
+
+    def __init__(
+        self,
+        host: RoomHost,
+        game: Game,
+        *,
+        room_id: str,
+        code: str | None = None,
+        options: dict[str, Any] | None = None,
+        control: eng.TimeControl | None = None,
+        move_limit: float | None = None,
+        max_spectators: int = 64,
+        bot_delay: float = 0.4,
+    ) -> None:
+        super().__init__(host, game.name, room_id=room_id, code=code)
+        self.rules = game
+        self.options = dict(options or {})
+        self.control = control
+        self.move_limit = move_limit
+        self.seats: list[Seat | None] = [None] * game.seat_count(self.options)
+        self.spectators: dict[str, Member] = {}
+        self.max_spectators = max_spectators
+        self.bot_delay = bot_delay
+        self.match: Match | None = None
+        #: The match's record id in the store, and whether its start could be recorded.
+        self.match_id: str | None = None
+        self.recorded = True
+        self.games_played = 0
+        self._timer: Cancellable | None = None
+        self._thinking: set[tuple[int, int]] = set()  # (seat, version) of bots at work
+        self._players_json: list[dict[str, Any] | None] | None = None
+        self._rng = random.Random()
+
+    # -- lobby ---------------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        if self.match is None:
+            return "waiting"
+        return "finished" if self.match.outcome is not None else "playing"
+
+    @property
+    def clock(self) -> str | None:
+        return None if self.control is None else str(self.control)
+
+    @property
+    def version(self) -> int:
+        return 0 if self.match is None else self.match.version
+
+    def free_seats(self) -> int:
+        return sum(seat is None for seat in self.seats)
+
+    def is_open(self) -> bool:
+        # Only rooms waiting for their first game: a newcomer must not land in a finished one.
+        return self.free_seats() > 0 and self.match is None
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "game": self.game,
+            "private": self.private,
+            "status": self.status,
+            "seats": len(self.seats),
+            "free_seats": self.free_seats(),
+            "players": [p for p in self._players() if p is not None],
+            "spectators": len(self.spectators),
+            "clock": self.clock,
+        }
+
+    def member_ids(self) -> Any:
+        for seat in self.seats:
+            if seat is not None and seat.bot is None:
+                yield seat.id
+        yield from self.spectators
+
+    def has_member(self, member_id: str) -> bool:
+        return member_id in self.spectators or self.seat_of(member_id) is not None
+
+    def seat_of(self, member_id: str) -> int | None:
+        for i, seat in enumerate(self.seats):
+            if seat is not None and seat.bot is None and seat.id == member_id:
+                return i
+        return None
+
+    def _players(self) -> list[dict[str, Any] | None]:
+        """Every seat as the state message lists it; rebuilt only when a seat or a link changes."""
+        players = self._players_json
+        if players is None:
+            connected = self.host.is_connected
+            players = self._players_json = [
+                None
+                if s is None
+                else {
+                    "seat": i,
+                    "id": s.id,
+                    "name": s.name,
+                    "bot": s.bot,
+                    "connected": s.bot is not None or connected(s.id),
+                }
+                for i, s in enumerate(self.seats)
+            ]
+        return players
+
+    # -- membership ----------------------------------------------------------------------------
+    def join(self, member: Member, *, spectate: bool) -> dict[str, Any]:
+        if spectate:
+            if len(self.spectators) >= self.max_spectators:
+                raise ProtocolError(ErrorCode.ROOM_FULL, "no room for more spectators")
+            self.spectators[member.id] = member
+            self.broadcast(_member_event("member_joined", self.id, member, "spectator", None), member.id)
+            return self.joined(member.id)
+        try:
+            index = self.seats.index(None)
+        except ValueError:
+            raise ProtocolError(
+                ErrorCode.ROOM_FULL, "every seat is taken; join with spectate to watch"
+            ) from None
+        self.seats[index] = Seat(member.id, member.name, token_hash=member.token_hash)
+        self._players_json = None
+        self.broadcast(_member_event("member_joined", self.id, member, "player", index), member.id)
+        return self.joined(member.id)
+
+    def after_join(self, member_id: str) -> None:
+        """Bring the newcomer up to date, then start the game if the seats are full.
+
+        A player who sits down after a game has ended wants the next one: that is its rematch vote.
+        """
+        self.send_state_to(member_id)
+        self._seated(self.seat_of(member_id))
+
+    def _seated(self, seat: int | None) -> None:
+        """A seat was taken: between games that is a vote for the next one; else maybe start."""
+        match = self.match
+        if match is not None and match.outcome is not None and seat is not None and seat not in match.rematch:
+            self._feed(eng.Rematch(seat, self.host.now()))
+        else:
+            self._maybe_start()
+
+    def add_bot(self, bot: str) -> None:
+        """Seat a server-side bot in the first free seat."""
+        if bot not in self.rules.bots:
+            known = ", ".join(self.rules.bots) or "none"
+            raise ProtocolError(ErrorCode.NO_SUCH_BOT, f"{self.game} has no bot {bot!r} (bots: {known})")
+        try:
+            index = self.seats.index(None)
+        except ValueError:
+            raise ProtocolError(ErrorCode.ROOM_FULL, "no free seat for a bot") from None
+        seat = Seat(f"bot-{secrets.token_hex(4)}", f"{bot} bot", bot=bot)
+        self.seats[index] = seat
+        self._players_json = None
+        self.broadcast(
+            {
+                "type": "member_joined",
+                "room": self.id,
+                "member": {"id": seat.id, "name": seat.name, "role": "player", "seat": index, "bot": bot},
+            }
+        )
+        self._seated(index)
+
+    def leave(self, member_id: str) -> None:
+        spectator = self.spectators.pop(member_id, None)
+        if spectator is not None:
+            self.broadcast(_member_event("member_left", self.id, spectator, "spectator", None))
+            self._check_empty()
+            return
+        index = self.seat_of(member_id)
+        if index is None:
+            return
+        seat = self.seats[index]
+        assert seat is not None
+        self.seats[index] = None
+        self._players_json = None
+        self.broadcast(_member_event("member_left", self.id, Member(seat.id, seat.name), "player", index))
+        if self.match is not None and self.match.outcome is None:
+            self._feed(eng.Forfeit(index, self.host.now()))
+        self._check_empty()
+
+    def member(self, member_id: str) -> dict[str, Any]:
+        seat = self.seat_of(member_id)
+        if seat is None:
+            return member_json(self.spectators[member_id], "spectator")
+        s = self.seats[seat]
+        assert s is not None
+        return {"id": s.id, "name": s.name, "role": "player", "seat": seat, "bot": None}
+
+    def member_away(self, member_id: str) -> None:
+        self._players_json = None
+        super().member_away(member_id)
+
+    def member_back(self, member_id: str, *, announce: bool = True) -> None:
+        self._players_json = None
+        super().member_back(member_id, announce=announce)
+        self.send_state_to(member_id)
+
+    def send_state_to(self, member_id: str) -> None:
+        """Bring a member up to date with the current state, if a game has begun."""
+        if self.match is not None:
+            self.host.send(member_id, self._state_message(self.seat_of(member_id), self.host.now()))
+
+    # -- requests ------------------------------------------------------------------------------
+    def move(self, member_id: str, move: Any, version: int | None) -> None:
+        """A move by a member; raise ProtocolError to refuse it."""
+        index = self._player_seat(member_id, "spectators cannot move")
+        if self.match is None:
+            raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "waiting for players to join")
+        self._act(eng.Move(index, move, self.host.now(), version))
+
+    def resign(self, member_id: str) -> None:
+        self._act(eng.Resign(self._started_seat(member_id), self.host.now()))
+
+    def offer_draw(self, member_id: str) -> None:
+        self._act(eng.OfferDraw(self._started_seat(member_id), self.host.now()))
+
+    def decline_draw(self, member_id: str) -> None:
+        self._act(eng.DeclineDraw(self._started_seat(member_id), self.host.now()))
+
+    def rematch(self, member_id: str) -> None:
+        index = self._player_seat(member_id, "only players can ask for a rematch")
+        if self.match is None:
+            raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "no game has been played here yet")
+        self._act(eng.Rematch(index, self.host.now()))
+
+    def _player_seat(self, member_id: str, spectator_words: str) -> int:
+        index = self.seat_of(member_id)
+        if index is None:
+            if member_id in self.spectators:
+                raise ProtocolError(ErrorCode.NOT_A_PLAYER, spectator_words)
+            raise ProtocolError(ErrorCode.NOT_A_PLAYER, "you have no seat in this room")
+        return index
+
+    def _started_seat(self, member_id: str) -> int:
+        index = self._player_seat(member_id, "only players can do that")
+        if self.match is None:
+            raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "waiting for players to join")
+        return index
+
+    def _act(self, action: eng.Action) -> None:
+        refused = self._feed(action)
+        if refused is not None:
+            raise _refusal(refused)
+
+    # -- the engine's shell --------------------------------------------------------------------
+    def _feed(self, action: eng.Action) -> Refused | None:
+        """Step the engine and carry out what it says; return its refusal, if any."""
+        assert self.match is not None
+        return self._carry_out(eng.step(self.rules, self.match, action))
+
+    def _carry_out(self, result: Step) -> Refused | None:
+        refused = result.refused
+        if refused is not None and refused.detail is not None:
+            log.error("game %s failed in room %s: %s", self.game, self.id, refused.detail)
+        effects = result.effects
+        if not effects:
+            if result.match is not self.match:
+                self.match = result.match
+            return refused
+        index = 0 if self.match is None else self.match.actions - 1  # records so far in this match
+        for effect in effects:  # stored before anything is sent; a refused write changes nothing
+            if type(effect) is Record:
+                if not self._record(effect, index):
+                    return Refused("internal_error", "the server could not record that move")
+                index += 1
+        self.match = result.match
+        for effect in effects:
+            kind = type(effect)
+            if kind is Record:
+                continue
+            if effect is CHANGED:
+                self._broadcast_state()
+            elif kind is Arm:
+                self._arm(effect.at)  # type: ignore[union-attr]
+            elif kind is Finished:
+                self._finished(effect.outcome)  # type: ignore[union-attr]
+            elif kind is Announce:
+                self.broadcast({**effect.message, "room": self.id})  # type: ignore[union-attr]
+            elif kind is NextMatch:
+                self._maybe_start(rematch=True)
+        return refused
+
+    def _record(self, effect: Record, index: int) -> bool:
+        if not self.recorded:
+            return True
+        assert self.match_id is not None
+        kind, seat, move = eng.action_to_record(effect.action)
+        try:
+            self.host.store.move_applied(
+                self.match_id, index, SavedMove(seat, move, effect.version, effect.action.at, kind)
+            )
+            return True
+        except Exception:
+            log.exception("could not record a move in room %s", self.id)
+            return False
+
+    def _finished(self, outcome: Any) -> None:
+        log.info("match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome.to_json())
+        if not self.recorded:
+            return
+        assert self.match_id is not None
+        try:
+            self.host.store.match_finished(self.match_id, outcome.to_json(), self.host.now())
+        except Exception:  # the result is still sent; only the record of it is lost
+            log.exception("could not record the result of match %s", self.match_id)
+
+    def _arm(self, at: float | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if at is not None and not self.closed:
+            self._timer = self.host.call_later(max(at - self.host.now(), 0.0), self._tick)
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self.match is not None and not self.closed:
+            self._feed(eng.Tick(self.host.now()))
+
+    def close(self) -> None:
+        super().close()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # -- starting a match ----------------------------------------------------------------------
+    def _maybe_start(self, *, rematch: bool = False) -> None:
+        if self.free_seats() or self.closed:
+            return
+        if self.match is not None:
+            if self.match.outcome is None or not rematch:
+                return
+            # Players swap seats each game, so the first move alternates between them.
+            self.seats = self.seats[1:] + self.seats[:1]
+            self._players_json = None
+        seed = self.host.new_seed()
+        options = {**self.options, "seed": Rng(seed, _LEGACY_SEED_STREAM).getrandbits(32)}
+        now = self.host.now()
+        self.games_played += 1
+        match_id = f"m-{secrets.token_hex(8)}"
+        try:
+            first = eng.start(
+                self.rules,
+                id=match_id,
+                number=self.games_played,
+                seats=len(self.seats),
+                seed=seed,
+                options=options,
+                at=now,
+                control=self.control,
+                move_limit=self.move_limit,
+                bots=[i for i, s in enumerate(self.seats) if s is not None and s.bot is not None],
+            )
+        except ValueError:
+            log.exception("room %s cannot start a game of %s", self.id, self.game)
+            self.games_played -= 1
+            return
+        # Versions go on rising across the games of a room, so a stale move can never match.
+        if self.match is not None:
+            first = Step(first.match.evolve(version=self.match.version + 1), first.effects)
+        self.match_id = match_id
+        self.recorded = self._record_start(
+            SavedMatch(
+                id=match_id,
+                room_id=self.id,
+                room_code=self.code,
+                game=self.game,
+                number=self.games_played,
+                options=options,
+                start_version=first.match.version,
+                players=[self._saved_player(i) for i in range(len(self.seats))],
+                started_at=now,
+                seed=seed,
+                rng=ALGORITHM,
+                clock=None if self.control is None else str(self.control),
+                move_limit=self.move_limit,
+            )
+        )
+        log.info("match %s started in room %s (%s)", match_id, self.id, self.game)
+        self._carry_out(first)
+
+    def _record_start(self, saved: SavedMatch) -> bool:
+        try:
+            self.host.store.match_started(saved)
+            return True
+        except Exception:  # the game is played; only its record is lost (and said so in the log)
+            log.exception("could not record the start of match %s; it is played unrecorded", saved.id)
+            return False
+
+    def _saved_player(self, index: int) -> SavedPlayer:
+        seat = self.seats[index]
+        assert seat is not None
+        return SavedPlayer(index, seat.id, seat.name, seat.bot, seat.token_hash)
+
+    @classmethod
+    def restore(
+        cls,
+        host: RoomHost,
+        game: Game,
+        saved: SavedMatch,
+        *,
+        max_spectators: int = 64,
+        bot_delay: float = 0.4,
+    ) -> MatchRoom:
+        """Rebuild a room whose match was in progress by replaying its recorded actions.
+
+        Time that passed while the server was down is charged to the seats whose clocks were
+        running (the deadlines are data in the record, so a clock that ran out meanwhile ends
+        the game now). Raises ``eng.ReplayError`` if the record and the rules disagree.
+        """
+        control = None if saved.clock is None else eng.TimeControl.parse(saved.clock)
+        room = cls(
+            host,
+            game,
+            room_id=saved.room_id,
+            code=saved.room_code,
+            options={k: v for k, v in saved.options.items() if k != "seed"},
+            control=control,
+            move_limit=saved.move_limit,
+            max_spectators=max_spectators,
+            bot_delay=bot_delay,
+        )
+        room.seats = [None] * len(saved.players)
+        for player in saved.players:
+            room.seats[player.seat] = Seat(player.id, player.name, player.bot, player.token_hash)
+        first = eng.start(
+            game,
+            id=saved.id,
+            number=saved.number,
+            seats=len(saved.players),
+            seed=saved.seed,
+            options=saved.options,
+            at=saved.started_at,
+            control=control,
+            move_limit=saved.move_limit,
+            bots=[p.seat for p in saved.players if p.bot is not None],
+        )
+        first = Step(first.match.evolve(version=saved.start_version), first.effects)
+        actions = [eng.action_from_record(m.kind, m.seat, m.move, m.at) for m in saved.moves]
+        room.match = eng.replay(game, first, actions)
+        room.match_id = saved.id
+        room.games_played = saved.number
+        if room.match.outcome is not None:  # the crash came between the last move and its result
+            room._finished(room.match.outcome)
+        return room
+
+    def resume(self) -> None:
+        """After a restore: enforce the clocks for the time the server was down, let bots move."""
+        if self.match is None or self.match.outcome is not None:
+            return
+        if self._feed(eng.Tick(self.host.now())) is None:
+            self._schedule_bots()
+
+    # -- state messages ------------------------------------------------------------------------
+    def _state_message(self, seat: int | None, now: float) -> dict[str, Any]:
+        match = self.match
+        assert match is not None
+        rules = self.rules
+        last = match.last
+        active = match.active
+        return {
+            "type": "state",
+            "room": self.id,
+            "game": match.number,
+            "version": match.version,
+            "status": "finished" if match.outcome is not None else "playing",
+            "turn": next(iter(active)) if len(active) == 1 else None,
+            "active": sorted(active),
+            "phase": rules.phase(match.state),
+            "players": self._players(),
+            "state": rules.view(match.state, seat),
+            "last": None if last is None else rules.view_move(last[0], last[1], seat),
+            "outcome": None if match.outcome is None else match.outcome.to_json(),
+            "clock": None if match.control is None else eng.clock_view(match, now),
+            "draw_offers": sorted(match.draw_offers),
+        }
+
+    def _broadcast_state(self) -> None:
+        now = self.host.now()
+        if not self.rules.has_hidden_information:
+            self.broadcast(self._state_message(None, now))
+        else:
+            send = self.host.send
+            for i, seat in enumerate(self.seats):
+                if seat is not None and seat.bot is None:
+                    send(seat.id, self._state_message(i, now))
+            if self.spectators:
+                self.host.deliver(self.spectators, self._state_message(None, now))
+        self._schedule_bots()
+
+    # -- server-side bots ----------------------------------------------------------------------
+    def _schedule_bots(self) -> None:
+        match = self.match
+        if match is None or match.outcome is not None or self.closed:
+            return
+        for index in match.active:
+            seat = self.seats[index]
+            if seat is None or seat.bot is None or (index, match.version) in self._thinking:
+                continue
+            self._thinking.add((index, match.version))
+            version = match.version
+            self.host.call_later(self.bot_delay, functools.partial(self._bot_turn, index, version))
+
+    def _bot_turn(self, index: int, version: int) -> None:
+        match = self.match
+        if self.closed or match is None or match.outcome is not None or index not in match.active:
+            self._thinking.discard((index, version))
+            return
+        seat = self.seats[index]
+        if seat is None or seat.bot is None:
+            return
+        bot = self.rules.bots[seat.bot]
+        view = self.rules.view(match.state, index)
+        rng = random.Random(self._rng.getrandbits(32))
+        rules = self.rules
+
+        def done(move: Any, error: BaseException | None) -> None:
+            self._thinking.discard((index, version))
+            current = self.match
+            if self.closed or current is None or current.outcome is not None or index not in current.active:
+                return
+            if error is None:
+                refused = self._feed(eng.Move(index, move, self.host.now(), version))
+                if refused is None or refused.code == "stale_version":
+                    if refused is not None:
+                        self._schedule_bots()  # the world moved on while it thought: think again
+                    return
+                error = _refusal(refused)
+            log.error(
+                "bot %s failed in room %s; playing a random legal move", seat.bot, self.id, exc_info=error
+            )
+            self._bot_fallback(index, rng)
+
+        self.host.run_bot(lambda: bot(rules, view, index, rng), done)
+
+    def _bot_fallback(self, index: int, rng: random.Random) -> None:
+        """A bot that fails must not stall the game: a random legal move, or else it forfeits."""
+        match = self.match
+        assert match is not None
+        try:
+            moves = self.rules.legal_moves(match.state, index)
+            if self._feed(eng.Move(index, rng.choice(moves), self.host.now())) is None:
+                return
+        except Exception as exc:  # NotImplementedError, an empty list...
+            log.error("bot in room %s cannot move (%r); it forfeits", self.id, exc)
+        if self.match is not None and self.match.outcome is None:
+            self._feed(eng.Forfeit(index, self.host.now()))
+
+
+def _member_event(kind: str, room_id: str, member: Member, role: str, seat: int | None) -> dict[str, Any]:
+    return {"type": kind, "room": room_id, "member": member_json(member, role, seat)}
