@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 COLYSEUS = ROOT / "bench" / "colyseus"
 SERVERS = ("raw", "netplay")
+#: A checkout of an earlier commit (``--baseline REV``), run as the server kind "baseline".
+BASELINE: Path | None = None
 
 # Targets from the issue; checked against every run and reported, never asserted.
 TARGET_SAT_RATIO = 0.5  # relay saturation, netplay / raw delivered messages/s
@@ -136,16 +138,26 @@ class ServerProcess:
     def __init__(self, kind: str, core: int, settings: dict[str, Any] | None = None) -> None:
         self.kind = kind
         self.port = free_port()
+        env = None
         if kind == "colyseus":
             cmd = ["node", str(COLYSEUS / "server.js"), str(self.port)]
+        elif kind == "baseline":  # netplay as it was at --baseline REV, from its own checkout
+            assert BASELINE is not None
+            cmd = [sys.executable, str(BASELINE / "bench" / "netplay_server.py"), "--port", str(self.port)]
+            env = {**os.environ, "PYTHONPATH": str(BASELINE / "src")}
         else:
             script = "raw_relay.py" if kind == "raw" else "netplay_server.py"
             cmd = [sys.executable, str(ROOT / "bench" / script), "--port", str(self.port)]
-        for name, value in (settings or {}).items() if kind == "netplay" else ():
+        for name, value in (settings or {}).items() if kind in ("netplay", "baseline") else ():
             cmd += ["--set", f"{name}={json.dumps(value)}"]
         self._stderr: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._stderr, preexec_fn=pinned(core)
+            cmd,
+            cwd=ROOT if env is None else BASELINE,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            preexec_fn=pinned(core),
         )
         self._wait_ready(20.0)
 
@@ -463,6 +475,37 @@ def table(results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def checkout(rev: str) -> Path:
+    """A git worktree of ``rev`` in the temp dir (made once, reused), for the "baseline" server."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=ROOT, capture_output=True, text=True
+    )
+    if commit.returncode != 0:
+        raise SystemExit(f"--baseline {rev}: not a commit of this repository")
+    sha = commit.stdout.strip()
+    path = Path(tempfile.gettempdir()) / f"netplay-baseline-{sha[:12]}"
+    if not (path / "src").is_dir():
+        subprocess.run(["git", "worktree", "add", "--detach", str(path), sha], cwd=ROOT, check=True)
+    return path
+
+
+def baseline_table(results: dict[str, dict[str, Any]]) -> str:
+    """netplay against the baseline revision: one line per metric, with the ratio now/then."""
+    lines = [f"{'scenario / metric':<34} {'baseline':>14} {'netplay':>14} {'now/then':>12}"]
+    for name, by_server in results.items():
+        base, net = by_server.get("baseline"), by_server.get("netplay", {})
+        if not base or "error" in base or "error" in net:
+            continue
+        lines.append(name)
+        spec = TTT_ROWS if name.startswith("tictactoe") else RELAY_ROWS
+        for label, key in spec:
+            if label.startswith("all runs") or label in NO_RATIO:
+                continue
+            line = f"  {label:<32} {_fmt(base.get(key)):>14} {_fmt(net.get(key)):>14}"
+            lines.append(line + f" {_ratio(base.get(key), net.get(key)):>12}")
+    return "\n".join(lines)
+
+
 def check_targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each target of the issue, met or missed, with the numbers."""
     checks = []
@@ -558,6 +601,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run the relay and idle scenarios against Colyseus 0.18 (npm install on first use)",
     )
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also run netplay as it was at this git revision, side by side (a worktree in the temp dir)",
+    )
     parser.add_argument("--output", type=Path, help="where to write the JSON (default bench/results/)")
     args = parser.parse_args(argv)
 
@@ -584,6 +632,13 @@ def main(argv: list[str] | None = None) -> int:
         for scenario in chosen:
             if scenario.kind in ("relay", "idle"):
                 scenario.servers = (*scenario.servers, "colyseus")
+
+    if args.baseline:
+        global BASELINE
+        BASELINE = checkout(args.baseline)
+        for scenario in chosen:
+            if "netplay" in scenario.servers and scenario.kind != "idle":
+                scenario.servers = (*scenario.servers, "baseline")
 
     started = time.monotonic()
     waiting = args.quiet_wait if args.quiet_wait is not None else (0.0 if args.smoke else 90.0)
@@ -617,6 +672,9 @@ def main(argv: list[str] | None = None) -> int:
         "targets": check_targets(results),
     }
     print(table(results))
+    if args.baseline:
+        print(f"\nnetplay now against netplay at {args.baseline} (same run, interleaved):")
+        print(baseline_table(results))
     for check in report["targets"]:
         print(f"{'MET ' if check['met'] else 'MISS'}  {check['target']}: {check['value']}")
     for name, by_server in results.items():

@@ -69,7 +69,8 @@ class Hub:
         self._time = self.loop.time
         #: Where matches get their random seeds. Tests may replace it to replay a known match; no
         #: request, option or flag can (a client choosing the seed would choose the dice).
-        self.seed_source: Callable[[], int] = lambda: secrets.randbits(63)  # SQLite's INTEGER is signed 64-bit
+        #: 63 bits: SQLite's INTEGER is a signed 64-bit number.
+        self.seed_source: Callable[[], int] = lambda: secrets.randbits(63)
         self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
@@ -656,10 +657,9 @@ def _check_options(rules: Game, options: dict[str, Any]) -> None:
             ErrorCode.INVALID_MESSAGE, "'seed' is not an option: the server owns every match's randomness"
         )
     try:
-        rules.seat_count(options)
-        codec.encode(
-            engine.start(rules, id="check", number=0, seats=2, seed=0, options=options, at=0.0).match.state
-        )
+        seats = rules.seat_count(options)
+        trial = engine.start(rules, id="check", number=0, seats=seats, seed=0, options=options, at=0.0)
+        codec.encode(trial.match.state)
     except Exception as exc:
         raise ProtocolError(
             ErrorCode.INVALID_MESSAGE, f"{rules.name} cannot start with those options ({exc})"

@@ -323,7 +323,10 @@ class MatchRoom(Room):
             elif kind is Finished:
                 self._finished(effect.outcome)  # type: ignore[union-attr]
             elif kind is Announce:
-                self.broadcast({**effect.message, "room": self.id})  # type: ignore[union-attr]
+                message = {**effect.message, "room": self.id}  # type: ignore[union-attr]
+                seat = self.seats[message["seat"]]
+                message["player"] = None if seat is None else seat.id
+                self.broadcast(message)
             elif kind is NextMatch:
                 self._maybe_start(rematch=True)
         return refused
