@@ -370,8 +370,8 @@ def _json_ok(state: State) -> bool:
 
 
 def _active_of(rules: Game, state: State, seats: int, turn: int | None) -> frozenset[int]:
-    if turn is not None:
-        return frozenset((turn,))
+    if turn is not None:  # a seat that does not exist cannot act: the caller reports "no seat"
+        return frozenset((turn,)) if type(turn) is int and 0 <= turn < seats else frozenset()
     chosen = rules.active(state)
     return frozenset(s for s in chosen or () if type(s) is int and 0 <= s < seats)
 
@@ -391,10 +391,14 @@ def _after(
     if remaining is not None:
         assert match.control is not None
         bonus = match.control.increment if increment else 0.0
+        per_move = match.control.per_move
         left = list(remaining)
         for seat, began in enumerate(since):
             if began is not None and (seat == mover or seat not in active):
-                left[seat] = max(left[seat] - (at - began), 0.0) + (bonus if seat == mover else 0.0)
+                if per_move is not None:  # nothing carries over: the next move has the whole limit
+                    left[seat] = per_move
+                else:
+                    left[seat] = max(left[seat] - (at - began), 0.0) + (bonus if seat == mover else 0.0)
         remaining = tuple(left)
     new_since = tuple(
         (at if (seat == mover or since[seat] is None) else since[seat]) if seat in active else None
@@ -428,8 +432,10 @@ def start(
     turn = rules.first_player(state) if rules.round_robin else None
     active = _active_of(rules, state, seats, turn)
     remaining = None
-    if control is not None and control.initial is not None:
-        remaining = (float(control.initial),) * seats
+    if control is not None:  # a per-move limit keeps one too: the limit, or 0 once a seat lost on time
+        remaining = (
+            float(control.initial if control.initial is not None else control.per_move or 0),
+        ) * seats
     match = Match(
         id=id,
         number=number,
@@ -452,6 +458,8 @@ def start(
     if outcome is not None:  # a game over before it starts: legal, if odd
         match = match.evolve(outcome=outcome.for_seats(seats), active=frozenset())
         return Step(match, (Finished(match.outcome), CHANGED, Arm(None)))  # type: ignore[arg-type]
+    if not active:
+        raise ValueError(f"{rules.name}'s rules leave no seat able to act at the start")
     return Step(match, (CHANGED, Arm(match.next_deadline())))
 
 
@@ -470,7 +478,8 @@ def step(rules: Game, match: Match, action: Action) -> Step:
     if not 0 <= seat < match.seats:
         return Step(match, (), Refused("not_a_player", "only players can do that"))
     ticked = _expire(rules, match, action.at)
-    match, effects = ticked.match, ticked.effects
+    effects = ticked.effects if ticked.match is not match else ()  # no re-Arm ahead of the Record
+    match = ticked.match
     if match.outcome is not None:
         return Step(match, effects, Refused("game_over", "the game is over"))
     if kind is Resign or kind is Forfeit:
@@ -491,7 +500,8 @@ def _move(rules: Game, match: Match, action: Move) -> Step:
     at = action.at
     effects: tuple[Effect, ...] = ()
     deadline = match.next_deadline()
-    if deadline is not None and at >= deadline:  # the timer has not fired yet: the clock has run out
+    # An auto move is the timeout itself, played at its deadline (live or replayed): never too late.
+    if deadline is not None and at >= deadline and not action.auto:  # the clock ran out before the timer
         ticked = _expire(rules, match, at)
         match, effects = ticked.match, ticked.effects
     seat = action.seat
@@ -676,7 +686,7 @@ def _offer_draw(match: Match, action: OfferDraw) -> Step:
             turn=None,
             since=since,
             remaining=remaining,
-            draw_offers=offers,
+            draw_offers=frozenset(),
             actions=match.actions + 1,
             history=(*match.history[-(_HISTORY - 1) :], (version + 1, -1, match.active)),
         )
@@ -759,15 +769,13 @@ def clock_view(match: Match, now: float) -> dict[str, Any] | None:
     if control is None:
         return None
     running = sorted(match.active) if match.outcome is None else []
+    assert match.remaining is not None
     if control.per_move is not None:
         left = [
-            max(control.per_move - (now - began), 0.0)
-            if began is not None and s in running
-            else control.per_move
-            for s, began in enumerate(match.since)
+            max(control.per_move - (now - began), 0.0) if began is not None and s in running else r
+            for s, (r, began) in enumerate(zip(match.remaining, match.since, strict=True))
         ]
     else:
-        assert match.remaining is not None
         left = [
             max(r - (now - began), 0.0) if began is not None and s in running else r
             for s, (r, began) in enumerate(zip(match.remaining, match.since, strict=True))
