@@ -83,8 +83,11 @@ class SqliteStore(MatchStore):
                 f"{self.path} was written by a newer netplay (schema {version}; this one knows "
                 f"{SCHEMA_VERSION}): upgrade netplay, or use another --db"
             )
+        #: A schema-1 database opened read-only is read as it is (it cannot be migrated).
+        self._v1 = version == 1
         if readonly:
             return
+        self._v1 = False
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys = ON")
@@ -171,7 +174,7 @@ class SqliteStore(MatchStore):
     )
 
     def _match(self, row: tuple[Any, ...]) -> SavedMatch:
-        r = dict(zip(self._COLUMNS, row, strict=True))
+        r = dict(zip(self._COLUMNS, row, strict=False))  # schema 1 lacks the last four columns
         return SavedMatch(
             id=r["id"],
             room_id=r["room_id"],
@@ -184,15 +187,18 @@ class SqliteStore(MatchStore):
             started_at=r["started_at"],
             outcome=None if r["outcome"] is None else json.loads(r["outcome"]),
             finished_at=r["finished_at"],
-            seed=r["seed"],
-            rng=r["rng"],
-            clock=r["clock"],
-            move_limit=r["move_limit"],
+            seed=r.get("seed") or 0,
+            rng=r.get("rng"),
+            clock=r.get("clock"),
+            move_limit=r.get("move_limit"),
         )
 
     def _with_moves(self, match: SavedMatch) -> SavedMatch:
         rows = self._db.execute(
-            "SELECT seat, move, version, at, kind FROM moves WHERE match_id = ? ORDER BY idx", (match.id,)
+            "SELECT seat, move, version, at, "
+            + ("'move'" if self._v1 else "kind")
+            + " FROM moves WHERE match_id = ? ORDER BY idx",
+            (match.id,),
         ).fetchall()
         match.moves = [
             SavedMove(seat, json.loads(m), version, at, kind) for seat, m, version, at, kind in rows
