@@ -447,7 +447,7 @@ def test_the_javascript_client_module_as_documented(web_server: NetplayServer, p
     result = page.evaluate(CLIENT_SCRIPT)
     assert result == {
         "ids": [True, "JsAnn", "JsBob"],
-        "games": ["connect4", "tictactoe"],
+        "games": ["connect4", "pig", "rps", "tictactoe"],
         "code": True,
         "sameRoom": True,
         "seats": [0, 1],

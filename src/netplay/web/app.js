@@ -2,7 +2,8 @@
 // Plain DOM and the netplay.js client; no framework, no build step.
 
 import { connect } from "./netplay.js";
-import { BOARDS, GAMES, MARKS } from "./boards.js";
+import { BOARDS, GAMES, MARKS, activeSeats, mayAct } from "./boards.js";
+import { ClockDisplay, TIME_CONTROLS, controlLabel, startingClock } from "./clocks.js";
 
 const $ = (id) => document.getElementById(id);
 const LOBBY_REFRESH_MS = 3000;
@@ -15,6 +16,7 @@ let lastRooms = "";
 let token = null; // this visit's session token: Reconnect resumes the session (and its seat) with it
 // The room on screen: its id, game, private code, my role, its players until a state arrives.
 let room = null;
+const clocks = new ClockDisplay(); // the room's clocks, counting down between states
 
 // -- start ---------------------------------------------------------------------------------------
 
@@ -35,11 +37,26 @@ function start() {
   $("rematch").addEventListener("click", askRematch);
   $("add-bot").addEventListener("click", () => addBot());
   $("copy").addEventListener("click", copyShareLink);
+  $("offer-draw").addEventListener("click", offerDraw);
+  $("accept-draw").addEventListener("click", offerDraw); // accepting is offering back
+  $("decline-draw").addEventListener("click", declineDraw);
+  $("resign").addEventListener("click", () => askResign(true));
+  $("resign-no").addEventListener("click", () => askResign(false));
+  $("resign-yes").addEventListener("click", resign);
+  $("resign-confirm").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") askResign(false);
+  });
   $("banner-close").addEventListener("click", hideBanner);
   window.addEventListener("hashchange", () => client && joinFromLink());
   // Closing the page is leaving: say so, and the opponent is told at once (not after a grace period).
   window.addEventListener("pagehide", () => client?.close());
-  window.netplayPage = { client: () => client }; // for the browser console (and the tests)
+  // For the browser console (and the tests): the client, and rooms the lobby has no button for,
+  // shown like the lobby's: netplayPage.createRoom("tictactoe", { private: true, clock: "30/move" }).
+  window.netplayPage = {
+    client: () => client,
+    createRoom: (game, options) => enterRoom(() => client.createRoom(game, options)),
+    quickMatch: (game, options) => enterRoom(() => client.quickMatch(game, options)),
+  };
   openConnection();
 }
 
@@ -121,6 +138,9 @@ function onEvent(message) {
       if (here) {
         if (message.game !== room.gameNumber) room.rematchAsked = room.rematchOffered = false;
         room.gameNumber = message.game;
+        room.drawOffers = message.draw_offers ?? [];
+        if (message.outcome) room.confirmResign = false;
+        clocks.update(message.clock, flaggedSeats(message));
         // The seats as the state has them, still marked away if they were.
         room.players = message.players.map(
           (p) => p && { ...p, away: room.players.find((q) => q?.id === p.id)?.away },
@@ -163,6 +183,21 @@ function onEvent(message) {
         renderRoom();
       }
       break;
+    case "draw_offered":
+      if (here) {
+        room.drawOffers = message.offers ?? [message.seat];
+        if (room.role !== "player") notify(`${playerName(message.seat)} offers a draw.`, "info");
+        renderRoom();
+      }
+      break;
+    case "draw_declined":
+      if (here) {
+        const mine = room.drawOffers.includes(mySeat()) && message.seat !== mySeat();
+        room.drawOffers = [];
+        if (mine) notify(`${playerName(message.seat)} declined the draw.`, "info");
+        renderRoom();
+      }
+      break;
     case "error":
       if (!message.fatal) notify(message.message, "error");
       break;
@@ -176,6 +211,7 @@ let retryTimer = null;
 function onClosed(reason) {
   stopLobbyRefresh();
   setLinkState("offline");
+  if (room) renderRoom(); // no "Your turn" while offline
   const why =
     reason.code === "server_shutdown"
       ? `The server shut down: ${reason.message}.`
@@ -202,6 +238,7 @@ function retryUntil(why, deadline, pause) {
 
 function showLobby() {
   room = null;
+  clocks.stop();
   $("game").hidden = true;
   $("lobby").hidden = false;
   document.title = "netplay — play with friends";
@@ -222,11 +259,25 @@ function renderGameCards() {
     card.className = `card game-card game-${game.name}`;
     card.dataset.game = game.name;
     const botOptions = game.bots.map((bot) => `<option value="${bot}">${botLabel(bot)}</option>`).join("");
+    const remembered = localStorage.getItem(`netplay.clock.${game.name}`);
+    const chosen = TIME_CONTROLS.some((c) => c.value === remembered) ? remembered : "";
+    const clockOptions = TIME_CONTROLS.map(
+      ({ value, label, title }) => `
+          <label title="${title}">
+            <input type="radio" name="clock-${game.name}" value="${value}" aria-label="${title}"
+                   ${value === chosen ? "checked" : ""}>
+            <span>${label}</span>
+          </label>`,
+    ).join("");
     card.innerHTML = `
       <div class="card-head">
         <span class="game-art" aria-hidden="true"></span>
         <div><h2>${about.title}</h2><p class="muted">${about.blurb}</p></div>
       </div>
+      <fieldset class="clock-pick">
+        <legend>Clock</legend>
+        <span class="segments">${clockOptions}</span>
+      </fieldset>
       <div class="card-actions">
         <button type="button" data-action="quick">Quick match</button>
         <button type="button" class="secondary" data-action="private">Private room</button>
@@ -239,15 +290,20 @@ function renderGameCards() {
       </div>
       <h3>Rooms</h3>
       <ul class="rooms" data-rooms="${game.name}"><li class="muted">Looking for rooms…</li></ul>`;
+    // The time control picked for this game's rooms (remembered in the browser); "" is none.
+    const clock = () => card.querySelector(".clock-pick input:checked")?.value || undefined;
+    card.querySelector(".clock-pick").addEventListener("change", () =>
+      localStorage.setItem(`netplay.clock.${game.name}`, clock() ?? ""),
+    );
     card.querySelector("[data-action=quick]").addEventListener("click", () =>
-      enterRoom(() => client.quickMatch(game.name)),
+      enterRoom(() => client.quickMatch(game.name, { clock: clock() })),
     );
     card.querySelector("[data-action=private]").addEventListener("click", () =>
-      enterRoom(() => client.createRoom(game.name, { private: true })),
+      enterRoom(() => client.createRoom(game.name, { private: true, clock: clock() })),
     );
     card.querySelector("[data-action=bot]").addEventListener("click", async () => {
-      const bot = card.querySelector("select").value || undefined;
-      if (await enterRoom(() => client.createRoom(game.name))) addBot(bot);
+      const bot = card.querySelector(".bot-pick select").value || undefined;
+      if (await enterRoom(() => client.createRoom(game.name, { clock: clock() }))) addBot(bot);
     });
     return card;
   });
@@ -303,7 +359,15 @@ function roomRow(info) {
   const badge = document.createElement("span");
   badge.className = `badge ${info.status}`;
   badge.textContent = info.private ? "private" : info.status;
-  item.append(who, badge);
+  item.append(who);
+  if (info.clock) {
+    const clock = document.createElement("span");
+    clock.className = "badge clock-badge";
+    clock.title = "Time control";
+    clock.textContent = controlLabel(info.clock);
+    item.append(clock);
+  }
+  item.append(badge);
   if (info.spectators) {
     const watchers = document.createElement("span");
     watchers.className = "muted";
@@ -352,7 +416,8 @@ function showRoom(joined) {
   stopLobbyRefresh();
   lastRooms = "";
   const info = joined.room;
-  const code = joined.code ?? (room?.id === info.id ? room.code : null); // a resumed join has no code
+  const again = room?.id === info.id; // this room given back after a reconnect
+  const code = joined.code ?? (again ? room.code : null); // a resumed join has no code
   const Board = BOARDS[info.game];
   room = {
     id: info.id,
@@ -365,7 +430,16 @@ function showRoom(joined) {
     rematchAsked: false,
     rematchOffered: false,
     gameNumber: 0,
+    clock: info.clock ?? null, // the time control, as the server writes it ("180+2"), or null
+    drawOffers: [], // the seats offering a draw now
+    confirmResign: false, // "Resign this game?" is on screen
+    resuming: Boolean(joined.resumed), // its state is on the way
   };
+  const known = client.states[info.id]; // a state that came before this reply was handled
+  room.drawOffers = known?.draw_offers ?? [];
+  if (known) clocks.update(known.clock, flaggedSeats(known));
+  else if (!again) clocks.update(startingClock(room.clock, room.seats)); // full time, until a state
+  // (given back after a reconnect, the clocks go on from the last state until the next one comes)
   const about = GAMES[info.game] ?? { title: info.game };
   $("game-title").textContent = about.title;
   document.title = `${about.title} — netplay`;
@@ -373,6 +447,9 @@ function showRoom(joined) {
   $("game").hidden = false;
   $("notice").hidden = true;
   $("game").dataset.game = info.game;
+  $("game-clock").hidden = !room.clock;
+  $("game-clock").textContent = controlLabel(room.clock);
+  $("game-clock").title = room.clock ? `Time control: ${room.clock}` : "";
   room.board = Board ? new Board($("board"), playMove) : null;
   $("hint").textContent = Board && joined.role === "player" ? Board.hint : "";
   $("share").hidden = !room.code; // and once the game is under way, see renderRoom
@@ -411,33 +488,19 @@ function renderRoom() {
   const seat = mySeat();
   const players = room.players; // the seats now: a state's list, then who joined or left since
   const finished = state?.status === "finished";
-  // Who is who, and whose turn it is.
-  $("players").replaceChildren(
-    ...players.map((player, index) => {
-      const chip = document.createElement("div");
-      chip.className = "chip";
-      chip.dataset.mark = MARKS[index];
-      chip.classList.toggle("active", state?.turn === index);
-      chip.classList.toggle("empty", !player);
-      chip.classList.toggle("away", Boolean(player?.away));
-      const mark = document.createElement("span");
-      mark.className = "mark";
-      mark.textContent = MARKS[index];
-      const label = document.createElement("span");
-      label.textContent = !player
-        ? "waiting…"
-        : player.bot
-          ? `Computer (${botLabel(player.bot)})`
-          : player.name + (index === seat ? " (you)" : player.away ? " (away)" : "");
-      chip.append(mark, label);
-      return chip;
-    }),
-  );
-  $("share").hidden = !room.code || (state?.status === "playing" && players.every(Boolean));
+  const playing = state?.status === "playing";
+  const offline = client.closed;
+  const active = activeSeats(state);
+  // Who is who, whose turn it is, and each one's clock.
+  $("players").classList.toggle("with-clocks", clocks.shown);
+  $("players").replaceChildren(...players.map((player, index) => playerChip(player, index, seat, active)));
+  clocks.attach([...$("players").querySelectorAll(".clock")]);
+  $("share").hidden = !room.code || (playing && players.every(Boolean));
   $("status").textContent = statusLine(state, seat, players);
   $("status").dataset.result = finished ? resultKind(state.outcome, seat) : "";
-  room.board?.render(state, seat);
-  // Rematch once a game is over; a computer player when a seat is free.
+  room.board?.render(state, offline ? null : seat);
+  $("board").classList.toggle("offline", offline);
+  // Between games: a rematch, a computer player when a seat is free.
   const isPlayer = seat !== null && seat !== undefined && room.role === "player";
   $("rematch").hidden = !(finished && isPlayer);
   $("rematch").disabled = room.rematchAsked;
@@ -448,30 +511,118 @@ function renderRoom() {
       : "Rematch";
   const freeSeat = players.some((player) => !player);
   $("add-bot").hidden = !(isPlayer && freeSeat && (!state || finished));
+  // During a game: resign (once confirmed), offer a draw, or answer an offer.
+  const inGame = isPlayer && playing;
+  const asking = inGame && room.confirmResign;
+  const offers = inGame ? room.drawOffers : [];
+  const offered = offers.includes(seat);
+  const offerer = offers.find((s) => s !== seat);
+  const incoming = offerer !== undefined && !offered && !asking;
+  const botInGame = players.some((player) => player?.bot); // a computer never agrees to a draw
+  $("resign").hidden = !inGame || asking;
+  $("resign").disabled = offline;
+  $("resign-confirm").hidden = !asking;
+  $("resign-yes").disabled = offline;
+  $("offer-draw").hidden = !inGame || asking || incoming || botInGame;
+  $("offer-draw").disabled = offline;
+  $("offer-draw").setAttribute("aria-disabled", String(offered)); // still focusable: keeps the focus
+  $("offer-draw").textContent = offered ? "Draw offered" : "Offer draw";
+  $("draw-offer").hidden = !incoming;
+  $("draw-offer-text").textContent = incoming ? `${playerName(offerer)} offers a draw.` : "";
+  $("accept-draw").disabled = $("decline-draw").disabled = offline;
+  if (!inGame) room.confirmResign = false;
+}
+
+// A seat's chip: its mark, who sits there, and (with a time control) its clock.
+function playerChip(player, index, seat, active) {
+  const chip = document.createElement("div");
+  chip.className = "chip";
+  chip.dataset.mark = MARKS[index];
+  chip.classList.toggle("active", active.includes(index));
+  chip.classList.toggle("empty", !player);
+  chip.classList.toggle("away", Boolean(player?.away));
+  const mark = document.createElement("span");
+  mark.className = "mark";
+  mark.textContent = MARKS[index];
+  const label = document.createElement("span");
+  label.className = "name";
+  label.textContent = !player
+    ? "waiting…"
+    : player.bot
+      ? `Computer (${botLabel(player.bot)})`
+      : player.name + (index === seat ? " (you)" : player.away ? " (away)" : "");
+  chip.append(mark, label);
+  if (clocks.shown) {
+    const clock = document.createElement("span");
+    clock.className = "clock";
+    clock.dataset.seat = index;
+    clock.setAttribute("role", "timer"); // read with the chip: "X Ann (you) 2:59"
+    chip.append(clock);
+  }
+  return chip;
 }
 
 function statusLine(state, seat, players) {
   if (!state) {
+    if (room.resuming) return "Back online: catching up with the game…";
     const missing = players.filter((player) => !player).length;
     if (room.role !== "player") return "Waiting for the players…";
     return room.code
       ? `Waiting for a friend to join: send them the link above.`
       : `Waiting for ${missing === 1 ? "an opponent" : "players"}… or play the computer.`;
   }
-  const outcome = state.outcome;
-  if (outcome) {
-    if (outcome.draw) return outcome.reason === "abandoned" ? "Game abandoned." : "It's a draw.";
-    const winner = playerName(outcome.winner);
-    if (outcome.winner === seat) {
-      return outcome.reason === "forfeit" ? "You win: your opponent left." : "You win!";
-    }
-    const how = outcome.reason === "forfeit" ? ": the other player left" : "";
-    if (seat !== null && seat !== undefined) return `${winner} wins${how}.`;
-    return `${winner} (${MARKS[outcome.winner]}) wins${how}.`;
+  if (state.outcome) return outcomeLine(state.outcome, seat);
+  if (client.closed) return "You are offline: reconnecting to the game…";
+  if (mayAct(state, seat)) return `Your turn: you play ${MARKS[seat]}.`;
+  const active = activeSeats(state);
+  const playing = seat !== null && seat !== undefined;
+  if (active.length !== 1) return `Waiting for ${active.map(playerName).join(" and ") || "the players"}…`;
+  const name = playerName(active[0]);
+  return playing ? `${name}'s turn…` : `${name} (${MARKS[active[0]]}) to move.`;
+}
+
+// How a game ended, said to `seat` (null: a spectator, who is told the marks too).
+function outcomeLine(outcome, seat) {
+  if (outcome.draw) {
+    if (outcome.reason === "agreed") return "Draw agreed.";
+    if (outcome.reason === "abandoned") return "Game abandoned.";
+    if (outcome.reason === "time") return "It's a draw: time ran out.";
+    return "It's a draw.";
   }
-  if (state.turn === seat) return `Your turn: you play ${MARKS[seat]}.`;
-  const name = playerName(state.turn);
-  return seat !== null && seat !== undefined ? `${name}'s turn…` : `${name} (${MARKS[state.turn]}) to move.`;
+  const playing = seat !== null && seat !== undefined;
+  const who = (s) => (playing ? playerName(s) : `${playerName(s)} (${MARKS[s]})`);
+  const winner = outcome.winner;
+  if (winner === null || winner === undefined) return "Game over.";
+  const losers = losingSeats(outcome);
+  const loser = losers.length === 1 ? losers[0] : null;
+  if (loser !== null && outcome.reason === "time") {
+    if (loser === seat) return "You lost on time.";
+    return winner === seat ? `${who(loser)} lost on time. You win!` : `${who(loser)} lost on time: ${who(winner)} wins.`;
+  }
+  if (loser !== null && outcome.reason === "resign") {
+    if (loser === seat) return `You resigned: ${who(winner)} wins.`;
+    return winner === seat ? `${who(loser)} resigned. You win!` : `${who(loser)} resigned: ${who(winner)} wins.`;
+  }
+  if (outcome.reason === "forfeit") {
+    return winner === seat ? "You win: your opponent left." : `${who(winner)} wins: the other player left.`;
+  }
+  return winner === seat ? "You win!" : `${who(winner)} wins.`;
+}
+
+// The seats that came last (the one out of time, the one who resigned): by `places`, else `ranking`.
+function losingSeats(outcome) {
+  if (Array.isArray(outcome.places) && outcome.places.length) {
+    const worst = Math.max(...outcome.places);
+    return worst > 1 ? outcome.places.flatMap((place, s) => (place === worst ? [s] : [])) : [];
+  }
+  if (Array.isArray(outcome.ranking) && outcome.ranking.length > 1) return outcome.ranking.at(-1);
+  return room.players.map((_, s) => s).filter((s) => s !== outcome.winner);
+}
+
+// The seats whose flag fell: a state's clock shows them at zero, whatever the control.
+function flaggedSeats(state) {
+  const outcome = state?.outcome;
+  return outcome?.reason === "time" && !outcome.draw ? losingSeats(outcome) : [];
 }
 
 function resultKind(outcome, seat) {
@@ -498,7 +649,8 @@ function refusal(error) {
   switch (error.code) {
     case "not_your_turn": {
       const state = client.states[room.id];
-      return state ? `Not your turn: wait for ${playerName(state.turn)}.` : "Not your turn.";
+      const waiting = activeSeats(state).map(playerName).join(" and ");
+      return waiting ? `Not your turn: wait for ${waiting}.` : "Not your turn.";
     }
     case "invalid_move":
       return `Illegal move: ${error.message}.`;
@@ -522,6 +674,50 @@ async function askRematch() {
     room.rematchAsked = false;
     notify(error.message, "error");
     renderRoom();
+  }
+}
+
+function askResign(asking) {
+  room.confirmResign = asking;
+  renderRoom();
+  (asking ? $("resign-no") : $("resign"))?.focus(); // the safe answer first
+}
+
+async function resign() {
+  room.confirmResign = false;
+  room.board?.focus();
+  try {
+    await client.resign(room.id); // the result arrives as a state
+  } catch (error) {
+    notify(`Could not resign: ${error.message}.`, "error");
+  }
+  renderRoom();
+}
+
+async function offerDraw(event) {
+  const seat = mySeat();
+  if (room.drawOffers.includes(seat)) return; // already on the table
+  const accepting = event?.currentTarget === $("accept-draw");
+  room.drawOffers = [...room.drawOffers, seat];
+  renderRoom();
+  if (accepting) room.board?.focus();
+  try {
+    await client.offerDraw(room.id); // accepted by the last player to offer: a state, "agreed"
+  } catch (error) {
+    room.drawOffers = room.drawOffers.filter((s) => s !== seat);
+    notify(`No draw offer: ${error.message}.`, "error");
+    renderRoom();
+  }
+}
+
+async function declineDraw() {
+  room.drawOffers = [];
+  renderRoom();
+  room.board?.focus();
+  try {
+    await client.declineDraw(room.id);
+  } catch (error) {
+    notify(error.message, "error");
   }
 }
 

@@ -8,6 +8,21 @@ export const GAMES = {
   connect4: { title: "Connect Four", blurb: "Drop discs into seven columns; connect four to win." },
 };
 
+/**
+ * The seats that may act now in a `state` message: its `active` list (protocol v1), else the single
+ * seat of `turn`; none once the game is over.
+ */
+export function activeSeats(message) {
+  if (!message || message.outcome) return [];
+  if (Array.isArray(message.active)) return message.active;
+  return message.turn == null ? [] : [message.turn];
+}
+
+/** Whether `seat` may act now in the `state` message. */
+export function mayAct(message, seat) {
+  return seat != null && activeSeats(message).includes(seat);
+}
+
 function button(className, label) {
   const element = document.createElement("button");
   element.type = "button";
@@ -55,7 +70,7 @@ class TicTacToeBoard {
     const line = new Set(message?.outcome?.winner != null ? winningLine(board) : []);
     const last = message?.last?.move;
     this.grid.dataset.mark = mySeat == null ? "" : MARKS[mySeat];
-    this.grid.classList.toggle("my-turn", message?.turn != null && message.turn === mySeat);
+    this.grid.classList.toggle("my-turn", mayAct(message, mySeat));
     this.cells.forEach((cell, i) => {
       const mark = board[i];
       cell.textContent = mark ?? "";
@@ -109,7 +124,7 @@ class ConnectFourBoard {
     const line = new Set(message?.outcome?.winner != null ? fourInARow(rows) : []);
     const lastColumn = message?.last?.move;
     this.grid.dataset.mark = mySeat == null ? "" : MARKS[mySeat];
-    this.grid.classList.toggle("my-turn", message?.turn != null && message.turn === mySeat);
+    this.grid.classList.toggle("my-turn", mayAct(message, mySeat));
     this.columns.forEach((column, c) => {
       const discs = column.children;
       let top = -1; // the highest disc of the column: the last one dropped there

@@ -208,11 +208,16 @@ export class Client {
     return (await this.request(message)).rooms;
   }
 
-  /** Create a room and join it; resolves to the `joined` reply (with `code` if private). */
-  createRoom(game, { kind = "match", private: isPrivate = false, options, maxMembers, spectate } = {}) {
+  /**
+   * Create a room and join it; resolves to the `joined` reply (with `code` if private).
+   * `clock` is a time control for its games: "300+5" (seconds each, plus seconds a move), "5m+3",
+   * or "30/move".
+   */
+  createRoom(game, { kind = "match", private: isPrivate = false, options, maxMembers, spectate, clock } = {}) {
     const message = { type: "create_room", kind, private: isPrivate };
     if (game) message.game = game;
     if (options) message.options = options;
+    if (clock) message.clock = clock;
     if (maxMembers) message.max_members = maxMembers;
     if (spectate) message.spectate = true;
     return this.request(message);
@@ -226,9 +231,11 @@ export class Client {
     return this.request(message);
   }
 
-  /** Join an open public room of `game`, or open one and wait there. */
-  quickMatch(game, { kind = "match" } = {}) {
-    return this.request({ type: "quick_match", game, kind });
+  /** Join an open public room of `game` (with the same `clock`, if any), or open one and wait there. */
+  quickMatch(game, { kind = "match", clock } = {}) {
+    const message = { type: "quick_match", game, kind };
+    if (clock) message.clock = clock;
+    return this.request(message);
   }
 
   leave(room = this.room) {
@@ -250,6 +257,24 @@ export class Client {
 
   rematch(room = this.room) {
     return this.request({ type: "rematch", room: this._room(room) });
+  }
+
+  /** Give up the game in progress: the others win (reason "resign"). */
+  resign(room = this.room) {
+    return this.request({ type: "resign", room: this._room(room) });
+  }
+
+  /**
+   * Offer a draw, or accept the one on the table: once every player has offered, the game is a
+   * draw (reason "agreed"). The others get a "draw_offered" event; a move by one of them declines.
+   */
+  offerDraw(room = this.room) {
+    return this.request({ type: "offer_draw", room: this._room(room) });
+  }
+
+  /** Decline the draw on offer (everyone gets a "draw_declined" event). */
+  declineDraw(room = this.room) {
+    return this.request({ type: "decline_draw", room: this._room(room) });
   }
 
   /** Seat a server-side bot in a free seat (the game's first bot unless named). */
