@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from netplay.games import Game, Outcome, State, random_bot
+from netplay.games import Game, Outcome, Rng, State, random_bot
 
 
 def perfect_bot(game: Game, state: State, seat: int, rng: random.Random) -> int:
@@ -25,10 +25,10 @@ class Nim(Game):
     players = 2
     bots = {"perfect": perfect_bot, "random": random_bot}
 
-    def setup(self, options: dict[str, Any]) -> State:
+    def setup(self, options: dict[str, Any], rng: Rng) -> State:
         pile = options.get("pile")
         if not isinstance(pile, int) or not 1 <= pile <= 100:
-            pile = random.Random(options.get("seed")).randint(10, 20)  # the server passes a seed
+            pile = rng.randint(10, 20)  # the server's randomness: replayed exactly, never guessable
         return {"pile": pile, "last": None}
 
     def validate(self, state: State, seat: int, move: Any) -> str | None:

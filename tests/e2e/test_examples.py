@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from netplay.client import Client
-from netplay.games import TicTacToe
+from netplay.games import Rng, TicTacToe
 from netplay.server import Server, ServerConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -199,7 +199,7 @@ async def test_threaded_loop_runs_headless_to_the_end(server: Server, bot: str) 
 def test_nim_rules_with_plain_calls() -> None:
     """The unit tests docs/games.md shows: the rules are plain functions, no server needed."""
     nim = Nim()
-    state = nim.setup({"pile": 5})
+    state = nim.setup({"pile": 5}, Rng(0))
     assert state == {"pile": 5, "last": None}
     assert nim.validate(state, 0, 2) is None
     assert nim.validate(state, 0, 4) == "take 1, 2 or 3 stones"
@@ -211,7 +211,8 @@ def test_nim_rules_with_plain_calls() -> None:
     final = nim.apply(after, 1, 3)
     outcome = nim.outcome(final)
     assert outcome is not None and outcome.winner == 1
-    assert nim.setup({"seed": 42}) == nim.setup({"seed": 42})  # the seed makes setup repeatable
+    assert nim.setup({}, Rng(42)) == nim.setup({}, Rng(42))  # the server's rng makes setup repeatable
+    assert 10 <= nim.setup({}, Rng(7))["pile"] <= 20
     assert perfect_bot(nim, {"pile": 7, "last": None}, 0, random.Random(0)) == 3
     json.dumps(final)  # states must be JSON
 

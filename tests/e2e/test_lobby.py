@@ -15,9 +15,9 @@ Connect = Callable[..., Awaitable[Client]]
 async def test_list_games(connect: Connect) -> None:
     client = await connect()
     games = {g["name"]: g for g in await client.list_games()}
-    assert set(games) == {"tictactoe", "connect4"}
+    assert set(games) == {"tictactoe", "connect4", "rps", "pig"}
     assert games["tictactoe"]["players"] == 2 and "minimax" in games["tictactoe"]["bots"]
-    assert client.welcome["games"] == ["connect4", "tictactoe"]
+    assert client.welcome["games"] == ["connect4", "pig", "rps", "tictactoe"]
 
 
 async def test_rooms_are_listed_with_seats_spectators_and_privacy(connect: Connect) -> None:

@@ -113,7 +113,7 @@ async def test_handshake_and_ping_over_websocket(server: Server, ws_open: OpenWs
     assert await peer.recv() == {"type": "pong", "re": "p"}
     await peer.send({"type": "list_games", "id": 2})
     games = await peer.recv()
-    assert {g["name"] for g in games["games"]} == {"tictactoe", "connect4"}
+    assert {g["name"] for g in games["games"]} == {"tictactoe", "connect4", "rps", "pig"}
 
 
 async def test_a_full_game_between_a_websocket_and_a_tcp_client(server: Server, ws_open: OpenWs) -> None:
@@ -137,7 +137,7 @@ async def test_a_full_game_between_a_websocket_and_a_tcp_client(server: Server, 
             if tcp_cell is not None:
                 await tcp.move(tcp_cell)
                 state = await web.recv_type("state")
-        assert state["outcome"] == {"winner": 0, "draw": False, "reason": "rules"}
+        assert state["outcome"] == {"winner": 0, "draw": False, "reason": "rules", "ranking": [[0], [1]], "places": [1, 2]}
         assert state["state"]["board"][:7:3] == ["X", "X", "X"]
     finally:
         await tcp.close()

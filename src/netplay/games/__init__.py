@@ -3,7 +3,10 @@
 from .base import Bot, Game, Outcome, State
 from .bots import random_bot
 from .connect4 import ConnectFour
+from .pig import Pig
 from .registry import BUILTIN_GAMES, builtin_games, load_game
+from .rng import Rng
+from .rps import RockPaperScissors
 from .tictactoe import TicTacToe
 
 __all__ = [
@@ -12,6 +15,9 @@ __all__ = [
     "ConnectFour",
     "Game",
     "Outcome",
+    "Pig",
+    "Rng",
+    "RockPaperScissors",
     "State",
     "TicTacToe",
     "builtin_games",

@@ -78,7 +78,8 @@ def _seconds(number: str, unit: str) -> float:
 
 
 def _fmt(seconds: float) -> str:
-    return f"{seconds:g}"
+    """Seconds as typed: 300, 0.5 (never rounded: the text is stored and parsed again on restore)."""
+    return str(int(seconds)) if seconds.is_integer() else repr(seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,7 +359,13 @@ class Match:
 
 
 _new_match = object.__new__
+_AUTO_STREAM: Final = 1 << 62  # streams of the moves chosen for seats out of time
 _HISTORY: Final = 64  # changes kept for the stale-move rule; older versions are simply stale
+
+
+def _own_next(rules: Game) -> bool:
+    """Whether the game chooses the next seat itself (else: round robin over the match's seats)."""
+    return type(rules).next_player is not Game.next_player
 
 
 def _json_ok(state: State) -> bool:
@@ -537,7 +544,7 @@ def _move(rules: Game, match: Match, action: Move) -> Step:
             outcome = rules.outcome(new)
             turn = None
             if match.turn is not None and outcome is None:
-                turn = rules.next_player(new, seat)
+                turn = rules.next_player(new, seat) if _own_next(rules) else (seat + 1) % match.seats
             active = frozenset() if outcome is not None else _active_of(rules, new, match.seats, turn)
     except Exception as exc:
         return Step(
@@ -660,7 +667,7 @@ def _on_timeout(rules: Game, match: Match, seat: int, deadline: float) -> Step:
 
 def _auto_move(rules: Game, match: Match, seat: int, policy: str) -> tuple[Any] | None:
     """A move to play for a seat out of time: its first bot's, or a random legal one."""
-    rng = Rng(match.seed, match.actions)
+    rng = Rng(match.seed, _AUTO_STREAM + match.actions)  # not apply's stream: the choice must not bias it
     try:
         if policy == "bot" and rules.bots:
             bot = next(iter(rules.bots.values()))

@@ -6,11 +6,13 @@ import importlib
 
 from .base import Game
 from .connect4 import ConnectFour
+from .pig import Pig
+from .rps import RockPaperScissors
 from .tictactoe import TicTacToe
 
 __all__ = ["BUILTIN_GAMES", "builtin_games", "load_game"]
 
-BUILTIN_GAMES: tuple[type[Game], ...] = (TicTacToe, ConnectFour)
+BUILTIN_GAMES: tuple[type[Game], ...] = (TicTacToe, ConnectFour, RockPaperScissors, Pig)
 
 
 def builtin_games() -> dict[str, Game]:

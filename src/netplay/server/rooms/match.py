@@ -312,12 +312,15 @@ class MatchRoom(Room):
                     return Refused("internal_error", "the server could not record that move")
                 index += 1
         self.match = result.match
+        changed = False
         for effect in effects:
             kind = type(effect)
             if kind is Record:
                 continue
-            if effect is CHANGED:
-                self._broadcast_state()
+            if effect is CHANGED:  # one state message per step, of the match as it now stands
+                if not changed:
+                    changed = True
+                    self._broadcast_state()
             elif kind is Arm:
                 self._arm(effect.at)  # type: ignore[union-attr]
             elif kind is Finished:
