@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from . import __version__
 from .client.aio import Client, NetplayError
-from .client.terminal import PlayOptions, run_play
+from .client.terminal import COMMANDS, PlayOptions, run_play
 from .games import Game, builtin_games, load_game
+from .games.engine import TimeControl
 from .replay import show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
@@ -45,6 +46,25 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def _seconds_or_off(text: str) -> float:
+    """A number of seconds, 0 or more (0: off)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0: no limit)") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or a positive number of seconds, not {text}")
+    return value
+
+
+def _time_control(text: str) -> str:
+    """A time control as the server spells it ("5m+3" is "300+3"); an error naming the accepted forms."""
+    try:
+        return str(TimeControl.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _text_names(text: str) -> tuple[str, ...]:
@@ -103,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=defaults.bot_delay,
         help="seconds a server-side bot waits before moving",
+    )
+    serve.add_argument(
+        "--move-timeout",
+        type=_seconds_or_off,
+        default=defaults.move_timeout,
+        metavar="SECONDS",
+        help="in rooms without a clock, a player who takes longer than this over a move loses on time "
+        f"(default {defaults.move_timeout:g}; 0: no limit)",
     )
     # -- durability and limits (docs/operations.md) --
     keep = serve.add_argument_group("matches kept on disk, reconnection, limits (docs/operations.md)")
@@ -187,7 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio event loop")
     serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
 
-    play = sub.add_parser("play", help="play a game at the terminal (quick-match by default)")
+    play = sub.add_parser(
+        "play",
+        help="play a game at the terminal (quick-match by default)",
+        description="Play (or watch) a game at the terminal. At the move prompt, type a move or one of: "
+        + "; ".join(f"{word}: {what}" for word, what in COMMANDS.items())
+        + ".",
+    )
     play.add_argument("game", help="the game to play, e.g. tictactoe or connect4")
     _add_address(play)
     play.add_argument("--name", help="your name in the room")
@@ -210,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="local copy of a custom game's rules, for drawing it",
     )
     play.add_argument("--seed", type=int, help="seed for the bot's random choices")
+    play.add_argument(
+        "--clock",
+        type=_time_control,
+        metavar="CONTROL",
+        help="play with a clock: 300+5 (300 s each, plus 5 s a move), 5m+3, or 30/move; quick-match "
+        "pairs only players asking for the same clock",
+    )
 
     games = sub.add_parser("games", help="list the games a server offers")
     _add_address(games)
@@ -250,6 +291,7 @@ def _serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_send_buffer=args.max_send_buffer,
         bot_delay=args.bot_delay,
+        move_timeout=args.move_timeout,
         db=args.db,
         db_durable=args.db_sync == "full",
         reconnect_grace=args.reconnect_grace,
@@ -399,6 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
                 tls=bool(args.tls or args.tls_ca),
                 tls_ca=args.tls_ca,
+                clock=args.clock,
             )
         )
     if args.command == "games":

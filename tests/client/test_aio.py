@@ -64,3 +64,27 @@ async def test_move_errors_come_back_as_events(connect: Connect) -> None:
 async def test_a_server_that_is_not_there(unused_tcp_port: int) -> None:
     with pytest.raises(OSError):
         await Client.connect("127.0.0.1", unused_tcp_port, timeout=2)
+
+
+async def test_clocks_draw_offers_and_resigning(connect: Connect) -> None:
+    a, b, watcher = await connect("Ann"), await connect("Bob"), await connect("Eve")
+    joined = await a.create_room("connect4", clock="30/move")
+    room = joined["room"]["id"]
+    assert joined["room"]["clock"] == "30/move"
+    assert (await b.quick_match("connect4", clock="30/move"))["room"]["id"] == room
+    await watcher.join(room, spectate=True)
+    state = await watcher.wait_for("state", room=room)
+    assert state["clock"] == {"control": "30/move", "remaining": [30.0, 30.0], "running": [0]}
+    assert state["active"] == [0] and state["draw_offers"] == [] and state["phase"] is None
+    assert (await b.offer_draw(room))["type"] == "ok"
+    assert (await a.wait_for("draw_offered", room=room))["offers"] == [1]
+    assert (await a.decline_draw(room))["type"] == "ok"
+    with pytest.raises(NetplayError) as spectator:
+        await watcher.resign(room)
+    assert spectator.value.code == "not_a_player"
+    assert (await b.resign())["type"] == "ok"  # the room defaults to the one last joined
+    over = await a.wait_for("state", room=room, status="finished")
+    assert over["outcome"]["reason"] == "resign" and over["outcome"]["winner"] == 0
+    with pytest.raises(NetplayError) as bad:
+        await a.create_room("connect4", clock="soon")
+    assert bad.value.code == "invalid_message" and "30/move" in bad.value.message

@@ -130,3 +130,38 @@ def test_using_it_before_connect_is_a_clear_error() -> None:
     with pytest.raises(NetplayError) as err:
         net.move(4)
     assert err.value.code == "not_connected"
+
+
+async def test_clock_draw_offers_resign_and_moves_against_a_version(server: Server) -> None:
+    net = ThreadedClient("127.0.0.1", server.port, name="Threads")
+    await in_thread(net.connect)
+    rival = await Client.connect("127.0.0.1", server.port, name="Async")
+    try:
+        net.create_room("tictactoe", clock="5m+3")
+        joined = await in_thread(lambda: net.wait("joined"))
+        assert isinstance(joined, dict) and joined["room"]["clock"] == "300+3"
+        room = joined["room"]["id"]
+        net.quick_match("tictactoe", clock="300+3")  # a second room of the same clock: Async joins that
+        other = await in_thread(lambda: net.wait("joined"))
+        assert isinstance(other, dict) and other["room"]["id"] != room and other["room"]["clock"] == "300+3"
+        await rival.join(room)
+        state = await in_thread(lambda: net.wait("state", room=room))
+        assert isinstance(state, dict) and state["clock"]["running"] == [0]
+        net.offer_draw(room)
+        assert (await rival.wait_for("draw_offered", room=room))["seat"] == 0
+        net.decline_draw(room)  # withdraws its own offer
+        assert (await rival.wait_for("draw_declined", room=room))["seat"] == 0
+        net.move(4, room=room, version=state["version"] - 1)  # an old version: refused, said through poll
+        stale = await in_thread(lambda: net.wait("error"))
+        assert isinstance(stale, dict) and stale["code"] == "stale_version"
+        net.move(4, room=room, version=state["version"])
+        await rival.wait_for("state", room=room, last={"seat": 0, "move": 4})
+        net.resign(room)
+        over = await rival.wait_for("state", room=room, status="finished")
+        assert over["outcome"]["reason"] == "resign" and over["outcome"]["winner"] == 1
+        net.resign(room)  # too late: the refusal arrives as an event
+        late = await in_thread(lambda: net.wait("error"))
+        assert isinstance(late, dict) and late["code"] == "game_over"
+    finally:
+        await rival.close()
+        await in_thread(net.close)

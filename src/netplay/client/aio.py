@@ -225,13 +225,19 @@ class Client:
         options: dict[str, Any] | None = None,
         max_members: int | None = None,
         spectate: bool = False,
+        clock: str | None = None,
     ) -> dict[str, Any]:
-        """Create a room and join it; returns the ``joined`` reply (with ``code`` if private)."""
+        """Create a room and join it; returns the ``joined`` reply (with ``code`` if private).
+
+        ``clock`` is a time control such as ``"300+5"``, ``"5m+3"`` or ``"30/move"``.
+        """
         message: dict[str, Any] = {"type": "create_room", "kind": kind, "private": private}
         if game is not None:
             message["game"] = game
         if options:
             message["options"] = options
+        if clock is not None:
+            message["clock"] = clock
         if max_members is not None:
             message["max_members"] = max_members
         if spectate:
@@ -249,9 +255,14 @@ class Client:
             message["code"] = code
         return await self.request(message)
 
-    async def quick_match(self, game: str, *, kind: str = "match") -> dict[str, Any]:
-        """Join an open public room of ``game``, or open one and wait there."""
-        return await self.request({"type": "quick_match", "game": game, "kind": kind})
+    async def quick_match(
+        self, game: str, *, kind: str = "match", clock: str | None = None
+    ) -> dict[str, Any]:
+        """Join an open public room of ``game`` (with time control ``clock``), or open one and wait there."""
+        message: dict[str, Any] = {"type": "quick_match", "game": game, "kind": kind}
+        if clock is not None:
+            message["clock"] = clock
+        return await self.request(message)
 
     async def leave(self, room: str | None = None) -> None:
         await self.request({"type": "leave_room", "room": self._room(room)})
@@ -271,6 +282,18 @@ class Client:
 
     async def rematch(self, room: str | None = None) -> None:
         self.send_nowait({"type": "rematch", "room": self._room(room)})
+
+    async def resign(self, room: str | None = None) -> dict[str, Any]:
+        """Give up the game in ``room``; returns the ``ok`` reply, raises NetplayError if refused."""
+        return await self.request({"type": "resign", "room": self._room(room)})
+
+    async def offer_draw(self, room: str | None = None) -> dict[str, Any]:
+        """Offer a draw, or accept the others' offer (it is agreed once every seat has offered)."""
+        return await self.request({"type": "offer_draw", "room": self._room(room)})
+
+    async def decline_draw(self, room: str | None = None) -> dict[str, Any]:
+        """Decline the draw offered (or withdraw this client's own offer); returns the ``ok`` reply."""
+        return await self.request({"type": "decline_draw", "room": self._room(room)})
 
     async def add_bot(self, bot: str | None = None, room: str | None = None) -> None:
         message: dict[str, Any] = {"type": "add_bot", "room": self._room(room)}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import ssl
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -36,6 +38,7 @@ class PlayOptions:
     seed: int | None = None
     tls: bool = False
     tls_ca: str | None = None  # a CA file to trust, e.g. for a self-signed server certificate
+    clock: str | None = None  # a time control for the room this player opens or quick-matches into
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if not self.tls:
@@ -120,6 +123,375 @@ async def play(options: PlayOptions, out: TextIO = sys.stdout) -> tuple[int, Tal
         await client.close()
 
 
+#: Words typed at the move prompt that are commands rather than moves, with what they do.
+COMMANDS = {
+    "resign": "give up the game",
+    "draw": "offer a draw, or accept the one offered",
+    "decline": "decline the draw offered (or withdraw your own offer)",
+}
+_HINT = "or: " + ", ".join(COMMANDS)
+#: Seconds left on a player's running clock when the terminal warns them.
+WARN_AT = 10.0
+_ORDINALS = {1: "st", 2: "nd", 3: "rd"}
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else _ORDINALS.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def clock_text(seconds: float) -> str:
+    """``m:ss`` (``h:mm:ss`` from an hour; tenths under 10 s, so a short clock shows it moving)."""
+    seconds = max(seconds, 0.0)
+    if seconds < 10 and seconds != int(seconds):
+        return f"0:{math.floor(seconds * 10) / 10:04.1f}"
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _active(event: dict[str, Any]) -> list[int]:
+    """The seats that may act in a state message (``active``; ``turn`` from older servers)."""
+    active = event.get("active")
+    if active is not None:
+        return [int(s) for s in active]
+    return [] if event.get("turn") is None else [int(event["turn"])]
+
+
+def _namer(event: dict[str, Any] | None, rules: Game) -> Callable[[int], str]:
+    """A function naming a seat as "Ann (X)": the player's name and the game's label for the seat."""
+    players = {} if event is None else {p["seat"]: p for p in event["players"] if p is not None}
+
+    def who(seat: int) -> str:
+        name = players[seat]["name"] if seat in players else "(empty seat)"
+        return f"{name} ({rules.seat_label(seat)})"
+
+    return who
+
+
+class _Session:
+    """One ``netplay play`` run in its room: reads the server's events and the terminal, in order."""
+
+    def __init__(
+        self,
+        client: Client,
+        options: PlayOptions,
+        rules: Game,
+        bot: Any,
+        rng: random.Random,
+        tally: Tally,
+        say: Any,
+    ) -> None:
+        self.client = client
+        self.options = options
+        self.rules = rules
+        self.bot = bot
+        self.rng = rng
+        self.tally = tally
+        self.say = say
+        self.loop = asyncio.get_running_loop()
+        self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.room_id = ""
+        self.latest: dict[str, Any] | None = None  # the room's latest state message
+        self.received = 0.0  # when it arrived (loop time): the clocks in it are as of then
+        self.my_version: int | None = None  # set while this player may type a move
+        self.in_flight = False  # a move awaits the server's answer
+        self.offers: set[int] = set()  # seats offering a draw
+        self.counted: set[tuple[int, int]] = set()
+        self.warning: asyncio.TimerHandle | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    # -- the room --------------------------------------------------------------------------------
+    async def enter(self) -> dict[str, Any] | int:
+        """Join, create or quick-match into the room; the ``joined`` reply, or an exit status."""
+        client, options, say = self.client, self.options, self.say
+        try:
+            if options.room or options.code:
+                if options.clock:
+                    say("Note: --clock is ignored when joining a room; the room's own clock applies.")
+                return await client.join(options.room, code=options.code, spectate=options.spectate)
+            if options.spectate:
+                say("error: --spectate needs --room ID or --code CODE (see `netplay rooms`)")
+                return 2
+            if options.private:
+                return await client.create_room(options.game, private=True, clock=options.clock)
+            return await client.quick_match(options.game, clock=options.clock)
+        except NetplayError as exc:
+            say(f"error: {exc.message}")
+            return 1
+
+    async def run(self) -> tuple[int, Tally]:
+        joined = await self.enter()
+        if isinstance(joined, int):
+            return joined, self.tally
+        say = self.say
+        room = joined["room"]
+        self.room_id = room["id"]
+        say(f"You are {self.client.name}, in room {room['id']} ({room['game']}) as {joined['role']}.")
+        if room.get("clock"):
+            say(f"Time control: {room['clock']} (each player's clock runs only while they may move).")
+        if "code" in joined:
+            say(f"Private room: friends join with  netplay play {room['game']} --code {joined['code']}")
+        if joined["role"] == "player" and room.get("free_seats"):
+            say("Waiting for an opponent...")
+        if self.bot is None and not self.options.spectate:
+            _stdin_lines(self.loop, self.inbox)
+            say(f"At the move prompt you may also type: {_commands_help()}.")
+        pump = asyncio.create_task(self._pump())
+        try:
+            while True:
+                kind, item = await self.inbox.get()
+                done = await self._handle(kind, item)
+                if done is not None:
+                    return done, self.tally
+        finally:
+            pump.cancel()
+            for task in list(self.tasks):
+                task.cancel()
+            self._cancel_warning()
+
+    async def _pump(self) -> None:
+        while True:
+            try:
+                self.inbox.put_nowait(("event", await self.client.next_event()))
+            except ConnectionClosed as closed:
+                self.inbox.put_nowait(("closed", closed))
+                return
+
+    @property
+    def seat(self) -> int | None:
+        return self.client.seat(self.room_id)
+
+    def who(self, seat: int) -> str:
+        return _namer(self.latest, self.rules)(seat)
+
+    async def _handle(self, kind: str, item: Any) -> int | None:
+        """Act on one thing from the inbox; an exit status once the session is over."""
+        say = self.say
+        if kind == "closed":
+            reason = item.message if item.code != "connection_lost" else "the server went away"
+            say(f"Connection closed: {reason}.")
+            self.tally.ended_early = "closed"
+            return 1
+        if kind == "eof":
+            say("Input ended; leaving the game.")
+            return 1
+        if kind == "line":
+            await self._on_line(item)
+        elif kind == "moved":
+            await self._on_moved(item)
+        elif kind == "warn":
+            left = self._time_left(self.seat)
+            if self.my_version == item and not self.in_flight and left is not None:
+                say(f"Time is running out: {max(round(left), 0)} s left.")
+        elif kind == "event":
+            return await self._on_event(item)
+        return None
+
+    # -- the terminal ----------------------------------------------------------------------------
+    async def _on_line(self, text: str) -> None:
+        word = text.strip().lower()
+        if word in COMMANDS:
+            await self._command(word)
+            return
+        if self.my_version is None:
+            if text.strip():
+                self.say("It is not your turn yet.")
+            return
+        try:
+            move = self.rules.parse_move(text)
+        except ValueError as exc:
+            self.say(f"{exc}. Your move: ")
+            return
+        self._send_move(move)
+
+    async def _command(self, word: str) -> None:
+        """``resign``, ``draw`` or ``decline``, typed at the prompt."""
+        say = self.say
+        event = self.latest
+        seat = self.seat
+        if seat is None:
+            say("Only players can do that.")
+            return
+        if event is None or event["outcome"] is not None:
+            say("No game in progress.")
+            return
+        if word == "decline" and not self.offers:
+            say("There is no draw offer to decline.")
+            return
+        requests = {
+            "resign": self.client.resign,
+            "draw": self.client.offer_draw,
+            "decline": self.client.decline_draw,
+        }
+        try:
+            await requests[word](self.room_id)
+        except NetplayError as exc:
+            say(f"Refused: {exc.message}")
+            return
+        except TimeoutError:
+            say("The server did not answer; try again.")
+            return
+        if word == "resign":
+            self.my_version = None
+            self._cancel_warning()
+
+    def _send_move(self, move: Any) -> None:
+        version, self.my_version = self.my_version, None  # one move per turn
+        self.in_flight = True
+        self._cancel_warning()
+        task = asyncio.create_task(self._move(move, version))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _move(self, move: Any, version: int | None) -> None:
+        """Send a move and wait for its answer: the states it made arrive before it."""
+        message: dict[str, Any] = {"type": "move", "room": self.room_id, "move": move}
+        if version is not None:
+            message["version"] = version
+        try:
+            await self.client.request(message)
+        except (NetplayError, TimeoutError) as exc:
+            self.inbox.put_nowait(("moved", exc))
+        else:
+            self.inbox.put_nowait(("moved", None))
+
+    async def _on_moved(self, error: BaseException | None) -> None:
+        self.in_flight = False
+        if isinstance(error, ConnectionClosed):
+            return  # the state that comes with the reconnect tells whether it counted
+        if isinstance(error, NetplayError):
+            self.say(f"Refused: {error.message}")
+            if self.bot is not None and error.code != "stale_version":
+                return  # a bot would only make the same mistake again
+        elif error is not None:
+            self.say("The server did not answer that move.")
+        await self._maybe_act()
+
+    # -- the server ------------------------------------------------------------------------------
+    async def _on_event(self, event: dict[str, Any]) -> int | None:
+        say = self.say
+        etype = event["type"]
+        if event.get("room") not in (None, self.room_id) and etype != "error":
+            return None
+        if etype == "error" and event.get("fatal"):
+            say(f"The server says: {event['message']}.")
+        elif etype == "error":
+            say(f"Refused: {event['message']}")
+        elif etype == "member_joined":
+            member = event["member"]
+            say(f"{member['name']} joined as {member.get('role', 'member')}.")
+        elif etype == "member_left":
+            say(f"{event['member']['name']} left the room.")
+        elif etype == "member_disconnected":
+            say(f"{event['member']['name']} lost the connection; waiting for them to come back...")
+        elif etype == "member_reconnected":
+            say(f"{event['member']['name']} is back.")
+        elif etype == "disconnected":
+            self.my_version = None
+            self._cancel_warning()
+            say(f"Connection lost ({event['message']}); reconnecting...")
+        elif etype == "reconnected":
+            if not event["resumed"]:
+                say("Reconnected, but the server no longer knows this game.")
+                self.tally.ended_early = "lost"
+                return 1
+            say("Reconnected.")
+        elif etype == "draw_offered":
+            self._on_draw_offered(event)
+        elif etype == "draw_declined":
+            mine = event["seat"] == self.seat
+            if mine:
+                withdrew = self.offers == {event["seat"]}
+                say("You withdrew your draw offer." if withdrew else "You declined the draw.")
+            else:
+                say(f"{self.who(event['seat'])} declined the draw.")
+            self.offers.clear()
+        elif etype == "state":
+            return await self._on_state(event)
+        return None
+
+    def _on_draw_offered(self, event: dict[str, Any]) -> None:
+        self.offers = set(event.get("offers") or [event["seat"]])
+        seat = self.seat
+        if event["seat"] == seat:
+            self.say("You offered a draw; it is agreed once everyone has (they may type draw).")
+        elif seat is not None and self.bot is None and seat not in self.offers:
+            self.say(f"{self.who(event['seat'])} offers a draw: type draw to accept, decline to refuse.")
+        else:
+            self.say(f"{self.who(event['seat'])} offers a draw.")
+
+    async def _on_state(self, event: dict[str, Any]) -> int | None:
+        self.latest = event
+        self.received = self.loop.time()
+        self.my_version = None
+        self._cancel_warning()
+        self.offers = set(event.get("draw_offers") or ())
+        seat = self.seat
+        _show_state(event, self.rules, seat, self.say)
+        outcome = event["outcome"]
+        if outcome is None:
+            if not self.in_flight:  # else the answer to the move in flight says what comes next
+                await self._maybe_act()
+            return None
+        key = (event["game"], event["version"])
+        if key in self.counted:
+            return None
+        self.counted.add(key)
+        _count(self.tally, outcome, seat, self.options.spectate)
+        self.say(_result_line(outcome, seat, event, self.rules))
+        if outcome["reason"] in ("forfeit", "abandoned") or self.tally.games >= self.options.games:
+            return 0
+        if seat is not None:
+            await self.client.rematch(self.room_id)
+            self.say("Rematch requested...")
+        return None
+
+    async def _maybe_act(self) -> None:
+        """Prompt (or let the bot move) if this player may act in the latest state; else say who may."""
+        event, seat = self.latest, self.seat
+        if event is None or event["outcome"] is not None or seat is None:
+            return
+        active = _active(event)
+        if seat not in active:
+            others = [s for s in active if s != seat]
+            if others:
+                self.say(f"Waiting for {' and '.join(self.who(s) for s in others)}...")
+            return
+        self.my_version = event["version"]
+        if self.bot is not None:
+            view = event["state"]
+            move = await self.loop.run_in_executor(None, self.bot, self.rules, view, seat, self.rng)
+            self._send_move(move)
+            return
+        left = self._time_left(seat)
+        timing = "" if left is None else f", {clock_text(left)} left"
+        self.say(f"Your move ({self.rules.seat_label(seat)}{timing}; {_HINT}): ")
+        running = (event.get("clock") or {}).get("running") or []
+        if left is not None and seat in running and left > WARN_AT:
+            version = event["version"]
+            self.warning = self.loop.call_later(left - WARN_AT, self.inbox.put_nowait, ("warn", version))
+
+    def _time_left(self, seat: int | None) -> float | None:
+        """Seconds left on ``seat``'s clock now, from the latest state (None: no clock)."""
+        clock = None if self.latest is None else self.latest.get("clock")
+        if clock is None or seat is None:
+            return None
+        left = float(clock["remaining"][seat])
+        if seat in clock.get("running", ()):
+            left -= self.loop.time() - self.received
+        return max(left, 0.0)
+
+    def _cancel_warning(self) -> None:
+        if self.warning is not None:
+            self.warning.cancel()
+            self.warning = None
+
+
+def _commands_help() -> str:
+    return "; ".join(f"{word} ({what})" for word, what in COMMANDS.items())
+
+
 async def _session(
     client: Client,
     options: PlayOptions,
@@ -129,165 +501,115 @@ async def _session(
     tally: Tally,
     say: Any,
 ) -> tuple[int, Tally]:
-    try:
-        if options.room or options.code:
-            joined = await client.join(options.room, code=options.code, spectate=options.spectate)
-        elif options.spectate:
-            say("error: --spectate needs --room ID or --code CODE (see `netplay rooms`)")
-            return 2, tally
-        elif options.private:
-            joined = await client.create_room(options.game, private=True)
-        else:
-            joined = await client.quick_match(options.game)
-    except NetplayError as exc:
-        say(f"error: {exc.message}")
-        return 1, tally
-    room = joined["room"]
-    say(f"You are {client.name}, in room {room['id']} ({room['game']}) as {joined['role']}.")
-    if "code" in joined:
-        say(f"Private room: friends join with  netplay play {room['game']} --code {joined['code']}")
-    if joined["role"] == "player" and room.get("free_seats"):
-        say("Waiting for an opponent...")
-
-    loop = asyncio.get_running_loop()
-    inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    if bot is None and not options.spectate:
-        _stdin_lines(loop, inbox)
-
-    async def pump() -> None:
-        while True:
-            try:
-                inbox.put_nowait(("event", await client.next_event()))
-            except ConnectionClosed as closed:
-                inbox.put_nowait(("closed", closed))
-                return
-
-    pump_task = asyncio.create_task(pump())
-    my_turn_version: int | None = None  # set while the player may move
-    sent_version: int | None = None  # set while a move awaits the server's answer
-    counted: set[tuple[int, int]] = set()
-    try:
-        while True:
-            kind, item = await inbox.get()
-            if kind == "closed":
-                reason = item.message if item.code != "connection_lost" else "the server went away"
-                say(f"Connection closed: {reason}.")
-                tally.ended_early = "closed"
-                return 1, tally
-            if kind == "eof":
-                say("Input ended; leaving the game.")
-                return 1, tally
-            if kind == "line":
-                if my_turn_version is None:
-                    if item.strip():
-                        say("It is not your turn yet.")
-                    continue
-                try:
-                    move = rules.parse_move(item)
-                except ValueError as exc:
-                    say(f"{exc}. Your move: ")
-                    continue
-                await client.move(move, version=my_turn_version)
-                sent_version, my_turn_version = my_turn_version, None  # one move per turn
-                continue
-            event = item
-            etype = event["type"]
-            if event.get("room") not in (None, room["id"]) and etype != "error":
-                continue
-            if etype == "error" and event.get("fatal"):
-                say(f"The server says: {event['message']}.")
-            elif etype == "error":
-                say(f"Refused: {event['message']}")
-                if sent_version is not None and bot is None:
-                    my_turn_version, sent_version = sent_version, None  # try again
-                    say(f"Your move ({rules.seat_label(client.seat(room['id']) or 0)}): ")
-            elif etype == "member_joined":
-                member = event["member"]
-                say(f"{member['name']} joined as {member.get('role', 'member')}.")
-            elif etype == "member_left":
-                member = event["member"]
-                say(f"{member['name']} left the room.")
-            elif etype == "member_disconnected":
-                say(f"{event['member']['name']} lost the connection; waiting for them to come back...")
-            elif etype == "member_reconnected":
-                say(f"{event['member']['name']} is back.")
-            elif etype == "disconnected":
-                my_turn_version = sent_version = None
-                say(f"Connection lost ({event['message']}); reconnecting...")
-            elif etype == "reconnected":
-                if not event["resumed"]:
-                    say("Reconnected, but the server no longer knows this game.")
-                    tally.ended_early = "lost"
-                    return 1, tally
-                say("Reconnected.")
-            elif etype == "state":
-                my_turn_version = sent_version = None
-                seat = client.seat(room["id"])
-                _show_state(event, rules, seat, say)
-                outcome = event["outcome"]
-                if outcome is not None:
-                    key = (event["game"], event["version"])
-                    if key not in counted:
-                        counted.add(key)
-                        _count(tally, outcome, seat, options.spectate)
-                        say(_result_line(outcome, seat, event))
-                    if outcome["reason"] in ("forfeit", "abandoned") or tally.games >= options.games:
-                        return 0, tally
-                    if seat is not None:
-                        await client.rematch(room["id"])
-                        say("Rematch requested...")
-                    continue
-                if seat is not None and event["turn"] == seat:
-                    my_turn_version = event["version"]
-                    if bot is not None:
-                        view = event["state"]
-                        move = await loop.run_in_executor(None, bot, rules, view, seat, rng)
-                        await client.move(move, version=my_turn_version)
-                    else:
-                        say(f"Your move ({rules.seat_label(seat)}): ")
-                elif seat is not None:
-                    say("Waiting for the other player...")
-    finally:
-        pump_task.cancel()
+    return await _Session(client, options, rules, bot, rng, tally, say).run()
 
 
 def _show_state(event: dict[str, Any], rules: Game, seat: int | None, say: Any) -> None:
+    """The board, with who plays whom, the last move, the phase, the clocks and any draw offer."""
     players = {p["seat"]: p for p in event["players"] if p is not None}
-
-    def who(n: int) -> str:
-        name = players[n]["name"] if n in players else "(empty seat)"
-        return f"{name} ({rules.seat_label(n)})"
-
+    who = _namer(event, rules)
     say()
     line = f"Game {event['game']}: " + " vs ".join(who(n) for n in sorted(players))
     last = event.get("last")
     if last is not None:
-        line += f". {who(last['seat'])} played {json.dumps(last['move'])}"
+        if "move" in last:
+            line += f". {who(last['seat'])} played {json.dumps(last['move'])}"
+        else:  # a game that hides moves: the others only learn that this seat has moved
+            line += f". {who(last['seat'])} has chosen"
     say(line + ".")
+    if event.get("phase"):
+        say(f"Phase: {event['phase']}.")
     say(rules.render(event["state"], seat))
+    clock = event.get("clock")
+    if clock:
+        running = set(clock.get("running") or ())
+        times = ", ".join(
+            f"{who(n)} {clock_text(left)}" + (" (running)" if n in running else "")
+            for n, left in enumerate(clock["remaining"])
+        )
+        say(f"Clock {clock['control']}: {times}.")
+    offers = event.get("draw_offers") or []
+    if offers and event["outcome"] is None:
+        say("Draw offered by " + " and ".join(who(n) for n in offers) + ".")
 
 
 def _count(tally: Tally, outcome: dict[str, Any], seat: int | None, spectating: bool) -> None:
+    """Add a result: first place alone is a win, a shared first place a draw, any other place a loss."""
     tally.games += 1
+    places = outcome.get("places")
     if outcome["draw"]:
         tally.drawn += 1
-    elif not spectating and outcome["winner"] == seat:
+    elif spectating or seat is None:
+        return
+    elif places is not None and seat < len(places):
+        if places[seat] != 1:
+            tally.lost += 1
+        elif places.count(1) > 1:
+            tally.drawn += 1
+        else:
+            tally.won += 1
+    elif outcome["winner"] == seat:
         tally.won += 1
-    elif not spectating:
+    else:
         tally.lost += 1
 
 
-def _result_line(outcome: dict[str, Any], seat: int | None, event: dict[str, Any]) -> str:
+def ranking_text(
+    ranking: list[list[int]], who: Callable[[int], str], scores: list[float] | None = None
+) -> str:
+    """``1st Ann (X), 2nd Bob (O) and Cy (+) (tied), 4th Dee (#)``, with scores when there are any."""
+
+    def one(seat: int) -> str:
+        text = who(seat)
+        if scores is not None and seat < len(scores):
+            text += f" {scores[seat]:g}"
+        return text
+
+    parts = []
+    place = 1
+    for group in ranking:
+        text = f"{_ordinal(place)} " + " and ".join(one(s) for s in group)
+        if len(group) > 1:
+            text += " (tied)"
+        parts.append(text)
+        place += len(group)
+    return ", ".join(parts)
+
+
+def _result_line(outcome: dict[str, Any], seat: int | None, event: dict[str, Any], rules: Game) -> str:
+    """The result in words, for this player (or a spectator, ``seat`` None)."""
+    who = _namer(event, rules)
     reason = outcome["reason"]
     if outcome["draw"]:
-        return "Game abandoned: the other players left." if reason == "abandoned" else "Draw."
+        if reason == "abandoned":
+            return "Game abandoned: the other players left."
+        return "Draw agreed." if reason == "agreed" else "Draw."
+    ranking = outcome.get("ranking")
+    loser = None  # the seat whose resignation, time or leaving ended it
+    if ranking and len(ranking[-1]) == 1 and reason in ("resign", "time", "forfeit"):
+        loser = ranking[-1][0]
+    cause = None
+    if loser is not None:
+        verb = {"resign": "resigned", "time": "lost on time", "forfeit": "left"}[reason]
+        cause = f"{'You' if loser == seat else who(loser)} {verb}"
+    seats = len(event["players"])
+    if ranking and (seats > 2 or len(ranking) > 2):
+        line = ranking_text(ranking, who, outcome.get("scores"))
+        if cause is not None:
+            line = f"{cause}. {line}"
+        places = outcome.get("places")
+        if seat is not None and places is not None and seat < len(places):
+            tied = places.count(places[seat]) > 1
+            line += f". You came {_ordinal(places[seat])}" + (" (tied)" if tied else "")
+        return line + "."
     winner = outcome["winner"]
     if seat is None:
-        name = next((p["name"] for p in event["players"] if p and p["seat"] == winner), winner)
-        return f"Seat {winner} ({name}) wins."
+        return (f"{cause}; " if cause else "") + f"{who(winner)} wins."
     if winner == seat:
-        return "You win: your opponent left." if reason == "forfeit" else "You win!"
-    return "You lose."
+        if reason == "forfeit":
+            return "You win: your opponent left."
+        return f"You win: {cause}." if cause else "You win!"
+    return f"{cause}. You lose." if cause and loser == seat else "You lose."
 
 
 def run_play(options: PlayOptions) -> int:

@@ -123,15 +123,37 @@ class ThreadedClient:
         except NetplayError as exc:
             self._push({"type": "error", "code": exc.code, "message": exc.message})
 
-    def quick_match(self, game: str, *, kind: str = "match") -> None:
-        self.send({"type": "quick_match", "game": game, "kind": kind})
+    def quick_match(self, game: str, *, kind: str = "match", clock: str | None = None) -> None:
+        """Join an open public room of ``game`` (with time control ``clock``), or open one."""
+        message: dict[str, Any] = {"type": "quick_match", "game": game, "kind": kind}
+        if clock is not None:
+            message["clock"] = clock
+        self.send(message)
 
     def create_room(
-        self, game: str | None = None, *, kind: str = "match", private: bool = False, **extra: Any
+        self,
+        game: str | None = None,
+        *,
+        kind: str = "match",
+        private: bool = False,
+        options: dict[str, Any] | None = None,
+        max_members: int | None = None,
+        spectate: bool = False,
+        clock: str | None = None,
+        **extra: Any,
     ) -> None:
+        """Create a room and join it (``clock``: a time control such as ``"300+5"`` or ``"30/move"``)."""
         message: dict[str, Any] = {"type": "create_room", "kind": kind, "private": private, **extra}
         if game is not None:
             message["game"] = game
+        if options:
+            message["options"] = options
+        if max_members is not None:
+            message["max_members"] = max_members
+        if spectate:
+            message["spectate"] = True
+        if clock is not None:
+            message["clock"] = clock
         self.send(message)
 
     def join(self, room: str | None = None, *, code: str | None = None, spectate: bool = False) -> None:
@@ -145,18 +167,31 @@ class ThreadedClient:
     def leave(self, room: str | None = None) -> None:
         self.send({"type": "leave_room", "room": self._room(room)})
 
-    def move(self, move: Any, *, room: str | None = None) -> None:
-        """Send a move against the latest state this client has seen."""
+    def move(self, move: Any, *, room: str | None = None, version: int | None = None) -> None:
+        """Send a move against ``version`` (default: the latest state this client has seen)."""
         client = self._require()
         room_id = self._room(room)
         message: dict[str, Any] = {"type": "move", "room": room_id, "move": move}
-        state = client.states.get(room_id)
-        if state is not None:
-            message["version"] = state["version"]
+        if version is None and room_id in client.states:
+            version = client.states[room_id]["version"]
+        if version is not None:
+            message["version"] = version
         self.send(message)
 
     def rematch(self, room: str | None = None) -> None:
         self.send({"type": "rematch", "room": self._room(room)})
+
+    def resign(self, room: str | None = None) -> None:
+        """Give up the game in ``room``; a refusal comes back through ``poll()``."""
+        self.send({"type": "resign", "room": self._room(room)})
+
+    def offer_draw(self, room: str | None = None) -> None:
+        """Offer a draw, or accept the others' offer (agreed once every seat has offered)."""
+        self.send({"type": "offer_draw", "room": self._room(room)})
+
+    def decline_draw(self, room: str | None = None) -> None:
+        """Decline the draw offered, or withdraw this client's own offer."""
+        self.send({"type": "decline_draw", "room": self._room(room)})
 
     def add_bot(self, bot: str | None = None, room: str | None = None) -> None:
         message: dict[str, Any] = {"type": "add_bot", "room": self._room(room)}
