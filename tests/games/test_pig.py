@@ -6,6 +6,7 @@ import copy
 import json
 import random
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -40,7 +41,7 @@ def roll_until(game: Pig, state: State, seed: int, want: int) -> tuple[State, in
     raise AssertionError("no such roll")
 
 
-def play(game: Pig, bots: list[Bot], seed: int, **options: Any) -> tuple[list[State], Outcome]:
+def play(game: Pig, bots: Sequence[Bot], seed: int, **options: Any) -> tuple[list[State], Outcome]:
     """A match between bots, with the dice from ``Rng(seed, i)`` for action i; every state on the way."""
     state = game.setup(dict(options))
     states = [state]
@@ -359,7 +360,7 @@ def test_hold20_beats_random_in_most_games() -> None:
         bots = [random_bot, hold20_bot] if hold20 else [hold20_bot, random_bot]
         _, result = play(game, bots, seed)
         wins += result.winner == hold20
-    assert wins >= 150  # about 190 expected
+    assert wins >= 150  # 180 with these seeds; hold20 banks about 8 a turn, random about 5
 
 
 # --- terminal presentation -----------------------------------------------------------------------
