@@ -239,7 +239,13 @@ def test_a_browser_plays_a_python_client(
         if turn < 3:
             assert state["turn"] == 1
             python.move(4)
-    assert state["outcome"] == {"winner": 0, "draw": False, "reason": "rules", "ranking": [[0], [1]], "places": [1, 2]}
+    assert state["outcome"] == {
+        "winner": 0,
+        "draw": False,
+        "reason": "rules",
+        "ranking": [[0], [1]],
+        "places": [1, 2],
+    }
     expect(status(ann)).to_have_text("You win!")
     screenshot(ann, "connect4-won")
 

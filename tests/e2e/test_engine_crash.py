@@ -68,7 +68,7 @@ async def test_kill_9_in_a_clocked_dice_game_resumes_with_the_right_dice_and_clo
     for peer in peers[1:]:
         peer.send({"type": "join_room", "code": code, "id": 1})
         await peer.recv_type("joined")
-    state = (await peers[0].recv_type("state"))
+    state = await peers[0].recv_type("state")
     for peer in peers[1:]:
         assert (await peer.recv_type("state"))["version"] == state["version"]
     seen: dict[int, dict[str, Any]] = {state["version"]: state}
@@ -124,7 +124,9 @@ async def test_kill_9_in_a_clocked_dice_game_resumes_with_the_right_dice_and_clo
     match = first.match.evolve(version=saved.start_version)
     replayed = {match.version: match.state}
     for record in saved.moves:
-        result = eng.step(RULES, match, eng.action_from_record(record.kind, record.seat, record.move, record.at))
+        result = eng.step(
+            RULES, match, eng.action_from_record(record.kind, record.seat, record.move, record.at)
+        )
         assert result.refused is None
         match = result.match
         replayed[match.version] = match.state

@@ -55,7 +55,13 @@ async def test_a_full_tictactoe_game_to_a_win(raw: Open) -> None:
         assert seen_a == seen_b
         assert seen_a["version"] == version + 1
         version = seen_a["version"]
-    assert seen_a["outcome"] == {"winner": 0, "draw": False, "reason": "rules", "ranking": [[0], [1]], "places": [1, 2]}
+    assert seen_a["outcome"] == {
+        "winner": 0,
+        "draw": False,
+        "reason": "rules",
+        "ranking": [[0], [1]],
+        "places": [1, 2],
+    }
     assert seen_a["turn"] is None and seen_a["status"] == "finished"
     assert seen_a["state"]["board"] == ["X", "X", "X", "O", "O", None, None, None, None]
     assert seen_a["last"] == {"seat": 0, "move": 2}
@@ -175,7 +181,13 @@ async def test_leaving_mid_game_forfeits_to_the_other_player(raw: Open) -> None:
     left = await a.recv_type("member_left")
     assert left["member"]["name"] == "Bob"
     final = await a.recv_type("state")
-    assert final["outcome"] == {"winner": 0, "draw": False, "reason": "forfeit", "ranking": [[0], [1]], "places": [1, 2]}
+    assert final["outcome"] == {
+        "winner": 0,
+        "draw": False,
+        "reason": "forfeit",
+        "ranking": [[0], [1]],
+        "places": [1, 2],
+    }
     assert final["version"] == state["version"] + 1
 
 
@@ -183,7 +195,13 @@ async def test_a_full_connect_four_game(raw: Open) -> None:
     a, b, room, _ = await seated_pair(raw, "connect4")
     # X stacks column 3, O column 4: X wins vertically on its fourth piece.
     last = await play(a, b, room, [(a, 3), (b, 4), (a, 3), (b, 4), (a, 3), (b, 4), (a, 3)])
-    assert last["outcome"] == {"winner": 0, "draw": False, "reason": "rules", "ranking": [[0], [1]], "places": [1, 2]}
+    assert last["outcome"] == {
+        "winner": 0,
+        "draw": False,
+        "reason": "rules",
+        "ranking": [[0], [1]],
+        "places": [1, 2],
+    }
     b.send({"type": "move", "room": room, "move": 9})
     assert (await b.recv_type("error"))["code"] == "game_over"
 

@@ -81,7 +81,13 @@ async def test_after_the_grace_period_the_game_is_forfeited(make_server: MakeSer
     left = await a.recv_type("member_left", timeout=5)
     assert left["member"]["name"] == "Bob"
     final = await a.recv_type("state")
-    assert final["outcome"] == {"winner": 0, "draw": False, "reason": "forfeit", "ranking": [[0], [1]], "places": [1, 2]}
+    assert final["outcome"] == {
+        "winner": 0,
+        "draw": False,
+        "reason": "forfeit",
+        "ranking": [[0], [1]],
+        "places": [1, 2],
+    }
     # Too late: the token no longer resumes anything.
     _, welcome = await greet(server.port, "Bob", token=wb["token"])
     assert welcome["resumed"] is False and welcome["player"] != wb["player"]

@@ -137,7 +137,13 @@ async def test_a_full_game_between_a_websocket_and_a_tcp_client(server: Server, 
             if tcp_cell is not None:
                 await tcp.move(tcp_cell)
                 state = await web.recv_type("state")
-        assert state["outcome"] == {"winner": 0, "draw": False, "reason": "rules", "ranking": [[0], [1]], "places": [1, 2]}
+        assert state["outcome"] == {
+            "winner": 0,
+            "draw": False,
+            "reason": "rules",
+            "ranking": [[0], [1]],
+            "places": [1, 2],
+        }
         assert state["state"]["board"][:7:3] == ["X", "X", "X"]
     finally:
         await tcp.close()
