@@ -188,6 +188,53 @@ async def test_pig_of_three_players_with_bots_ends_in_a_ranking(make_server: Mak
     await ann.close()
 
 
+async def test_rps_against_the_server_bot_to_the_end(make_server: MakeServer) -> None:
+    server = await make_server()
+    ann = await Client.connect("127.0.0.1", server.port, name="Ann")
+    room = (await ann.create_room("rps", options={"rounds": 5}))["room"]["id"]
+    await ann.add_bot("frequency")
+    chosen: set[int] = set()
+    async with asyncio.timeout(30):
+        while True:
+            event = await ann.next_event()
+            if event["type"] != "state" or event["room"] != room:
+                continue
+            if event["outcome"] is not None:
+                break
+            view = event["state"]
+            rounds = len(view["history"])
+            if 0 in event["active"] and rounds not in chosen:
+                chosen.add(rounds)
+                await ann.move("rock", version=event["version"])  # always rock: the bot learns it
+    outcome, view = event["outcome"], event["state"]
+    assert outcome["reason"] == "rules" and outcome["winner"] == 1  # the frequency bot counters rock
+    assert view["score"][1] == 3 and all(r["choices"][0] == "rock" for r in view["history"])
+    await ann.close()
+
+
+async def test_pig_between_two_clients_with_the_servers_dice(make_server: MakeServer) -> None:
+    server = await make_server()
+    ann, bob, room = await pair(server, "pig", options={"target": 15})
+    players = {0: ann, 1: bob}
+    rolls_seen: list[int] = []
+    last: dict[str, Any] = {}
+    async with asyncio.timeout(30):
+        state = ann.states[room]
+        while state["outcome"] is None:
+            (seat,) = state["active"]
+            move = "hold" if state["state"]["turn_total"] >= 5 else "roll"
+            await players[seat].move(move, version=state["version"])
+            state = await ann.wait_for("state", room=room, version=state["version"] + 1)
+            last = await bob.wait_for("state", room=room, version=state["version"])
+            assert last["state"] == state["state"]  # both see the same dice
+            rolls_seen.extend(state["state"]["rolls"][-1:] if move == "roll" else [])
+    assert max(state["outcome"]["scores"]) >= 15 and state["outcome"]["places"] in ([1, 2], [2, 1])
+    assert rolls_seen and all(1 <= r <= 6 for r in rolls_seen)
+    assert "seed" not in json.dumps(last)  # nothing a client receives says how the dice will fall
+    await ann.close()
+    await bob.close()
+
+
 def _ordinal(n: int) -> str:
     return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n, 'th') }"
 
