@@ -68,7 +68,7 @@ async def measure(members: int, messages: int, batch: int) -> dict[str, float]:
         transports.append(transport)
     conns[0].data_received(frame({"type": "create_room", "kind": "relay", "game": "bench", "id": 1}))
     await asyncio.sleep(0)
-    room = next(iter(hub.registry.rooms())).id
+    room = next(iter(hub.rooms))
     for conn in conns[1:]:
         conn.data_received(frame({"type": "join_room", "room": room, "id": 1}))
     await asyncio.sleep(0)

@@ -15,11 +15,11 @@ from .client.aio import Client, NetplayError
 from .client.terminal import COMMANDS, PlayOptions, run_play
 from .games import Game, builtin_games, load_game
 from .games.engine import TimeControl
+from .protocol.text112 import IdPool
 from .replay import show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
 from .store import StoreError
-from .transports.text import IdPool
 
 DEFAULT_PORT = 7777
 DEFAULT_DB = os.environ.get("NETPLAY_DB", "netplay.db")

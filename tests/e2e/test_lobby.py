@@ -108,7 +108,7 @@ async def test_leave_and_the_last_one_out_removes_the_room(connect: Connect, ser
     assert room in {r["id"] for r in await b.list_rooms()}
     await b.leave(room)
     assert room not in {r["id"] for r in await b.list_rooms()}
-    assert server.hub is not None and len(server.hub.registry) == 0
+    assert server.hub is not None and len(server.hub.directory) == 0 and not server.hub.rooms
 
 
 async def test_a_disconnect_removes_an_empty_room(connect: Connect) -> None:

@@ -326,7 +326,9 @@ async def test_concurrent_senders_keep_per_sender_order(text_server: Any, open_t
 async def test_a_client_that_never_reads_is_cut_off_without_slowing_the_others(
     text_server: Any, open_text: OpenText
 ) -> None:
-    server = await text_server(text_leave_notice=True, max_send_buffer=256 * 1024)
+    # 10,000 lines as fast as possible: past the default rate limit, which would only slow the
+    # sender (tests/e2e/test_text_limits.py); this test is about a receiver that never reads.
+    server = await text_server(text_leave_notice=True, max_send_buffer=256 * 1024, rate_limit=0)
     a = await join_text(open_text, server)
     b = await open_text(server, chunk=65536)
     await b.greet("Player1")

@@ -1,20 +1,21 @@
-"""The asyncio server: hub, rooms, lobby registry and the process that runs them."""
+"""The asyncio server: hub, rooms, the room directory and the process that runs them."""
 
 from .app import Server, install_uvloop, run
 from .config import ServerConfig
+from .directory import InMemoryDirectory, RoomDirectory, RoomInfo
 from .hub import Hub
-from .registry import InMemoryRegistry, RoomRegistry
 from .rooms import MatchRoom, RelayRoom, Room
 from .session import Link, Session
 
 __all__ = [
     "Hub",
-    "InMemoryRegistry",
+    "InMemoryDirectory",
     "Link",
     "MatchRoom",
     "RelayRoom",
     "Room",
-    "RoomRegistry",
+    "RoomDirectory",
+    "RoomInfo",
     "Server",
     "ServerConfig",
     "Session",

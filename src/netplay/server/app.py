@@ -16,8 +16,8 @@ from ..transports.coalesce import WriteCoalescer
 from ..transports.tcp import TcpConnection
 from ..transports.websocket import PortSniffer, WebConnection, WebSite
 from .config import ServerConfig
+from .directory import RoomDirectory
 from .hub import Hub
-from .registry import RoomRegistry
 from .text_rooms import TextLobby, serve_text
 
 __all__ = ["Server", "install_uvloop", "run"]
@@ -32,12 +32,12 @@ class Server:
         self,
         config: ServerConfig | None = None,
         games: Iterable[Game] | None = None,
-        registry: RoomRegistry | None = None,
+        directory: RoomDirectory | None = None,
     ) -> None:
         self.config = config or ServerConfig()
         chosen = list(games) if games is not None else list(builtin_games().values())
         self.games: dict[str, Game] = {g.name: g for g in chosen}
-        self._registry = registry
+        self._directory = directory
         self.hub: Hub | None = None
         self.store: MatchStore | None = None
         #: Matches in progress brought back from the database at start.
@@ -57,7 +57,7 @@ class Server:
         """Bind the listeners and start serving; returns once they accept connections."""
         loop = asyncio.get_running_loop()
         self.store = open_store(self.config.db, durable=self.config.db_durable)
-        hub = Hub(self.config, self.games, self._registry, loop, store=self.store)
+        hub = Hub(self.config, self.games, self._directory, loop, store=self.store)
         self.hub = hub
         self.restored = hub.restore_matches()
         coalescer = WriteCoalescer(loop)

@@ -1,7 +1,9 @@
 """The hub: every session and room of one server, and the handler for each request type.
 
 Transports hand the hub protocol events; the hub answers through each session's link. It holds no
-sockets itself, so every transport (TCP, WebSocket, the 15-112 text dialect) meets the same rules.
+sockets itself, so TCP and WebSocket clients meet the same rules. 15-112 text clients are sessions
+here too (they count against ``max_connections``), but their lines reach their rooms through the text
+lobby (``netplay.server.text_rooms``), which applies the same rate limit by backpressure.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from ..protocol import (
     Request,
     codec,
 )
+from ..protocol.outgoing import Outgoing
 from ..store import MatchStore, NullStore
 from .config import ServerConfig
-from .registry import InMemoryRegistry, RoomRegistry, new_id
+from .directory import InMemoryDirectory, RoomDirectory, RoomInfo, new_id
+from .lifecycle import SessionState
 from .rooms import MatchRoom, Member, RelayRoom, Room
 from .session import Link, Session
 
@@ -48,13 +52,16 @@ class Hub:
         self,
         config: ServerConfig,
         games: dict[str, Game],
-        registry: RoomRegistry | None = None,
+        directory: RoomDirectory | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         store: MatchStore | None = None,
     ) -> None:
         self.config = config
         self.games = games
-        self.registry = registry if registry is not None else InMemoryRegistry()
+        #: Descriptions of rooms, for the lobby and matchmaking; the rooms themselves are in ``rooms``.
+        self.directory = directory if directory is not None else InMemoryDirectory()
+        #: The rooms this process hosts, by id.
+        self.rooms: dict[str, Room] = {}
         self.loop = loop or asyncio.get_running_loop()
         #: Connected sessions (greeted or not), by player id.
         self.sessions: dict[str, Session] = {}
@@ -110,11 +117,23 @@ class Hub:
             return session  # never registered: its disconnect is a no-op
         while session.id in self.sessions or session.id in self.away:
             session.id = new_id("p")
+        self.admit(session)
+        return session
+
+    def admit(self, session: Session) -> bool:
+        """Register a connected session that a transport made with an id of its own (a text client's).
+
+        False, and nothing registered, when the server is at ``max_connections`` or the id is taken.
+        """
+        if self.connections >= self.config.max_connections:
+            return False
+        if session.id in self.sessions or session.id in self.away:
+            return False
         session.allowance = float(self.config.rate_burst)
         self.sessions[session.id] = session
         self.connections += 1
         self._empty.clear()
-        return session
+        return True
 
     def heard_from(self, session: Session) -> None:
         """The client sent something: it is alive. Transports call it once per read, before
@@ -208,11 +227,18 @@ class Hub:
         del self.sessions[session.id]
         self.connections -= 1
         session.link = None
-        if self.closing:
-            pass  # the server is stopping: games stay as they stand, kept in the store for a restart
-        elif session.rooms and session.greeted and self.config.reconnect_grace > 0:
+        if self.closing:  # the server is stopping: games stay as they stand, kept for a restart
+            session.advance("lost")
+        elif (
+            session.rooms
+            and session.state is SessionState.GREETED
+            and session.token_hash is not None  # only a token can come back (never a text client)
+            and self.config.reconnect_grace > 0
+        ):
+            session.advance("lost_with_seats")
             self._go_away(session)
         else:
+            session.advance("lost")
             self._forget(session)
         if not self.sessions:
             self._empty.set()
@@ -230,6 +256,7 @@ class Hub:
         """The grace period is over: the player leaves its rooms (a game in progress is forfeited)."""
         if self.away.get(session.id) is session:
             del self.away[session.id]
+            session.advance("expired")
             log.info("%s (%r) did not come back; it leaves its rooms", session.id, session.name)
             self._forget(session)
 
@@ -242,7 +269,7 @@ class Hub:
 
     def adopt(self, session: Session) -> None:
         """Take in a session restored from the store: away until its player comes back."""
-        session.greeted = True
+        session.advance("restored")
         if session.token_hash is not None:
             self.tokens[session.token_hash] = session
         self._go_away(session)
@@ -255,7 +282,7 @@ class Hub:
         """
         restored = 0
         for saved in self.store.unfinished():
-            if self.registry.get(saved.room_id) is not None:
+            if saved.room_id in self.rooms:
                 log.warning("match %s: room %s is already restored; skipped", saved.id, saved.room_id)
                 continue
             game = self.games.get(saved.game)
@@ -273,7 +300,7 @@ class Hub:
             except (ReplayError, ValueError, KeyError, TypeError):
                 log.exception("match %s could not be replayed; it is left as it was", saved.id)
                 continue
-            self.registry.add(room)
+            self.host_room(room)
             for player in saved.players:
                 if player.bot is not None:
                     continue
@@ -296,7 +323,7 @@ class Hub:
         now = self.loop.time()
         for session in list(self.sessions.values()):
             link = session.link
-            if link is None:
+            if link is None or not session.heartbeat:
                 continue
             if not session.greeted:
                 if now - session.connected_at > cfg.handshake_timeout:
@@ -332,6 +359,8 @@ class Hub:
         for session in self.away.values():
             if session.expiry is not None:
                 session.expiry.cancel()
+        for room in self.rooms.values():  # no clock may fire into a stopped server's store
+            room.close()
 
     async def wait_empty(self) -> None:
         """Return once no connection is left (used by a clean shutdown)."""
@@ -349,18 +378,21 @@ class Hub:
         return self.loop.call_later(delay, callback)
 
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
-        """Encode once, queue the bytes for every connected member but ``exclude`` (away: dropped)."""
-        payload = None
+        """Queue ``message`` for every connected member but ``exclude`` (away: dropped), as one
+        ``Outgoing``: encoded once, on the first netplay link that sends it."""
+        out = None
         sessions = self.sessions
         for member_id in member_ids:
+            if member_id == exclude:
+                continue
             session = sessions.get(member_id)
-            if session is None or member_id == exclude:
+            if session is None:
                 continue
             link = session.link
             if link is not None:
-                if payload is None:
-                    payload = codec.encode(message)
-                link.send_payload(payload)
+                if out is None:
+                    out = Outgoing(message)
+                link.send(out)
 
     def send(self, member_id: str, message: dict[str, Any]) -> None:
         session = self.sessions.get(member_id)
@@ -383,8 +415,20 @@ class Hub:
         future.add_done_callback(finished)
 
     def room_emptied(self, room: Room) -> None:
-        self.registry.remove(room)
+        if self.rooms.get(room.id) is room:
+            del self.rooms[room.id]
+            self.directory.withdraw(room.id)
         room.close()
+
+    def room_changed(self, room: Room) -> None:
+        """Publish the room's new description (members, status) to the directory."""
+        if self.rooms.get(room.id) is room:
+            self.directory.publish(_describe(room))
+
+    def host_room(self, room: Room) -> None:
+        """Start hosting a room made here: it is listed and can be found from now on."""
+        self.rooms[room.id] = room
+        self.directory.publish(_describe(room))
 
     # -- handlers -------------------------------------------------------------------------------
     def _on_hello(self, session: Session, hello: Hello) -> None:
@@ -394,7 +438,7 @@ class Hub:
         if resumed is not None and resumed is not session:
             self._resume(resumed, session, hello)
             return
-        session.greeted = True
+        session.advance("hello")
         if hello.name:
             session.name = hello.name.strip()
         token = secrets.token_urlsafe(24)  # 192 bits; never logged, only its hash is kept
@@ -420,6 +464,7 @@ class Hub:
             "idle_timeout": self.config.idle_timeout,
             "reconnect_grace": self.config.reconnect_grace,
             "max_frame": self.config.max_frame,
+            "move_timeout": self.config.move_timeout or None,
         }
         if hello.id is not None:
             welcome["re"] = hello.id
@@ -430,7 +475,9 @@ class Hub:
         link = fresh.link
         assert link is not None
         self.sessions.pop(fresh.id, None)  # the placeholder made when the connection opened
+        fresh.advance("resume")
         old_link = session.link
+        session.advance("replaced" if old_link is not None else "resumed")
         if old_link is not None:  # still connected (a half-open link): the newer connection wins
             session.send(
                 ProtocolError(
@@ -460,6 +507,7 @@ class Hub:
 
     def _on_bye(self, session: Session, message: dict[str, Any]) -> None:
         """A client leaving on purpose: no grace period, its rooms are left at once."""
+        session.advance("bye")
         self._forget(session)
         _ok(session, message)
         if session.link is not None:
@@ -484,7 +532,7 @@ class Hub:
         session.send(_reply(message, {"type": "games", "games": games}))
 
     def _on_list_rooms(self, session: Session, message: dict[str, Any]) -> None:
-        rooms = [room.info() for room in self.registry.rooms(message.get("game"))]
+        rooms = self.directory.listing(message.get("game"))
         session.send(_reply(message, {"type": "rooms", "rooms": rooms}))
 
     def _game(self, name: str | None) -> Game:
@@ -499,8 +547,8 @@ class Hub:
     def _new_room(self, kind: str, game: str | None, *, private: bool, message: dict[str, Any]) -> Room:
         cfg = self.config
         room: Room
-        room_id = self.registry.new_room_id()
-        code = self.registry.new_code() if private else None
+        room_id = self.directory.new_room_id()
+        code = self.directory.new_code() if private else None
         if kind == "match":
             rules = self._game(game)
             options = message.get("options") or {}
@@ -527,7 +575,7 @@ class Hub:
             room = RelayRoom(self, game or "relay", room_id=room_id, code=code, max_members=wanted)
         else:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match' or 'relay'")
-        self.registry.add(room)
+        self.host_room(room)
         return room
 
     def _check_room_quota(self, session: Session) -> None:
@@ -557,8 +605,7 @@ class Hub:
         try:
             self._enter(session, room, message, spectate=bool(message.get("spectate")))
         except ProtocolError:
-            self.registry.remove(room)
-            room.close()
+            self.room_emptied(room)
             raise
 
     def _on_join_room(self, session: Session, message: dict[str, Any]) -> None:
@@ -567,31 +614,41 @@ class Hub:
         if room_id is None and code is None:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'join_room' needs 'room' or 'code'")
         if room_id is not None:
-            room = self.registry.get(room_id)
-            if room is None:
+            info = self.directory.get(room_id)
+            if info is None:
                 raise ProtocolError(ErrorCode.NO_SUCH_ROOM, f"no room {room_id!r}")
-            if room.code is not None and (code is None or code.strip().upper() != room.code):
+            if info.code is not None and (code is None or code.strip().upper() != info.code):
                 raise ProtocolError(ErrorCode.WRONG_CODE, "this room is private: its code is needed")
         else:
             assert code is not None
-            found = self.registry.by_code(code)
+            found = self.directory.by_code(code)
             if found is None:
                 raise ProtocolError(ErrorCode.WRONG_CODE, f"no room has the code {code!r}")
-            room = found
-        self._enter(session, room, message, spectate=bool(message.get("spectate")))
+            info = found
+        self._enter(session, self._hosted(info), message, spectate=bool(message.get("spectate")))
 
     def _on_quick_match(self, session: Session, message: dict[str, Any]) -> None:
         self._check_room_quota(session)
         game = message["game"]
         kind = message.get("kind", "match")
-        clock = message.get("clock")
+        clock = None  # relay rooms have no clocks
         if kind == "match":
             self._game(game)
+            clock = message.get("clock")
             clock = None if clock is None else str(_time_control(clock))
-        room = self.registry.find_open(game, kind, skip=session.rooms, clock=clock)
-        if room is None:
+        found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock)
+        if found is None:
             room = self._new_room(kind, game, private=False, message={"clock": clock})
+        else:
+            room = self._hosted(found)
         self._enter(session, room, message, spectate=False)
+
+    def _hosted(self, info: RoomInfo) -> Room:
+        """The room a directory entry describes (one process: always one of ours)."""
+        room = self.rooms.get(info.id)
+        if room is None:  # listed but gone: the directory is behind
+            raise ProtocolError(ErrorCode.NO_SUCH_ROOM, f"room {info.id!r} is gone")
+        return room
 
     def _member_room(self, session: Session, message: dict[str, Any]) -> Room:
         room = session.rooms.get(message["room"])
@@ -658,12 +715,15 @@ def _check_options(rules: Game, options: dict[str, Any]) -> None:
         )
     try:
         seats = rules.seat_count(options)
-        trial = engine.start(rules, id="check", number=0, seats=seats, seed=0, options=options, at=0.0)
+        trial = engine.start(  # with the seed 0.1-era games read from their options
+            rules, id="check", number=0, seats=seats, seed=0, options={**options, "seed": 0}, at=0.0
+        )
         codec.encode(trial.match.state)
     except Exception as exc:
-        raise ProtocolError(
-            ErrorCode.INVALID_MESSAGE, f"{rules.name} cannot start with those options ({exc})"
-        ) from None
+        words = str(exc)  # the engine's ValueError already says what cannot start
+        if not words.startswith(f"{rules.name} cannot start"):
+            words = f"{rules.name} cannot start with those options ({exc})"
+        raise ProtocolError(ErrorCode.INVALID_MESSAGE, words) from None
 
 
 def _time_control(text: str | None) -> TimeControl | None:
@@ -674,6 +734,10 @@ def _time_control(text: str | None) -> TimeControl | None:
         return TimeControl.parse(text)
     except ValueError as exc:
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, str(exc)) from None
+
+
+def _describe(room: Room) -> RoomInfo:
+    return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), room.info())
 
 
 def _hash_token(token: str) -> str:

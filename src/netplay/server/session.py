@@ -1,10 +1,12 @@
-"""One connected client, independent of its transport (TCP today, WebSocket and text tomorrow)."""
+"""One connected client, independent of its transport (TCP, WebSocket or the 15-112 text dialect)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..protocol import ProtocolError, codec
+from ..protocol import ProtocolError
+from ..protocol.outgoing import Outgoing
+from .lifecycle import SessionState, advance
 
 if TYPE_CHECKING:
     from .rooms import Room
@@ -13,7 +15,7 @@ __all__ = ["Link", "Session"]
 
 
 class Link(Protocol):
-    """What a transport offers a session: queue an encoded message, close, see the peer."""
+    """What a transport offers a session: queue a message, close, see the peer."""
 
     peer: str
 
@@ -23,8 +25,11 @@ class Link(Protocol):
         The hub calls it when a client resumes an earlier session with its token.
         """
 
-    def send_payload(self, payload: bytes) -> None:
-        """Queue one encoded message; the transport frames it and coalesces writes."""
+    def send(self, out: Outgoing) -> None:
+        """Queue one message. A netplay link sends it encoded (``out.frame()`` or ``out.encode()``:
+        made once for every link handed the same ``out``), with coalesced writes; a link of another
+        protocol renders ``out.message`` its own way, or drops it (the 15-112 text link does both).
+        """
 
     def close(self, error: ProtocolError | None = None) -> None:
         """Send ``error`` if given, flush, then close."""
@@ -44,7 +49,7 @@ class Session:
         "allowance",
         "connected_at",
         "expiry",
-        "greeted",
+        "heartbeat",
         "id",
         "last_seen",
         "link",
@@ -53,6 +58,7 @@ class Session:
         "rate_checked",
         "rate_warned",
         "rooms",
+        "state",
         "token_hash",
     )
 
@@ -63,8 +69,12 @@ class Session:
         self.rooms: dict[str, Room] = {}
         self.connected_at = now
         self.last_seen = now
-        self.greeted = False
+        #: Where the session is in its life (server/lifecycle.py: every transition in one table).
+        self.state = SessionState.CONNECTING
         self.pinged = False
+        #: Whether the hub's sweep applies its handshake, heartbeat and idle timeouts. Not to a
+        #: 15-112 text client: that protocol has no ping, so the kernel's keepalive finds dead peers.
+        self.heartbeat = True
         #: SHA-256 of the session token: the token itself is never kept, logged or stored.
         self.token_hash: str | None = None
         #: While the link is down: the timer that ends the grace period.
@@ -75,18 +85,18 @@ class Session:
         self.rate_warned = False
 
     @property
-    def connected(self) -> bool:
-        return self.link is not None
+    def greeted(self) -> bool:
+        """It said hello (or was restored): it has a player identity, connected or away."""
+        return self.state is SessionState.GREETED or self.state is SessionState.AWAY
+
+    def advance(self, event: str) -> None:
+        """Move through the lifecycle table; an impossible move raises IllegalTransition."""
+        self.state = advance(self.state, event)
 
     def send(self, message: dict[str, Any]) -> None:
-        """Encode and queue one message for this client (dropped while it is away)."""
+        """Queue one message for this client (dropped while it is away)."""
         if self.link is not None:
-            self.link.send_payload(codec.encode(message))
-
-    def send_payload(self, payload: bytes) -> None:
-        """Queue a message already encoded (a broadcast encodes once for every recipient)."""
-        if self.link is not None:
-            self.link.send_payload(payload)
+            self.link.send(Outgoing(message))
 
     def __repr__(self) -> str:
         peer = self.link.peer if self.link is not None else "away"

@@ -1,16 +1,20 @@
-"""15-112 text clients in netplay's relay rooms: ids, room assignment, and the bridge both ways.
+"""15-112 text clients in netplay's relay rooms: ids, room assignment, rendering, and the rate limit.
 
-Text clients are members of ordinary ``RelayRoom``s whose game label is ``"15-112"``
-(``TEXT_GAME``): the rooms have ids, sit in the registry, show in the lobby, and netplay clients
-join them with ``join_room`` or ``quick_match("15-112", kind="relay")``. A text member takes room
-events through the room's per-member hook (``RelayRoom.hooks``) and turns them into lines:
+A text client is an ordinary session of the hub (in ``Hub.sessions``, counted against
+``max_connections``) and an ordinary member of a ``RelayRoom`` whose game label is ``"15-112"``
+(``TEXT_GAME``): the rooms have ids, sit in the directory, show in the lobby, and netplay clients
+join them with ``join_room`` or ``quick_match("15-112", kind="relay")``. Its link (``TextMember``)
+renders what the room sends it as lines, and drops everything else:
 
     member_joined        -> newPlayer ID
     member_left          -> playerLeft ID                         (only with text_leave_notice)
     relay from a netplay member, data {"instr": I, "details": D} or "I D"  -> I SENDER D
 
-A line from a text member goes byte for byte to the other text members, and as a ``relay`` event
-with data ``{"instr", "details", "line"}`` to the netplay members (see ``data_from_line``).
+A line from a text member goes through ``RelayRoom.relay`` like any relay, with data
+``{"instr", "details", "line"}`` for the netplay members (see ``data_from_line``); the other text
+members get the line byte for byte. Lines are rate limited by the hub's ``rate_limit`` and
+``rate_burst``, by backpressure: past the rate the connection stops reading until the token bucket
+allows the next line, so nothing is dropped and a flooding client only slows itself.
 
 Room assignment: a new text client joins the oldest public 15-112 relay room with fewer than
 ``text_room_size`` members (netplay members count; without the setting, the room's own cap), else
@@ -23,69 +27,75 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..transports.text import (
+from ..protocol.outgoing import Outgoing
+from ..protocol.text112 import (
     DEFAULT_MAX_LINE,
     TEXT_GAME,
     IdPool,
-    TextConnection,
     data_from_line,
     greeting,
     is_token,
     line_from_data,
     new_player_line,
+    parse_line,
     player_left_line,
     relay_line,
 )
+from ..transports.text import TextConnection
 from .rooms import Member, RelayRoom
 from .session import Session
 
 if TYPE_CHECKING:
+    from ..protocol import ProtocolError
     from .config import ServerConfig
     from .hub import Hub
 
-__all__ = ["TEXT_GAME", "TextLobby", "TextSession", "serve_text"]
+__all__ = ["TEXT_GAME", "TextLobby", "TextMember", "serve_text"]
 
 log = logging.getLogger("netplay.text")
 
 
-class TextSession(Session):
-    """A text client: its id as a token for lines, its one room, and who it has seen."""
+class TextMember:
+    """One text client: the session ``Link`` that renders room messages as lines, its room, who it saw."""
 
-    __slots__ = ("conn", "lobby", "room", "seen", "token")
+    __slots__ = ("conn", "id", "lobby", "peer", "room", "seen", "session", "token")
 
-    def __init__(self, session_id: str, conn: TextConnection, now: float, lobby: TextLobby) -> None:
-        super().__init__(session_id, conn, now)
-        self.greeted = True
-        self.conn = conn
+    def __init__(self, lobby: TextLobby, conn: TextConnection[TextMember], player: str, now: float) -> None:
         self.lobby = lobby
-        self.token = session_id.encode("ascii")
+        self.conn = conn
+        self.peer = conn.peer
+        self.id = player
+        self.token = player.encode("ascii")
+        self.session: Session | None = Session(player, self, now)
+        self.session.advance("hello")  # the server speaks first: the greeting is the handshake
+        self.session.heartbeat = False  # no pings in this protocol: the kernel's keepalive instead
         self.room: RelayRoom | None = None
         #: Every member this client has shared its room with: they may remember its id.
         self.seen: set[Session] = set()
 
-    def on_room_event(self, message: dict[str, Any]) -> None:
-        """The room hook: a message the room would have sent a netplay member, as lines."""
-        kind = message.get("type")
-        if kind == "relay":
-            line = self.lobby.render(message)
-            if line is not None:
-                self.conn.write(line)
-            return
-        member = message.get("member")
-        member_id = member.get("id") if isinstance(member, dict) else None
-        if not isinstance(member_id, str) or not is_token(member_id):
-            return
-        if kind == "member_joined":
-            self.conn.write(new_player_line(member_id))
-            witness = self.lobby.hub.sessions.get(member_id)  # a netplay member (text ones: connect)
-            if witness is not None:
-                self.seen.add(witness)
-        elif kind == "member_left" and self.lobby.leave_notice:
-            self.conn.write(player_left_line(member_id))
+    # -- Link ----------------------------------------------------------------------------------
+    def rebind(self, session: Session | None) -> None:
+        """Text clients have no token, so the hub never moves one to another session; None detaches."""
+        self.session = session
+
+    def send(self, out: Outgoing) -> None:
+        line = self.lobby.render(self, out)
+        if line is not None:
+            self.conn.write(line)
+
+    def close(self, error: ProtocolError | None = None) -> None:
+        """Flush and close; ``error`` is not sent (there is no way to say it in this protocol)."""
+        self.conn.close()
+
+    def abort(self) -> None:
+        self.conn.abort()
 
 
 class TextLobby:
-    """Every text client of one server: hands out ids, seats clients in rooms, relays their lines."""
+    """Every text client of one server: hands out ids, seats clients in rooms, takes their lines.
+
+    It is the text connections' ``LineHandler``.
+    """
 
     def __init__(self, hub: Hub, config: ServerConfig) -> None:
         self.hub = hub
@@ -102,124 +112,159 @@ class TextLobby:
         if self.max_line < 1:
             raise ValueError("text_max_line must be at least 1")
         self.max_send_buffer = config.max_send_buffer
-        self.sessions: dict[str, TextSession] = {}
+        self.rate = config.rate_limit
+        self.burst = float(config.rate_burst)
+        self.sessions: dict[str, TextMember] = {}
         self.closing = False
-        self._rendered_for: dict[str, Any] | None = None
+        self._time = hub.loop.time
+        # The line being relayed (its data dict, and the line text members get), so that rendering
+        # the relay gives them the client's bytes, not a re-encoding of the UTF-8-decoded data.
+        self._line_data: dict[str, str] | None = None
+        self._line: bytes | None = None
+        # The last relay rendered: one line for every text member a broadcast reaches.
+        self._rendered_for: Outgoing | None = None
         self._rendered: bytes | None = None
 
-    # -- connections -------------------------------------------------------------------------------
-    def connect(self, conn: TextConnection) -> TextSession | None:
-        """Seat a new client and queue its greeting; None (close it) when no id is left to give."""
-        if self.closing:
+    # -- LineHandler ---------------------------------------------------------------------------
+    def open(self, conn: TextConnection[TextMember]) -> TextMember | None:
+        """Seat a new client and queue its greeting; None (close it) when it cannot be given an id."""
+        hub = self.hub
+        if self.closing or hub.closing:
             return None
-        if self.hub.connections + len(self.sessions) >= self.hub.config.max_connections:
+        if hub.connections >= hub.config.max_connections:
             log.warning("refusing text client %s: the server is at max_connections", conn.peer)
             return None  # strict protocol: no error line, the connection is just closed
         player = self.ids.take(self.is_connected)
         if player is None:
             log.info("refusing text client %s: every player name is taken", conn.peer)
             return None
-        session = TextSession(player, conn, self.hub.loop.time(), self)
-        room = self._room_for(session)
-        existing = [m for m in map(self._session_of, room.members) if m is not None]
+        member = TextMember(self, conn, player, hub.loop.time())
+        session = member.session
+        assert session is not None
+        if not hub.admit(session):
+            log.warning("refusing text client %s: the id %s is a netplay session's", conn.peer, player)
+            self.ids.release(player)
+            return None
         try:
-            room.join(Member(player, player), spectate=False)  # tells the members: newPlayer / member_joined
+            room = self._room_for(player)
+            existing = [s for s in map(hub.sessions.get, room.members) if s is not None]
+            # Tells the members: newPlayer / member_joined (and each text member's link notes it saw us).
+            room.join(Member(player, player), spectate=False)
         except Exception:
+            hub.disconnect(session)
             self.ids.release(player)
             raise
-        self.sessions[player] = session
-        room.hooks[player] = session.on_room_event
-        session.seen.update(existing)
-        for member in existing:
-            if isinstance(member, TextSession):
-                member.seen.add(session)
         session.rooms[room.id] = room
-        session.room = room
-        conn.write(greeting(player, [m.id for m in existing if is_token(m.id)]))
+        member.room = room
+        member.seen.update(existing)
+        self.sessions[player] = member
+        conn.write(greeting(player, [s.id for s in existing if is_token(s.id)]))
         log.debug("text client %s (%s) joined room %s", player, conn.peer, room.id)
-        return session
+        return member
 
-    def _room_for(self, session: TextSession) -> RelayRoom:
-        for room in self.hub.registry.rooms(self.game):
+    def line(self, member: TextMember, line: bytes) -> float:
+        """Relay one line from ``member`` to the others in its room (or drop it); then the rate limit."""
+        session = member.session
+        if session is None:
+            return 0.0
+        parsed = parse_line(line)
+        room = member.room
+        if parsed is not None and room is not None:
+            instr, details = parsed
+            data = data_from_line(instr, details)
+            self._line_data, self._line = data, relay_line(instr, member.token, details)
+            try:
+                room.relay(session.id, data)
+            finally:
+                self._line_data = self._line = None
+        return self._wait(session) if self.rate else 0.0
+
+    def lost(self, member: TextMember) -> None:
+        """The client is gone: it leaves its room (telling the others); its id is freed when safe."""
+        if self.sessions.get(member.id) is not member:
+            return
+        del self.sessions[member.id]
+        member.room = None
+        if member.session is not None:
+            self.hub.disconnect(member.session, member)  # leaves its room: it has no token to come back
+        self.ids.release(member.id, member.seen)
+        log.debug("text client %s left", member.id)
+
+    # -- the rate limit ------------------------------------------------------------------------
+    def _wait(self, session: Session) -> float:
+        """Token bucket of the hub's rate limit: a line took a token; the seconds until the next may.
+
+        The same ``rate_limit`` and ``rate_burst`` as netplay clients, but a text client is slowed
+        down instead of refused: its protocol has no error to say so.
+        """
+        now = self._time()
+        allowance = session.allowance + (now - session.rate_checked) * self.rate
+        if allowance > self.burst:
+            allowance = self.burst
+        session.rate_checked = now
+        session.allowance = allowance = allowance - 1.0
+        return 0.0 if allowance >= 1.0 else (1.0 - allowance) / self.rate
+
+    # -- rendering -----------------------------------------------------------------------------
+    def render(self, member: TextMember, out: Outgoing) -> bytes | None:
+        """The line ``member`` receives for a room message, or None (most messages have none)."""
+        message = out.message
+        kind = message.get("type")
+        if kind == "relay":
+            if out is not self._rendered_for:
+                self._rendered_for, self._rendered = out, self._relay_line(message)
+            return self._rendered
+        info = message.get("member")
+        member_id = info.get("id") if isinstance(info, dict) else None
+        if not isinstance(member_id, str) or not is_token(member_id):
+            return None
+        if kind == "member_joined":
+            witness = self.hub.sessions.get(member_id)
+            if witness is not None:
+                member.seen.add(witness)
+            return new_player_line(member_id)
+        if kind == "member_left" and self.leave_notice:
+            return player_left_line(member_id)
+        return None
+
+    def _relay_line(self, message: dict[str, Any]) -> bytes | None:
+        data = message.get("data")
+        if data is not None and data is self._line_data:
+            return self._line  # a text member's line, byte for byte
+        sender = message.get("from")
+        parsed = line_from_data(data)
+        if parsed is None or not isinstance(sender, str) or not is_token(sender):
+            return None
+        return relay_line(parsed[0], sender.encode("ascii"), parsed[1])
+
+    # -- the rest ------------------------------------------------------------------------------
+    def _room_for(self, player: str) -> RelayRoom:
+        for room in self.hub.rooms.values():
             if (
                 isinstance(room, RelayRoom)
+                and room.game == self.game
                 and room.code is None
                 and not room.closed
                 and room.is_open()
                 and len(room.members) < self.room_size
-                and session.id not in room.members
+                and player not in room.members
             ):
                 return room
         room = RelayRoom(
-            self.hub, self.game, room_id=self.hub.registry.new_room_id(), max_members=self.room_size
+            self.hub, self.game, room_id=self.hub.directory.new_room_id(), max_members=self.room_size
         )
-        self.hub.registry.add(room)
+        self.hub.host_room(room)
         return room
 
-    def disconnect(self, session: TextSession) -> None:
-        """The client is gone: leave its room (telling the others), free its id when safe."""
-        if self.sessions.get(session.id) is not session:
-            return
-        del self.sessions[session.id]
-        room = session.room
-        session.room = None
-        if room is not None:
-            session.rooms.pop(room.id, None)
-            room.leave(session.id)
-            room.hooks.pop(session.id, None)
-        self.ids.release(session.id, session.seen)
-        log.debug("text client %s left", session.id)
-
-    def _session_of(self, member_id: str) -> Session | None:
-        return self.sessions.get(member_id) or self.hub.sessions.get(member_id)
-
     def is_connected(self, session: Any) -> bool:
-        if isinstance(session, TextSession):
-            return self.sessions.get(session.id) is session
+        """Whether a witness (a session that shared a room with an id's holder) is still connected."""
         return isinstance(session, Session) and self.hub.sessions.get(session.id) is session
 
     def shutdown(self) -> None:
         """Close every text connection (nothing is said: the protocol has no words for it)."""
         self.closing = True
-        for session in list(self.sessions.values()):
-            session.conn.close()
-
-    # -- lines ---------------------------------------------------------------------------------
-    def relay_line(self, sender: TextSession, line: bytes) -> None:
-        """Relay one line from ``sender`` to every other member of its room (or drop it)."""
-        space = line.find(b" ")
-        if space < 0 or space == len(line) - 1:
-            return
-        room = sender.room
-        if room is None:
-            return
-        out = b"".join((line[:space], b" ", sender.token, line[space:], b"\n"))
-        netplay_members = []
-        for member_id in room.members:
-            if member_id == sender.id:
-                continue
-            text_member = self.sessions.get(member_id)
-            if text_member is not None:
-                text_member.conn.write(out)
-            else:
-                netplay_members.append(member_id)
-        if netplay_members:
-            data = data_from_line(line[:space], line[space + 1 :])
-            self.hub.deliver(
-                netplay_members, {"type": "relay", "room": room.id, "from": sender.id, "data": data}
-            )
-
-    def render(self, message: dict[str, Any]) -> bytes | None:
-        """The line for a netplay member's ``relay`` message, or None; computed once per message."""
-        if message is self._rendered_for:
-            return self._rendered
-        sender = message.get("from")
-        parsed = line_from_data(message.get("data"))
-        line = None
-        if parsed is not None and isinstance(sender, str) and is_token(sender):
-            line = relay_line(parsed[0], sender.encode("ascii"), parsed[1])
-        self._rendered_for, self._rendered = message, line
-        return line
+        for member in list(self.sessions.values()):
+            member.conn.close()
 
 
 async def serve_text(hub: Hub, config: ServerConfig) -> tuple[TextLobby, asyncio.Server]:
@@ -227,7 +272,7 @@ async def serve_text(hub: Hub, config: ServerConfig) -> tuple[TextLobby, asyncio
     lobby = TextLobby(hub, config)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        TextConnection.factory(lobby, loop),
+        TextConnection.factory(lobby, loop, max_line=lobby.max_line, max_send_buffer=lobby.max_send_buffer),
         config.host,
         config.text_port,
         backlog=1024,

@@ -21,16 +21,12 @@ class WriteCoalescer:
     callbacks (all the reads of this turn) have run.
     """
 
-    __slots__ = ("_dirty", "_loop", "_scheduled", "framed_for", "last_framed")
+    __slots__ = ("_dirty", "_loop", "_scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._dirty: list[Flushable] = []
         self._scheduled = False
-        #: The last payload framed for a stream transport, and its frame: a broadcast hands the same
-        #: payload object to every recipient in a row, so it is framed once, not once per recipient.
-        self.framed_for: bytes | None = None
-        self.last_framed = b""
 
     def mark(self, connection: Flushable) -> None:
         self._dirty.append(connection)

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, cast
 
-from ..protocol import ProtocolError, ServerConnection, codec
+from ..protocol import ProtocolError, ServerConnection
+from ..protocol.outgoing import Outgoing
 from .coalesce import WriteCoalescer, write_bounded
 
 if TYPE_CHECKING:
@@ -73,17 +74,13 @@ class TcpConnection(asyncio.Protocol):
     def rebind(self, session: Session | None) -> None:
         self.session = session
 
-    def send_payload(self, payload: bytes) -> None:
+    def send(self, out: Outgoing) -> None:
         if self._closing:
             return
-        coalescer = self._coalescer
-        if payload is not coalescer.framed_for:  # a broadcast's first recipient frames it for all
-            coalescer.framed_for = payload
-            coalescer.last_framed = len(payload).to_bytes(4, "big") + payload
-        out = self._out
-        if not out:
-            coalescer.mark(self)
-        out.append(coalescer.last_framed)
+        queued = self._out
+        if not queued:
+            self._coalescer.mark(self)
+        queued.append(out.framed or out.frame())  # a broadcast's first recipient frames it for all
 
     def flush(self) -> None:
         out = self._out
@@ -100,7 +97,7 @@ class TcpConnection(asyncio.Protocol):
         if self._closing:
             return
         if error is not None:
-            self.send_payload(codec.encode(error.to_message()))
+            self.send(Outgoing(error.to_message()))
         self.flush()
         self._closing = True
         self.conn.close()

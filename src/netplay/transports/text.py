@@ -1,20 +1,14 @@
-"""The CMU 15-112 "Sockets" text protocol: a sans-I/O core and a thin asyncio transport.
+"""The 15-112 text dialect's asyncio transport: bytes in, lines to a ``LineHandler``, lines out.
 
-The protocol, as the starter-code clients expect it (docs/15-112.md):
+The dialect itself (line splitting, parsing, the line formats) is ``netplay.protocol.text112``;
+what a line means (rooms, ids, the bridge to netplay's protocol) is the business of a
+``LineHandler``, declared here and implemented by the server's text lobby
+(``netplay.server.text_rooms``), which this module never imports.
 
-    server -> new client K       newPlayer E1\\n ... newPlayer En\\n myIDis K \\n   (E1..En: members)
-    server -> each member Ei     newPlayer K\\n
-    client S -> server           INSTR DETAILS\\n    split at the first space; no space or empty
-                                                    DETAILS: the line is dropped silently
-    server -> every other one    INSTR S DETAILS\\n  DETAILS byte for byte
-    opt-in extension             playerLeft K\\n
-
-The server speaks first, never echoes, never checks instructions, and sends nothing else.
-
-The core (``LineSplitter``, ``parse_line``, the line formatters, the bridge mapping ``line_from_data`` /
-``data_from_line`` and ``IdPool``) touches no socket or clock; ``TextConnection`` feeds it bytes.
-Room membership, naming and the bridge to netplay's own protocol live in
-``netplay.server.text_rooms``.
+Flow control is the handler's to ask for: ``line`` returns how long to wait before the next line.
+The connection then stops reading from the socket (``pause_reading``) and resumes on a loop timer,
+so a client sending faster than the server lets it is slowed down (TCP pushes back on it) and never
+loses a line: the protocol has no way to say "slow down".
 """
 
 from __future__ import annotations
@@ -22,215 +16,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import socket
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar, cast
 
+from ..protocol.text112 import DEFAULT_MAX_LINE, LineSplitter
 from .coalesce import WriteCoalescer, write_bounded
 
-if TYPE_CHECKING:
-    from ..protocol import ProtocolError
-    from ..server.session import Session
-    from ..server.text_rooms import TextLobby, TextSession
-
-__all__ = [
-    "DEFAULT_MAX_LINE",
-    "TEXT_GAME",
-    "IdPool",
-    "LineSplitter",
-    "TextConnection",
-    "data_from_line",
-    "greeting",
-    "is_token",
-    "line_from_data",
-    "my_id_line",
-    "new_player_line",
-    "parse_line",
-    "player_left_line",
-    "relay_line",
-]
+__all__ = ["KEEPALIVE_COUNT", "KEEPALIVE_IDLE", "KEEPALIVE_INTERVAL", "LineHandler", "TextConnection"]
 
 log = logging.getLogger("netplay.text")
 
-#: The game label of the relay rooms that text clients are put in (for ``join_room``/``quick_match``).
-TEXT_GAME = "15-112"
-#: Longest line a text client may send by default (a student's whole board fits many times over).
-DEFAULT_MAX_LINE = 64 * 1024
-
-_TOKEN = re.compile(r"[!-~]+")  # printable ASCII, no space
+Handle = TypeVar("Handle")
 
 
-def is_token(text: str) -> bool:
-    """Whether ``text`` can be an id in a text line: one or more printable ASCII characters, no space."""
-    return _TOKEN.fullmatch(text) is not None
+class LineHandler(Protocol[Handle]):
+    """Where a ``TextConnection`` takes its client's lines (the server's text lobby is one)."""
 
+    def open(self, conn: TextConnection[Handle]) -> Handle | None:
+        """A client connected: the handle for its lines, or None to close it without a word."""
 
-# -- incoming lines --------------------------------------------------------------------------------
-class LineSplitter:
-    """Splits a byte stream at ``\\n`` into lines (the ``\\n`` removed, every other byte kept).
+    def line(self, handle: Handle, line: bytes) -> float:
+        """One complete line (its ``\\n`` removed). Returns the seconds to wait before the next one
+        may be taken (0: at once); until then the connection does not read from the socket."""
 
-    ``feed`` returns the lines that ``data`` completes, however the stream was fragmented. A line
-    longer than ``max_line`` bytes (without its ``\\n``) sets ``failed``: ``feed`` then returns only
-    the complete lines before it, and nothing ever again.
-    """
-
-    __slots__ = ("_pending", "failed", "max_line")
-
-    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
-        if max_line < 1:
-            raise ValueError("max_line must be at least 1")
-        self.max_line = max_line
-        self.failed = False
-        self._pending = bytearray()
-
-    @property
-    def pending(self) -> int:
-        """Bytes of an unfinished line held back."""
-        return len(self._pending)
-
-    def feed(self, data: bytes) -> list[bytes]:
-        if self.failed:
-            return []
-        pending = self._pending
-        if b"\n" not in data:
-            pending += data
-            if len(pending) > self.max_line:
-                self._fail()
-            return []
-        lines = data.split(b"\n")
-        if pending:
-            lines[0] = bytes(pending) + lines[0]
-            pending.clear()
-        rest = lines.pop()
-        limit = self.max_line
-        for i, line in enumerate(lines):
-            if len(line) > limit:
-                self._fail()
-                return lines[:i]
-        if len(rest) > limit:
-            self._fail()
-        else:
-            pending += rest
-        return lines
-
-    def _fail(self) -> None:
-        self.failed = True
-        self._pending = bytearray()
-
-
-def parse_line(line: bytes) -> tuple[bytes, bytes] | None:
-    """``(instr, details)`` of a line from a client, or None if the protocol drops it.
-
-    instr is the text before the first space, details everything after it, byte for byte. A line
-    without a space, or with nothing after the first space, is dropped.
-    """
-    space = line.find(b" ")
-    if space < 0 or space == len(line) - 1:
-        return None
-    return line[:space], line[space + 1 :]
-
-
-# -- outgoing lines --------------------------------------------------------------------------------
-def relay_line(instr: bytes, sender: bytes, details: bytes) -> bytes:
-    """The line every other client receives for ``instr details`` from ``sender``."""
-    return b"".join((instr, b" ", sender, b" ", details, b"\n"))
-
-
-def new_player_line(player: str) -> bytes:
-    return b"newPlayer " + player.encode("ascii") + b"\n"
-
-
-def my_id_line(player: str) -> bytes:
-    return b"myIDis " + player.encode("ascii") + b" \n"  # the space before \n is the original's
-
-
-def player_left_line(player: str) -> bytes:
-    return b"playerLeft " + player.encode("ascii") + b"\n"
-
-
-def greeting(player: str, others: Iterable[str]) -> bytes:
-    """What a new client receives first: ``newPlayer`` for each member already there (in join
-    order), then its own id."""
-    return b"".join([*(new_player_line(other) for other in others), my_id_line(player)])
-
-
-# -- the bridge to netplay's own protocol ----------------------------------------------------------
-def line_from_data(data: Any) -> tuple[bytes, bytes] | None:
-    """``(instr, details)`` that a netplay member's relay ``data`` becomes for text members, or None.
-
-    Two forms map: ``{"instr": "playerMoved", "details": "5 0"}`` (instr without spaces, details not
-    empty) and the string ``"playerMoved 5 0"`` (split like a text line). Neither may contain a
-    newline: that would forge a second line. Anything else is not delivered to text members.
-    """
-    if isinstance(data, str):
-        if "\n" in data:
-            return None
-        return parse_line(data.encode("utf-8", "replace"))
-    if isinstance(data, dict):
-        instr, details = data.get("instr"), data.get("details")
-        if not isinstance(instr, str) or not isinstance(details, str) or not details:
-            return None
-        if " " in instr or "\n" in instr or "\n" in details:
-            return None
-        return instr.encode("utf-8", "replace"), details.encode("utf-8", "replace")
-    return None
-
-
-def data_from_line(instr: bytes, details: bytes) -> dict[str, str]:
-    """The relay ``data`` netplay members receive for a text client's line ``instr details``.
-
-    Bytes that are not UTF-8 become U+FFFD; text members still get the original bytes.
-    """
-    instr_text = instr.decode("utf-8", "replace")
-    details_text = details.decode("utf-8", "replace")
-    return {"instr": instr_text, "details": details_text, "line": f"{instr_text} {details_text}"}
-
-
-# -- ids -------------------------------------------------------------------------------------------
-class IdPool:
-    """Hands out text-client ids: ``names`` in order, or ``Player1``, ``Player2``, ... without them.
-
-    An id is never handed out again while a client that may remember its last holder is connected:
-    ``release`` takes the witnesses (everyone who shared a room with the holder), and ``take`` only
-    reuses a name once ``alive`` is false for all of them. Numbered ids are never reused. With
-    ``names``, a ``take`` that finds no usable name returns None: the list is the player cap.
-    """
-
-    __slots__ = ("_counter", "_held", "_names", "_witnesses")
-
-    def __init__(self, names: Sequence[str] = ()) -> None:
-        for name in names:
-            if not is_token(name):
-                raise ValueError(f"text player name {name!r} must be printable ASCII without spaces")
-        if len(set(names)) != len(names):
-            raise ValueError("text player names must be different from each other")
-        self._names = tuple(names)
-        self._counter = 0
-        self._held: set[str] = set()
-        self._witnesses: dict[str, list[Hashable]] = {}
-
-    def take(self, alive: Callable[[Any], bool] = lambda _: False) -> str | None:
-        if not self._names:
-            self._counter += 1
-            return f"Player{self._counter}"
-        for name in self._names:
-            if name in self._held:
-                continue
-            witnesses = self._witnesses.get(name)
-            if witnesses:
-                witnesses[:] = [w for w in witnesses if alive(w)]
-                if witnesses:
-                    continue
-            self._witnesses.pop(name, None)
-            self._held.add(name)
-            return name
-        return None
-
-    def release(self, player: str, witnesses: Iterable[Hashable] = ()) -> None:
-        self._held.discard(player)
-        if self._names:
-            self._witnesses[player] = list(witnesses)
+    def lost(self, handle: Handle) -> None:
+        """The connection of ``handle`` is gone (called once, only after an ``open`` that gave one)."""
 
 
 #: TCP keepalive for text clients: the strict protocol may send them nothing, so the kernel probes
@@ -256,30 +67,62 @@ def enable_keepalive(sock: socket.socket | None) -> None:
 
 
 # -- the asyncio transport -------------------------------------------------------------------------
-class TextConnection(asyncio.Protocol):
-    """One text client: splits its bytes into lines for the lobby; queues lines to it, bounded.
+class TextConnection(asyncio.Protocol, Generic[Handle]):
+    """One text client: splits its bytes into lines for the handler; queues lines to it, bounded."""
 
-    It implements the session ``Link`` too, but ``send_payload`` drops netplay messages: a text
-    client is only ever sent lines.
-    """
+    __slots__ = (
+        "_closing",
+        "_flusher",
+        "_handler",
+        "_held",
+        "_loop",
+        "_next",
+        "_out",
+        "_splitter",
+        "_timer",
+        "handle",
+        "max_send_buffer",
+        "peer",
+        "transport",
+    )
 
-    __slots__ = ("_closing", "_flusher", "_lobby", "_out", "_splitter", "peer", "session", "transport")
-
-    def __init__(self, lobby: TextLobby, flusher: WriteCoalescer) -> None:
-        self._lobby = lobby
+    def __init__(
+        self,
+        handler: LineHandler[Handle],
+        flusher: WriteCoalescer,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        max_line: int = DEFAULT_MAX_LINE,
+        max_send_buffer: int = 1 << 20,
+    ) -> None:
+        self._handler = handler
         self._flusher = flusher
-        self._splitter = LineSplitter(lobby.max_line)
+        self._loop = loop
+        self._splitter = LineSplitter(max_line)
+        self.max_send_buffer = max_send_buffer
         self._out: list[bytes] = []
         self._closing = False
+        #: While the handler makes the client wait: lines read but not yet taken (from ``_next`` on)
+        #: and the timer that resumes. Reading is paused meanwhile, so this is at most one read.
+        self._held: list[bytes] = []
+        self._next = 0
+        self._timer: asyncio.TimerHandle | None = None
         self.peer = "?"
         self.transport: asyncio.Transport | None = None
-        self.session: TextSession | None = None
+        self.handle: Handle | None = None
 
     @classmethod
-    def factory(cls, lobby: TextLobby, loop: asyncio.AbstractEventLoop) -> Callable[[], TextConnection]:
+    def factory(
+        cls,
+        handler: LineHandler[Handle],
+        loop: asyncio.AbstractEventLoop,
+        *,
+        max_line: int = DEFAULT_MAX_LINE,
+        max_send_buffer: int = 1 << 20,
+    ) -> Callable[[], TextConnection[Handle]]:
         """A protocol factory for ``loop.create_server``."""
         flusher = WriteCoalescer(loop)
-        return lambda: cls(lobby, flusher)
+        return lambda: cls(handler, flusher, loop, max_line=max_line, max_send_buffer=max_send_buffer)
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -288,32 +131,26 @@ class TextConnection(asyncio.Protocol):
         peername = self.transport.get_extra_info("peername")
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
         try:
-            self.session = self._lobby.connect(self)
+            self.handle = self._handler.open(self)
         except Exception:
             log.exception("could not seat text client %s", self.peer)
-            self.session = None
-        if self.session is None:
+            self.handle = None
+        if self.handle is None:
             self._closing = True
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
-        session = self.session
-        if session is None or self._closing:
+        handle = self.handle
+        if handle is None or self._closing:
             return
-        splitter = self._splitter
-        lines = splitter.feed(data)
+        lines = self._splitter.feed(data)
+        if self._timer is not None:  # read before the pause took effect: it waits with the others
+            self._held.extend(lines)
+            return
         if lines:
-            relay = self._lobby.relay_line
-            try:
-                for line in lines:
-                    relay(session, line)
-            except Exception:  # nothing a client sends may take the listener down
-                log.exception("relaying a line from %s failed", session.id)
-                self.abort()
-                return
-        if splitter.failed:
-            log.info("disconnecting text client %s: line longer than %d bytes", session.id, splitter.max_line)
-            self.abort()
+            self._take(handle, lines, 0)
+        if self._splitter.failed and self._timer is None and not self._closing:
+            self._too_long()
 
     def eof_received(self) -> bool:
         return False  # a client that stops sending has left: close our side too
@@ -321,8 +158,63 @@ class TextConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
         self._out.clear()
-        if self.session is not None:
-            self._lobby.disconnect(self.session)
+        self._release()
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            self._handler.lost(handle)
+
+    # -- receiving -----------------------------------------------------------------------------
+    def _take(self, handle: Handle, lines: list[bytes], start: int) -> None:
+        """Hand ``lines[start:]`` to the handler, until it asks to wait (then hold the rest)."""
+        take = self._handler.line
+        try:
+            for i in range(start, len(lines)):
+                wait = take(handle, lines[i])
+                if wait > 0.0:
+                    if not self._closing:
+                        self._hold(lines, i + 1, wait)
+                    return
+                if self._closing:
+                    return
+        except Exception:  # nothing a client sends may take the listener down
+            log.exception("a line from text client %s failed", self.peer)
+            self.abort()
+
+    def _hold(self, lines: list[bytes], start: int, wait: float) -> None:
+        self._held, self._next = lines, start
+        self._timer = self._loop.call_later(wait, self._resume)
+        transport = self.transport
+        if transport is not None and transport.is_reading():  # not when waiting again after a wait
+            transport.pause_reading()
+
+    def _resume(self) -> None:
+        """The wait is over: hand on the held lines, then read again (unless told to wait again)."""
+        self._timer = None
+        lines, start = self._held, self._next
+        self._held, self._next = [], 0
+        handle = self.handle
+        if handle is None or self._closing:
+            return
+        self._take(handle, lines, start)
+        if self._timer is not None or self._closing:
+            return
+        if self._splitter.failed:  # the over-long line came in the read that was held
+            self._too_long()
+            return
+        transport = self.transport
+        if transport is not None and not transport.is_closing():
+            transport.resume_reading()
+
+    def _release(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._held, self._next = [], 0
+
+    def _too_long(self) -> None:
+        limit = self._splitter.max_line
+        log.info("disconnecting text client %s: line longer than %d bytes", self.peer, limit)
+        self.abort()
 
     # -- sending -------------------------------------------------------------------------------
     def write(self, line: bytes) -> None:
@@ -341,24 +233,17 @@ class TextConnection(asyncio.Protocol):
             out.clear()
             return
         self._out = []
-        if not write_bounded(transport, b"".join(out), self._lobby.max_send_buffer):
+        if not write_bounded(transport, b"".join(out), self.max_send_buffer):
             log.info("disconnecting text client %s: it is not reading (send buffer full)", self.peer)
             self.abort()
 
-    # -- Link ----------------------------------------------------------------------------------
-    def rebind(self, session: Session | None) -> None:
-        """Text clients never say hello, so they never resume a session."""
-        raise NotImplementedError("a text client cannot resume a session")
-
-    def send_payload(self, payload: bytes) -> None:
-        """Netplay messages are never sent to a text client (the protocol is strict)."""
-
-    def close(self, error: ProtocolError | None = None) -> None:
-        """Flush and close; ``error`` is not sent (there is no way to say it in this protocol)."""
+    def close(self) -> None:
+        """Flush and close (a text client is never told why: the protocol has no words for it)."""
         if self._closing:
             return
         self.flush()
         self._closing = True
+        self._release()
         transport = self.transport
         if transport is None:
             return
@@ -368,7 +253,9 @@ class TextConnection(asyncio.Protocol):
             transport.close()
 
     def abort(self) -> None:
+        """Drop the connection now, discarding anything queued."""
         self._closing = True
         self._out.clear()
+        self._release()
         if self.transport is not None:
             self.transport.abort()

@@ -40,6 +40,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Origin
 
 from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
+from ..protocol.outgoing import Outgoing
 from .coalesce import WriteCoalescer, write_bounded
 
 if TYPE_CHECKING:
@@ -344,13 +345,14 @@ class WebConnection(asyncio.Protocol):
         """The hub moved this connection to a resumed session (or to none)."""
         self.session = session
 
-    def send_payload(self, payload: bytes) -> None:
+    def send(self, out: Outgoing) -> None:
         if self._closing:
             return
-        out = self._out
-        if not out:
+        payload = out.payload or out.encode()  # encoded once for every link of a broadcast
+        queued = self._out
+        if not queued:
             self._site.coalescer.mark(self)
-        out.append(payload)
+        queued.append(payload)
         if payload.startswith(b'{"type":"error"') and b'"fatal":true' in payload:
             self._fatal = payload  # the hub sends a fatal error, then closes: the close code says why
 
@@ -373,7 +375,7 @@ class WebConnection(asyncio.Protocol):
         if self._closing:
             return
         if error is not None:
-            self.send_payload(codec.encode(error.to_message()))
+            self.send(Outgoing(error.to_message()))
         self.flush()
         self._closing = True
         self.conn.close()

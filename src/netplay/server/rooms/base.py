@@ -59,6 +59,9 @@ class RoomHost(Protocol):
 
     def room_emptied(self, room: Room) -> None: ...
 
+    def room_changed(self, room: Room) -> None:
+        """The room's lobby description changed (members, status): publish it."""
+
 
 def member_json(member: Member, role: str, seat: int | None = None, bot: str | None = None) -> dict[str, Any]:
     """How a member appears in member events and room listings (the same keys for every room)."""
@@ -128,10 +131,12 @@ class Room:
 
     def member_away(self, member_id: str) -> None:
         """A member's connection dropped; it may come back within the grace period."""
+        self.host.room_changed(self)
         self.broadcast({"type": "member_disconnected", "room": self.id, "member": self.member(member_id)})
 
     def member_back(self, member_id: str, *, announce: bool = True) -> None:
         """A member came back: bring it up to date, then (if it had been away) tell the others."""
+        self.host.room_changed(self)
         self.host.send(member_id, self.joined(member_id, resumed=True))
         if announce:
             self.broadcast(

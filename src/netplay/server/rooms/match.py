@@ -133,6 +133,10 @@ class MatchRoom(Room):
                 return i
         return None
 
+    def _seats_changed(self) -> None:
+        self._players_json = None
+        self.host.room_changed(self)
+
     def _players(self) -> list[dict[str, Any] | None]:
         """Every seat as the state message lists it; rebuilt only when a seat or a link changes."""
         players = self._players_json
@@ -158,6 +162,7 @@ class MatchRoom(Room):
             if len(self.spectators) >= self.max_spectators:
                 raise ProtocolError(ErrorCode.ROOM_FULL, "no room for more spectators")
             self.spectators[member.id] = member
+            self.host.room_changed(self)
             self.broadcast(_member_event("member_joined", self.id, member, "spectator", None), member.id)
             return self.joined(member.id)
         try:
@@ -167,7 +172,7 @@ class MatchRoom(Room):
                 ErrorCode.ROOM_FULL, "every seat is taken; join with spectate to watch"
             ) from None
         self.seats[index] = Seat(member.id, member.name, token_hash=member.token_hash)
-        self._players_json = None
+        self._seats_changed()
         self.broadcast(_member_event("member_joined", self.id, member, "player", index), member.id)
         return self.joined(member.id)
 
@@ -198,7 +203,7 @@ class MatchRoom(Room):
             raise ProtocolError(ErrorCode.ROOM_FULL, "no free seat for a bot") from None
         seat = Seat(f"bot-{secrets.token_hex(4)}", f"{bot} bot", bot=bot)
         self.seats[index] = seat
-        self._players_json = None
+        self._seats_changed()
         self.broadcast(
             {
                 "type": "member_joined",
@@ -211,6 +216,7 @@ class MatchRoom(Room):
     def leave(self, member_id: str) -> None:
         spectator = self.spectators.pop(member_id, None)
         if spectator is not None:
+            self.host.room_changed(self)
             self.broadcast(_member_event("member_left", self.id, spectator, "spectator", None))
             self._check_empty()
             return
@@ -220,7 +226,7 @@ class MatchRoom(Room):
         seat = self.seats[index]
         assert seat is not None
         self.seats[index] = None
-        self._players_json = None
+        self._seats_changed()
         self.broadcast(_member_event("member_left", self.id, Member(seat.id, seat.name), "player", index))
         if self.match is not None and self.match.outcome is None:
             self._feed(eng.Forfeit(index, self.host.now()))
@@ -349,6 +355,7 @@ class MatchRoom(Room):
             return False
 
     def _finished(self, outcome: Any) -> None:
+        self.host.room_changed(self)
         log.info("match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome.to_json())
         if not self.recorded:
             return
@@ -431,6 +438,7 @@ class MatchRoom(Room):
         )
         log.info("match %s started in room %s (%s)", match_id, self.id, self.game)
         self._carry_out(first)
+        self.host.room_changed(self)  # now playing: no longer open to quick-match
 
     def _record_start(self, saved: SavedMatch) -> bool:
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from ...protocol import ErrorCode, ProtocolError
@@ -22,9 +22,6 @@ class RelayRoom(Room):
         super().__init__(host, label, room_id=room_id, code=code)
         self.members: dict[str, Member] = {}
         self.max_members = max_members
-        #: Members that take room events as message dicts instead of encoded bytes, by id: the
-        #: 15-112 text clients, which turn them into lines (netplay.server.text_rooms).
-        self.hooks: dict[str, Callable[[dict[str, Any]], None]] = {}
 
     def is_open(self) -> bool:
         return len(self.members) < self.max_members
@@ -50,30 +47,22 @@ class RelayRoom(Room):
             raise ProtocolError(ErrorCode.ROOM_FULL, f"the room is full ({self.max_members} members)")
         self.broadcast({"type": "member_joined", "room": self.id, "member": member_json(member, "member")})
         self.members[member.id] = member
+        self.host.room_changed(self)
         return self.joined(member.id)
 
     def leave(self, member_id: str) -> None:
         member = self.members.pop(member_id, None)
         if member is None:
             return
-        self.hooks.pop(member_id, None)
         self.broadcast({"type": "member_left", "room": self.id, "member": member_json(member, "member")})
+        self.host.room_changed(self)
         self._check_empty()
 
     def member(self, member_id: str) -> dict[str, Any]:
         return member_json(self.members[member_id], "member")
 
     def relay(self, sender_id: str, data: Any) -> None:
-        """Forward ``data`` to every other member, encoded once."""
-        self.broadcast({"type": "relay", "room": self.id, "from": sender_id, "data": data}, sender_id)
-
-    def broadcast(self, message: dict[str, Any], exclude: str | None = None) -> None:
-        """Encode once for netplay members; hand the message itself to each hooked member."""
-        hooks = self.hooks
-        if not hooks:
-            self.host.deliver(self.members, message, exclude)
-            return
-        self.host.deliver((m for m in self.members if m not in hooks), message, exclude)
-        for member_id, hook in list(hooks.items()):
-            if member_id != exclude:
-                hook(message)
+        """Forward ``data`` to every other member: one message, encoded at most once."""
+        self.host.deliver(
+            self.members, {"type": "relay", "room": self.id, "from": sender_id, "data": data}, sender_id
+        )

@@ -1,4 +1,4 @@
-"""The 15-112 text protocol's sans-I/O core: line splitting, parsing, formatting, the bridge, ids."""
+"""The 15-112 dialect sans I/O (protocol.text112): line splitting, parsing, formatting, bridge, ids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netplay.transports.text import (
+from netplay.protocol.text112 import (
     IdPool,
     LineSplitter,
     data_from_line,

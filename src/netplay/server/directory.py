@@ -1,0 +1,153 @@
+"""The room directory: descriptions of rooms, not rooms. Where a room is found, and who names it.
+
+A room lives in the process that hosts it; the directory only holds what the lobby needs to know of
+it (a ``RoomInfo``: id, kind, game, code, clock, whether quick-match may seat someone there, and its
+lobby listing), published by the host each time it changes. Ids and private codes are allocated
+here, in one place, so they are unique wherever rooms are made. A directory shared between
+processes (Redis) implements the same interface with the same data.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Container
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["InMemoryDirectory", "RoomDirectory", "RoomInfo", "new_code", "new_id"]
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
+
+
+def new_id(prefix: str) -> str:
+    """A random identifier of 64 bits, e.g. ``r-3f9a1c2e5b7d9f01``."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def new_code(length: int = 6) -> str:
+    """A private-room code that is easy to read out and type."""
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    """What the directory knows of a room: enough to find it, match into it and list it."""
+
+    id: str
+    kind: str
+    game: str
+    code: str | None
+    clock: str | None
+    #: Quick-match may seat a newcomer here (public, waiting for players).
+    open: bool
+    #: The room as ``list_rooms`` shows it (never the code).
+    listing: dict[str, Any] = field(compare=False)
+
+
+class RoomDirectory(ABC):
+    """Where rooms are found: by id, by private code, by game for matchmaking, for the lobby."""
+
+    @abstractmethod
+    def new_room_id(self) -> str:
+        """An id no room in the directory has."""
+
+    @abstractmethod
+    def new_code(self) -> str:
+        """A private code no room in the directory has."""
+
+    @abstractmethod
+    def publish(self, info: RoomInfo) -> None:
+        """Add a room, or replace its description."""
+
+    @abstractmethod
+    def withdraw(self, room_id: str) -> None:
+        """The room is gone."""
+
+    @abstractmethod
+    def get(self, room_id: str) -> RoomInfo | None: ...
+
+    @abstractmethod
+    def by_code(self, code: str) -> RoomInfo | None: ...
+
+    @abstractmethod
+    def find_open(
+        self, game: str, kind: str, skip: Container[str] = (), clock: str | None = None
+    ) -> RoomInfo | None:
+        """The oldest open public room of ``game``, ``kind`` and time control ``clock`` not in ``skip``."""
+
+    @abstractmethod
+    def listing(self, game: str | None = None) -> list[dict[str, Any]]:
+        """Every room's lobby listing (of ``game``), oldest first."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+
+class InMemoryDirectory(RoomDirectory):
+    """The embedded default: descriptions in dictionaries of this process, open rooms indexed."""
+
+    def __init__(self) -> None:
+        self._rooms: dict[str, RoomInfo] = {}
+        self._codes: dict[str, str] = {}
+        #: (kind, game, clock) -> open public room ids, oldest first (a dict keeps insertion order).
+        self._open: dict[tuple[str, str, str | None], dict[str, None]] = {}
+
+    def new_room_id(self) -> str:
+        while (room_id := new_id("r")) in self._rooms:
+            pass
+        return room_id
+
+    def new_code(self) -> str:
+        while (code := new_code()) in self._codes:
+            pass
+        return code
+
+    def publish(self, info: RoomInfo) -> None:
+        old = self._rooms.get(info.id)
+        if old is not None and old.code != info.code:
+            raise ValueError(f"room {info.id} cannot change its code")
+        if old is None and info.code is not None:
+            if info.code in self._codes:
+                raise ValueError(f"the code of room {info.id} is taken")
+            self._codes[info.code] = info.id
+        self._rooms[info.id] = info
+        key = (info.kind, info.game, info.clock)
+        if info.open and info.code is None:
+            self._open.setdefault(key, {}).setdefault(info.id)
+        else:
+            self._unindex(key, info.id)
+
+    def withdraw(self, room_id: str) -> None:
+        info = self._rooms.pop(room_id, None)
+        if info is None:
+            return
+        if info.code is not None:
+            self._codes.pop(info.code, None)
+        self._unindex((info.kind, info.game, info.clock), room_id)
+
+    def _unindex(self, key: tuple[str, str, str | None], room_id: str) -> None:
+        ids = self._open.get(key)
+        if ids is not None and ids.pop(room_id, 0) is None and not ids:
+            del self._open[key]
+
+    def get(self, room_id: str) -> RoomInfo | None:
+        return self._rooms.get(room_id)
+
+    def by_code(self, code: str) -> RoomInfo | None:
+        room_id = self._codes.get(code.strip().upper())
+        return None if room_id is None else self._rooms.get(room_id)
+
+    def find_open(
+        self, game: str, kind: str, skip: Container[str] = (), clock: str | None = None
+    ) -> RoomInfo | None:
+        for room_id in self._open.get((kind, game, clock), ()):
+            if room_id not in skip:
+                return self._rooms[room_id]
+        return None
+
+    def listing(self, game: str | None = None) -> list[dict[str, Any]]:
+        return [r.listing for r in self._rooms.values() if game is None or r.game == game]
+
+    def __len__(self) -> int:
+        return len(self._rooms)

@@ -1,0 +1,54 @@
+"""The room directory holds descriptions: publish, find by id and code, quick-match's index, withdraw."""
+
+from __future__ import annotations
+
+import pytest
+
+from netplay.server.directory import InMemoryDirectory, RoomInfo
+
+
+def info(room_id: str, *, game: str = "tictactoe", code: str | None = None, open: bool = True,
+         clock: str | None = None, kind: str = "match") -> RoomInfo:  # fmt: skip
+    return RoomInfo(room_id, kind, game, code, clock, open, {"id": room_id, "game": game})
+
+
+def test_ids_and_codes_come_from_the_directory_and_never_repeat() -> None:
+    directory = InMemoryDirectory()
+    ids = {directory.new_room_id() for _ in range(1000)}
+    assert len(ids) == 1000 and all(i.startswith("r-") and len(i) == 18 for i in ids)
+    code = directory.new_code()
+    directory.publish(info("r-1", code=code))
+    assert directory.by_code(code.lower() + " ") == info("r-1", code=code)
+    with pytest.raises(ValueError, match="code of room r-2 is taken"):
+        directory.publish(info("r-2", code=code))
+
+
+def test_quick_match_finds_the_oldest_open_public_room_of_its_game_and_clock() -> None:
+    directory = InMemoryDirectory()
+    directory.publish(info("r-1", code="SECRET"))  # private: never matched into
+    directory.publish(info("r-2", clock="300+5"))
+    directory.publish(info("r-3"))
+    directory.publish(info("r-4"))
+    directory.publish(info("r-5", game="connect4"))
+    assert directory.find_open("tictactoe", "match").id == "r-3"  # type: ignore[union-attr]
+    assert directory.find_open("tictactoe", "match", skip={"r-3"}).id == "r-4"  # type: ignore[union-attr]
+    assert directory.find_open("tictactoe", "match", clock="300+5").id == "r-2"  # type: ignore[union-attr]
+    assert directory.find_open("tictactoe", "relay") is None
+    directory.publish(info("r-3", open=False))  # it filled up
+    assert directory.find_open("tictactoe", "match").id == "r-4"  # type: ignore[union-attr]
+    directory.publish(info("r-3"))  # a seat came free again: back in the queue, at its end
+    assert directory.find_open("tictactoe", "match").id == "r-4"  # type: ignore[union-attr]
+    directory.withdraw("r-4")
+    assert directory.find_open("tictactoe", "match").id == "r-3"  # type: ignore[union-attr]
+
+
+def test_listing_and_withdraw() -> None:
+    directory = InMemoryDirectory()
+    for room_id in ("r-1", "r-2"):
+        directory.publish(info(room_id))
+    directory.publish(info("r-3", game="pig", code="ABCDEF"))
+    assert [r["id"] for r in directory.listing()] == ["r-1", "r-2", "r-3"]
+    assert [r["id"] for r in directory.listing("pig")] == ["r-3"]
+    directory.withdraw("r-3")
+    directory.withdraw("r-3")  # twice is harmless
+    assert directory.by_code("ABCDEF") is None and directory.get("r-3") is None and len(directory) == 2
