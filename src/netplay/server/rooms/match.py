@@ -78,6 +78,7 @@ class MatchRoom(Room):
         self.recorded = True
         self.games_played = 0
         self._timer: Cancellable | None = None
+        self._timer_at: float | None = None
         self._thinking: set[tuple[int, int]] = set()  # (seat, version) of bots at work
         self._players_json: list[dict[str, Any] | None] | None = None
         self._rng = random.Random()
@@ -356,7 +357,7 @@ class MatchRoom(Room):
 
     def _finished(self, outcome: Any) -> None:
         self.host.room_changed(self)
-        log.info("match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome.to_json())
+        log.info("match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome)
         if not self.recorded:
             return
         assert self.match_id is not None
@@ -366,14 +367,21 @@ class MatchRoom(Room):
             log.exception("could not record the result of match %s", self.match_id)
 
     def _arm(self, at: float | None) -> None:
+        """Make sure the engine is woken by ``at``. A timer set for earlier stays: when it fires
+        early the engine finds nothing due and asks again, which costs less than a new timer for
+        every move (each move pushes the move limit's deadline later)."""
+        timer_at = self._timer_at
+        if at is None or self.closed:
+            return  # a timer still set fires into a Tick that finds nothing due
+        if timer_at is not None and timer_at <= at:
+            return
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
-        if at is not None and not self.closed:
-            self._timer = self.host.call_later(max(at - self.host.now(), 0.0), self._tick)
+        self._timer_at = at
+        self._timer = self.host.call_later(max(at - self.host.now(), 0.0), self._tick)
 
     def _tick(self) -> None:
-        self._timer = None
+        self._timer = self._timer_at = None
         if self.match is not None and not self.closed:
             self._feed(eng.Tick(self.host.now()))
 
@@ -381,7 +389,7 @@ class MatchRoom(Room):
         super().close()
         if self._timer is not None:
             self._timer.cancel()
-            self._timer = None
+            self._timer = self._timer_at = None
 
     # -- starting a match ----------------------------------------------------------------------
     def _maybe_start(self, *, rematch: bool = False) -> None:
