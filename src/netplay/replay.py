@@ -15,6 +15,7 @@ from typing import Any
 from .client.terminal import clock_text
 from .games import Game, load_game
 from .games import engine as eng
+from .server.rooms.match import saved_start
 from .store import SavedMatch, SavedMove, SqliteStore, StoreError
 from .store.sqlite import SCHEMA_VERSION
 
@@ -162,24 +163,6 @@ def show_matches(db: str, limit: int = 20) -> int:
     return 0
 
 
-def _start(rules: Game, match: SavedMatch) -> eng.Match:
-    """The match as it began (raises ValueError if the rules cannot start it)."""
-    control = None if match.clock is None else eng.TimeControl.parse(match.clock)
-    first = eng.start(
-        rules,
-        id=match.id,
-        number=match.number,
-        seats=len(match.players),
-        seed=match.seed,
-        options=match.options,
-        at=match.started_at,
-        control=control,
-        move_limit=match.move_limit,
-        bots=[p.seat for p in match.players if p.bot is not None],
-    )
-    return first.match.evolve(version=match.start_version)
-
-
 def _clocks(current: eng.Match, at: float, names: dict[int, str]) -> str | None:
     view: dict[str, Any] | None = eng.clock_view(current, at)
     if view is None:
@@ -216,7 +199,7 @@ def show_replay(db: str, match_id: str, rules_spec: str | None = None) -> int:
     print(f"Started {_when(match.started_at)}")
     current: eng.Match | None
     try:
-        current = _start(rules, match)
+        current = saved_start(rules, match)
     except ValueError as exc:
         print(f"(the rules cannot start this match again: {exc}; actions are listed without positions)")
         current = None

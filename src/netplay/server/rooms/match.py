@@ -24,7 +24,7 @@ from ...protocol import ErrorCode, ProtocolError
 from ...store import SavedMatch, SavedMove, SavedPlayer
 from .base import Cancellable, Member, Room, RoomHost, member_json
 
-__all__ = ["MatchRoom", "Seat"]
+__all__ = ["MatchRoom", "Seat", "saved_start"]
 
 log = logging.getLogger("netplay.rooms")
 
@@ -492,21 +492,8 @@ class MatchRoom(Room):
         room.seats = [None] * len(saved.players)
         for player in saved.players:
             room.seats[player.seat] = Seat(player.id, player.name, player.bot, player.token_hash)
-        first = eng.start(
-            game,
-            id=saved.id,
-            number=saved.number,
-            seats=len(saved.players),
-            seed=saved.seed,
-            options=saved.options,
-            at=saved.started_at,
-            control=control,
-            move_limit=saved.move_limit,
-            bots=[p.seat for p in saved.players if p.bot is not None],
-        )
-        first = Step(first.match.evolve(version=saved.start_version), first.effects)
         actions = [eng.action_from_record(m.kind, m.seat, m.move, m.at) for m in saved.moves]
-        room.match = eng.replay(game, first, actions)
+        room.match = eng.replay(game, Step(saved_start(game, saved)), actions)
         room.match_id = saved.id
         room.games_played = saved.number
         if room.match.outcome is not None:  # the crash came between the last move and its result
@@ -614,6 +601,26 @@ class MatchRoom(Room):
             log.error("bot in room %s cannot move (%r); it forfeits", self.id, exc)
         if self.match is not None and self.match.outcome is None:
             self._feed(eng.Forfeit(index, self.host.now()))
+
+
+def saved_start(rules: Game, saved: SavedMatch) -> Match:
+    """The match a record begins with, as it began (restores and ``netplay replay`` both start here).
+
+    Raises ValueError if the rules cannot start it (or its clock is not one).
+    """
+    first = eng.start(
+        rules,
+        id=saved.id,
+        number=saved.number,
+        seats=len(saved.players),
+        seed=saved.seed,
+        options=saved.options,
+        at=saved.started_at,
+        control=None if saved.clock is None else eng.TimeControl.parse(saved.clock),
+        move_limit=saved.move_limit,
+        bots=[p.seat for p in saved.players if p.bot is not None],
+    )
+    return first.match.evolve(version=saved.start_version)
 
 
 def _member_event(kind: str, room_id: str, member: Member, role: str, seat: int | None) -> dict[str, Any]:
