@@ -446,10 +446,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "games":
         return _games(args)
-    if args.command == "matches":
-        return show_matches(args.db, args.limit)
-    if args.command == "replay":
-        return show_replay(args.db, args.match, args.rules)
+    if args.command in ("matches", "replay"):
+        try:
+            if args.command == "matches":
+                return show_matches(args.db, args.limit)
+            return show_replay(args.db, args.match, args.rules)
+        except BrokenPipeError:  # `netplay replay ID | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return 0
     if args.command == "rooms":
         return _rooms(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
