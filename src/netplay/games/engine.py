@@ -138,57 +138,53 @@ class Move:
 
 
 @dataclass(frozen=True, slots=True)
-class Resign:
+class _BySeat:
+    """An action by one seat at time ``at``; each subclass names what the seat does."""
+
+    seat: int
+    at: float
+
+
+class Resign(_BySeat):
     """``seat`` gives up the game."""
 
-    seat: int
-    at: float
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Forfeit:
+class Forfeit(_BySeat):
     """``seat`` abandoned the game: it left, or did not come back within the reconnect grace."""
 
-    seat: int
-    at: float
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class OfferDraw:
+class OfferDraw(_BySeat):
     """``seat`` offers (or accepts) a draw; it is agreed once every seat has."""
 
-    seat: int
-    at: float
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class DeclineDraw:
+class DeclineDraw(_BySeat):
     """``seat`` withdraws its offer or declines the others'."""
 
-    seat: int
-    at: float
+    __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Timeout:
+class Timeout(_BySeat):
     """``seat``'s time ran out at ``at`` and it lost on time (recorded; never sent by a shell)."""
 
-    seat: int
-    at: float
+    __slots__ = ()
+
+
+class Rematch(_BySeat):
+    """``seat`` wants another game after this one."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Tick:
     """Time has passed: clocks that ran out by ``at`` are enforced. Never recorded."""
 
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Rematch:
-    """``seat`` wants another game after this one."""
-
-    seat: int
     at: float
 
 
