@@ -255,7 +255,7 @@ def check_replay_equals_live(game: Game, playout: Playout) -> Match:
     are never recorded.
     """
     live = playout.match
-    first = _restart(game, playout.first.match)
+    first = engine.start_like(game, playout.first.match)
     stored = [_through_store(game, action) for action in playout.recorded]
     try:
         replayed = engine.replay(game, first, stored)
@@ -268,21 +268,6 @@ def check_replay_equals_live(game: Game, playout: Playout) -> Match:
             + "; ".join(differences)
         )
     return replayed
-
-
-def _restart(game: Game, match: Match) -> Step:
-    return engine.start(
-        game,
-        id=match.id,
-        number=match.number,
-        seats=match.seats,
-        seed=match.seed,
-        options=match.options,
-        at=match.started_at,
-        control=match.control,
-        move_limit=match.move_limit,
-        bots=match.bots,
-    )
 
 
 def _through_store(game: Game, action: Action) -> Action:
@@ -308,7 +293,7 @@ def _differences(live: Match, replayed: Match) -> list[str]:
 
 def _first_divergence(game: Game, playout: Playout, stored: Sequence[Action]) -> str:
     """Where the replay first parts from the live game: ' (from recorded action N, ...)'."""
-    match = _restart(game, playout.first.match).match
+    match = engine.start_like(game, playout.first.match).match
     done = 0
     for live_step in playout.steps:
         count = sum(type(e) is Record for e in live_step.effects)

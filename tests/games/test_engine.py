@@ -100,25 +100,9 @@ def fields(match: Match) -> dict[str, Any]:
 def assert_replays(game: Game, first: Step, steps: Sequence[Step]) -> None:
     """Replaying what was recorded rebuilds the live match, every field of it."""
     live = steps[-1].match if steps else first.match
-    replayed = eng.replay(game, begin_like(game, first.match), through_store(records(steps)))
+    replayed = eng.replay(game, eng.start_like(game, first.match), through_store(records(steps)))
     assert fields(replayed) == fields(live)
     assert eng.clock_view(replayed, 1e6) == eng.clock_view(live, 1e6)
-
-
-def begin_like(game: Game, match: Match) -> Step:
-    """Start the match ``match`` started as, again: what a restore does before replaying."""
-    return eng.start(
-        game,
-        id=match.id,
-        number=match.number,
-        seats=match.seats,
-        seed=match.seed,
-        options=match.options,
-        at=match.started_at,
-        control=match.control,
-        move_limit=match.move_limit,
-        bots=match.bots,
-    )
 
 
 def effect_kinds(step: Step) -> list[str]:

@@ -64,6 +64,7 @@ __all__ = [
     "clock_view",
     "replay",
     "start",
+    "start_like",
     "step",
 ]
 
@@ -750,6 +751,23 @@ def action_from_record(kind: str, seat: int, move: Any, at: float) -> Action:
         if name == kind:
             return cls(seat, at)
     raise ReplayError(f"unknown recorded action {kind!r}")
+
+
+def start_like(rules: Game, match: Match) -> Step:
+    """Start again the match ``match`` began as (same id, seed, options, clock, seats, time):
+    what a restore or a replay check does before feeding the recorded actions."""
+    return start(
+        rules,
+        id=match.id,
+        number=match.number,
+        seats=match.seats,
+        seed=match.seed,
+        options=match.options,
+        at=match.started_at,
+        control=match.control,
+        move_limit=match.move_limit,
+        bots=match.bots,
+    )
 
 
 def replay(rules: Game, first: Step, actions: Iterable[Action]) -> Match:
