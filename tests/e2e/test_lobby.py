@@ -15,9 +15,9 @@ Connect = Callable[..., Awaitable[Client]]
 async def test_list_games(connect: Connect) -> None:
     client = await connect()
     games = {g["name"]: g for g in await client.list_games()}
-    assert set(games) == {"tictactoe", "connect4", "rps", "pig"}
+    assert set(games) == {"tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig"}
     assert games["tictactoe"]["players"] == 2 and "minimax" in games["tictactoe"]["bots"]
-    assert client.welcome["games"] == ["connect4", "pig", "rps", "tictactoe"]
+    assert client.welcome["games"] == ["battleship", "chess", "connect4", "crazy8", "pig", "rps", "tictactoe"]
 
 
 async def test_rooms_are_listed_with_seats_spectators_and_privacy(connect: Connect) -> None:
@@ -76,7 +76,7 @@ async def test_quick_match_fills_an_open_room_then_opens_another(connect: Connec
 async def test_unknown_game_and_room(connect: Connect) -> None:
     client = await connect()
     with pytest.raises(NetplayError) as no_game:
-        await client.quick_match("chess")
+        await client.quick_match("go")
     assert no_game.value.code == "no_such_game" and "tictactoe" in no_game.value.message
     with pytest.raises(NetplayError) as no_room:
         await client.join("r-00000000")

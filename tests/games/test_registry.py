@@ -21,7 +21,7 @@ from tests.games.sample_game import Nim
 
 def test_builtin_games_has_every_game() -> None:
     games = builtin_games()
-    assert set(games) == {"tictactoe", "connect4", "rps", "pig"}
+    assert set(games) == {"tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig"}
     assert isinstance(games["tictactoe"], TicTacToe)
     assert isinstance(games["connect4"], ConnectFour)
     assert BUILTIN_GAMES[:2] == (TicTacToe, ConnectFour)

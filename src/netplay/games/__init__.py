@@ -1,8 +1,11 @@
 """Game rules as pure functions, the built-in games and their bots."""
 
 from .base import Bot, Game, Outcome, State
+from .battleship import Battleship
 from .bots import random_bot
+from .chess import Chess
 from .connect4 import ConnectFour
+from .crazy_eights import CrazyEights
 from .pig import Pig
 from .registry import BUILTIN_GAMES, builtin_games, load_game
 from .rng import Rng
@@ -11,8 +14,11 @@ from .tictactoe import TicTacToe
 
 __all__ = [
     "BUILTIN_GAMES",
+    "Battleship",
     "Bot",
+    "Chess",
     "ConnectFour",
+    "CrazyEights",
     "Game",
     "Outcome",
     "Pig",

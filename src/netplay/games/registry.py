@@ -5,14 +5,25 @@ from __future__ import annotations
 import importlib
 
 from .base import Game
+from .battleship import Battleship
+from .chess import Chess
 from .connect4 import ConnectFour
+from .crazy_eights import CrazyEights
 from .pig import Pig
 from .rps import RockPaperScissors
 from .tictactoe import TicTacToe
 
 __all__ = ["BUILTIN_GAMES", "builtin_games", "load_game"]
 
-BUILTIN_GAMES: tuple[type[Game], ...] = (TicTacToe, ConnectFour, RockPaperScissors, Pig)
+BUILTIN_GAMES: tuple[type[Game], ...] = (
+    TicTacToe,
+    ConnectFour,
+    Chess,
+    Battleship,
+    CrazyEights,
+    RockPaperScissors,
+    Pig,
+)
 
 
 def builtin_games() -> dict[str, Game]:
