@@ -145,6 +145,32 @@ def test_tictactoe_round_robin_versions_turns_and_effects() -> None:
     assert win.match.active == frozenset() and win.effects[-1] == Arm(None)
 
 
+@pytest.mark.parametrize("move_limit", [None, 30.0])
+def test_the_written_out_copies_set_every_field_of_the_match(move_limit: float | None) -> None:
+    """start and a move build a Match field by field (for speed): none may be left unset or stale."""
+    game = TicTacToe()
+    first = eng.start(
+        game, id="m", number=3, seats=2, seed=9, options={"a": 1}, at=5.0, move_limit=move_limit, version=7
+    )
+    every = [f.name for f in dataclasses.fields(Match)]
+    assert all(hasattr(first.match, name) for name in every)  # a slot never set raises AttributeError
+    expected = Match(
+        id="m", number=3, seats=2, seed=9, options={"a": 1}, move_limit=move_limit,
+        state={"board": [None] * 9}, version=7, turn=0, active=frozenset({0}), since=(5.0, None),
+        started_at=5.0, actions=1,
+    )  # fmt: skip
+    assert fields(first.match) == fields(expected)
+    moved = ok(game, first.match, Move(0, 4, 6.0, 7)).match
+    assert all(hasattr(moved, name) for name in every)
+    assert fields(moved) == fields(
+        first.match.evolve(
+            state={"board": [None] * 4 + ["X"] + [None] * 4}, version=8, turn=1, active=frozenset({1}),
+            since=(None, 6.0), last=(0, 4), actions=2,
+        )
+    )  # fmt: skip
+    assert ok(game, first.match, Move(0, 4, 6.0)).effects[-1] == Arm(None if move_limit is None else 36.0)
+
+
 def test_tictactoe_refusals_have_stable_codes_and_change_nothing() -> None:
     game = TicTacToe()
     match = ok(game, begin(game).match, Move(0, 4, 1.0)).match

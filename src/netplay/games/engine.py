@@ -19,8 +19,10 @@ have their clock running. When a clock runs out the game's ``timeout_policy`` ap
 loses ("lose", reason "time"), or a random legal move ("random") or its first bot ("bot") plays for
 it. A timeout is recorded like a move, so a replay needs no clock.
 
-Each action and effect is a frozen dataclass; the effects come in the order the shell must carry
-them out: ``Record`` first (a move is stored before anyone sees it), then the rest.
+Each action and effect is a value: a slotted dataclass that nothing changes once made (not frozen,
+because the engine makes several per move and a frozen one costs four times as much to build). The
+effects come in the order the shell must carry them out: ``Record`` first (a move is stored before
+anyone sees it), then the rest.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ class TimeControl:
 # -- actions: what happens to a match ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Move:
     """``seat`` plays ``move``, seen against ``version`` (None: whatever is current)."""
 
@@ -138,7 +140,7 @@ class Move:
     auto: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _BySeat:
     """An action by one seat at time ``at``; each subclass names what the seat does."""
 
@@ -182,7 +184,7 @@ class Rematch(_BySeat):
     __slots__ = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tick:
     """Time has passed: clocks that ran out by ``at`` are enforced. Never recorded."""
 
@@ -194,7 +196,7 @@ Action = Move | Resign | Forfeit | OfferDraw | DeclineDraw | Timeout | Tick | Re
 # -- effects: what the shell must do ------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Record:
     """Store ``action`` (it made the match ``version``) before anything else is sent."""
 
@@ -202,7 +204,7 @@ class Record:
     version: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Changed:
     """The match changed: send every member its view of it."""
 
@@ -210,28 +212,32 @@ class Changed:
 CHANGED: Final = Changed()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Announce:
     """Tell every member of the room ``message`` (its ``room`` field is the shell's to add)."""
 
     message: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Finished:
     """The match is over: record its outcome."""
 
     outcome: Outcome
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Arm:
     """Wake the engine with ``Tick(at)`` at time ``at`` (None: no deadline now). Replaces the last."""
 
     at: float | None
 
 
-@dataclass(frozen=True, slots=True)
+#: ``Arm(None)``, made once (treat it, as every effect, as a value).
+_NO_DEADLINE: Final = Arm(None)
+
+
+@dataclass(slots=True)
 class NextMatch:
     """Every seat asked for a rematch: the shell starts the next match."""
 
@@ -239,7 +245,7 @@ class NextMatch:
 Effect = Record | Changed | Announce | Finished | Arm | NextMatch
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Refused:
     """Why the rules refused an action: a stable error code, words for the player, extra fields."""
 
@@ -250,7 +256,7 @@ class Refused:
     detail: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Step:
     """What ``step`` returns: the match after the action, its effects, and a refusal if any.
 
@@ -347,6 +353,13 @@ class Match:
         """The earliest deadline of any seat that may act (what the shell arms a timer for)."""
         if self.outcome is not None:
             return None
+        if self.control is None:  # the usual case, once per move: the server's limit per move
+            limit = self.move_limit
+            if limit is None:
+                return None
+            if self.turn is not None:
+                began = self.since[self.turn]
+                return None if began is None else began + limit
         best = None
         for seat in self.active:
             d = self.deadline(seat)
@@ -356,13 +369,45 @@ class Match:
 
 
 _new_match = object.__new__
+_NOBODY: Final = frozenset[int]()
+#: ``frozenset((seat,))`` for the first seats, made once: who may act after most moves.
+_ONE_SEAT: Final = tuple(frozenset((seat,)) for seat in range(16))
+
+
+def _one_seat(seat: int, seats: int) -> frozenset[int]:
+    """Just ``seat``, if the match has such a seat (else nobody: the caller reports the rules' bug)."""
+    if type(seat) is not int or not 0 <= seat < seats:
+        return _NOBODY
+    return _ONE_SEAT[seat] if seat < 16 else frozenset((seat,))
+
+
 _AUTO_STREAM: Final = 1 << 62  # streams of the moves chosen for seats out of time
 _HISTORY: Final = 64  # changes kept for the stale-move rule; older versions are simply stale
 
 
-def _own_next(rules: Game) -> bool:
-    """Whether the game chooses the next seat itself (else: round robin over the match's seats)."""
-    return type(rules).next_player is not Game.next_player
+@dataclass(frozen=True, slots=True)
+class _Traits:
+    """What the engine needs to know of a game's class, looked up once per class."""
+
+    setup_rng: bool
+    apply_rng: bool
+    round_robin: bool
+    #: The game chooses the next seat itself (else: round robin over the match's seats).
+    own_next: bool
+
+
+_TRAITS: dict[type, _Traits] = {}
+
+
+def _traits(rules: Game) -> _Traits:
+    cls = type(rules)
+    traits = _TRAITS.get(cls)
+    if traits is None:
+        setup_rng, apply_rng = rules.wants_rng
+        traits = _TRAITS[cls] = _Traits(
+            setup_rng, apply_rng, rules.round_robin, cls.next_player is not Game.next_player
+        )
+    return traits
 
 
 def _json_ok(state: State) -> bool:
@@ -375,7 +420,7 @@ def _json_ok(state: State) -> bool:
 
 def _active_of(rules: Game, state: State, seats: int, turn: int | None) -> frozenset[int]:
     if turn is not None:  # a seat that does not exist cannot act: the caller reports "no seat"
-        return frozenset((turn,)) if type(turn) is int and 0 <= turn < seats else frozenset()
+        return _one_seat(turn, seats)
     chosen = rules.active(state)
     return frozenset(s for s in chosen or () if type(s) is int and 0 <= s < seats)
 
@@ -390,8 +435,12 @@ def _after(
     """
     remaining = match.remaining
     since = match.since
-    if remaining is None and len(active) == 1 and mover in active:  # the usual case: one seat, no clock
-        return tuple(at if seat == mover else None for seat in range(match.seats)), None
+    if remaining is None and len(active) == 1:  # the usual case, once per move: one seat, no clock
+        (seat,) = active
+        began = since[seat]
+        new_since: list[float | None] = [None] * match.seats
+        new_since[seat] = at if seat == mover or began is None else began
+        return tuple(new_since), None
     if remaining is not None:
         assert match.control is not None
         bonus = match.control.increment if increment else 0.0
@@ -404,11 +453,10 @@ def _after(
                 else:
                     left[seat] = max(left[seat] - (at - began), 0.0) + (bonus if seat == mover else 0.0)
         remaining = tuple(left)
-    new_since = tuple(
+    return tuple(
         (at if (seat == mover or since[seat] is None) else since[seat]) if seat in active else None
         for seat in range(match.seats)
-    )
-    return new_since, remaining
+    ), remaining
 
 
 def start(
@@ -423,41 +471,39 @@ def start(
     control: TimeControl | None = None,
     move_limit: float | None = None,
     bots: Iterable[int] = (),
+    version: int = 1,
 ) -> Step:
-    """A new match at time ``at``. Raises ValueError when the rules cannot start with ``options``."""
+    """A new match at time ``at``. Raises ValueError when the rules cannot start with ``options``.
+
+    ``version`` is the first state's version: a room's later matches go on counting from its last,
+    so that a move made against an old match is always stale.
+    """
     opts = dict(options)
-    wants_setup_rng, _ = rules.wants_rng
+    traits = _traits(rules)
     try:
-        state = rules.setup(opts, rng=Rng(seed, 0)) if wants_setup_rng else rules.setup(opts)  # type: ignore[call-arg]
+        state = rules.setup(opts, rng=Rng(seed, 0)) if traits.setup_rng else rules.setup(opts)  # type: ignore[call-arg]
     except Exception as exc:
         raise ValueError(f"{rules.name} cannot start with those options ({exc})") from exc
     if not _json_ok(state):
         raise ValueError(f"{rules.name}'s setup returned a state that is not JSON")
-    turn = rules.first_player(state) if rules.round_robin else None
+    turn = rules.first_player(state) if traits.round_robin else None
     active = _active_of(rules, state, seats, turn)
     remaining = None
     if control is not None:  # a per-move limit keeps one too: the limit, or 0 once a seat lost on time
         remaining = (
             float(control.initial if control.initial is not None else control.per_move or 0),
         ) * seats
-    match = Match(
-        id=id,
-        number=number,
-        seats=seats,
-        seed=seed,
-        options=opts,
-        control=control,
-        move_limit=move_limit,
-        bots=frozenset(bots),
-        state=state,
-        version=1,
-        turn=turn,
-        active=active,
-        since=tuple(at if s in active else None for s in range(seats)),
-        remaining=remaining,
-        started_at=at,
-        actions=1,  # stream 0 was setup's
-    )
+    match = _new_match(Match)  # Match(...) with its keywords written out: once per game
+    match.id, match.number, match.seats, match.seed, match.options = id, number, seats, seed, opts
+    match.control, match.move_limit, match.bots = control, move_limit, frozenset(bots)
+    match.state, match.version, match.turn, match.active = state, version, turn, active
+    since: list[float | None] = [None] * seats
+    for seat in active:
+        since[seat] = at
+    match.since, match.remaining, match.outcome, match.last = tuple(since), remaining, None, None
+    match.draw_offers, match.rematch = _NOBODY, _NOBODY
+    match.actions = 1  # stream 0 was setup's
+    match.history, match.started_at = (), at
     outcome = rules.outcome(state)
     if outcome is not None:  # a game over before it starts: legal, if odd
         match = match.evolve(outcome=outcome.for_seats(seats), active=frozenset())
@@ -501,13 +547,21 @@ def _with(before: tuple[Effect, ...], after: Step) -> Step:
 
 
 def _move(rules: Game, match: Match, action: Move) -> Step:
+    # This runs for every move a server sees: the usual case (one seat to move, no game clock) is
+    # written out inline, and everything else goes through the general helpers.
     at = action.at
     effects: tuple[Effect, ...] = ()
-    deadline = match.next_deadline()
+    turn = match.turn
+    if match.control is None and turn is not None:  # round robin, the server's move limit at most
+        limit, began = match.move_limit, match.since[turn]
+        deadline = None if limit is None or began is None else began + limit
+    else:
+        deadline = match.next_deadline()
     # An auto move is the timeout itself, played at its deadline (live or replayed): never too late.
     if deadline is not None and at >= deadline and not action.auto:  # the clock ran out before the timer
         ticked = _expire(rules, match, at)
         match, effects = ticked.match, ticked.effects
+        turn = match.turn
     seat = action.seat
     if match.outcome is not None:
         return Step(match, effects, Refused("game_over", "the game is over; ask for a rematch"))
@@ -523,26 +577,32 @@ def _move(rules: Game, match: Match, action: Move) -> Step:
             ),
         )
     if seat not in match.active:
-        if match.turn is not None:
-            return Step(match, effects, Refused("not_your_turn", f"it is seat {match.turn}'s turn"))
+        if turn is not None:
+            return Step(match, effects, Refused("not_your_turn", f"it is seat {turn}'s turn"))
         waiting = ", ".join(str(s) for s in sorted(match.active))
         return Step(match, effects, Refused("not_your_turn", f"waiting for seat {waiting}, not you"))
     state = match.state
-    wants_rng = rules.wants_rng[1]
+    seats = match.seats
+    traits = _TRAITS.get(type(rules)) or _traits(rules)
     try:
         reason = rules.validate(state, seat, action.move)
         if reason is None:
-            if wants_rng:
+            if traits.apply_rng:
                 new = rules.apply(state, seat, action.move, rng=Rng(match.seed, match.actions))  # type: ignore[call-arg]
             else:
                 new = rules.apply(state, seat, action.move)
-            if not _json_ok(new):
-                raise TypeError("apply returned a state that is not JSON")
+            try:  # states are sent and stored as JSON: check before committing
+                orjson.dumps(new)
+            except TypeError:
+                raise TypeError("apply returned a state that is not JSON") from None
             outcome = rules.outcome(new)
-            turn = None
-            if match.turn is not None and outcome is None:
-                turn = rules.next_player(new, seat) if _own_next(rules) else (seat + 1) % match.seats
-            active = frozenset() if outcome is not None else _active_of(rules, new, match.seats, turn)
+            if outcome is not None:
+                turn, active = None, _NOBODY
+            elif turn is not None:
+                turn = rules.next_player(new, seat) if traits.own_next else (seat + 1) % seats
+                active = _one_seat(turn, seats)
+            else:
+                active = _active_of(rules, new, seats, None)
     except Exception as exc:
         return Step(
             match, effects, Refused("internal_error", "the game's rules failed on that move", None, repr(exc))
@@ -555,7 +615,13 @@ def _move(rules: Game, match: Match, action: Move) -> Step:
             effects,
             Refused("internal_error", "the game's rules left no seat able to act", None, "empty active()"),
         )
-    since, remaining = _after(match, at, active, seat)
+    remaining = match.remaining
+    if remaining is None and turn is not None:  # one seat acts next and starts its move now
+        since_list: list[float | None] = [None] * seats
+        since_list[turn] = at
+        since: tuple[float | None, ...] = tuple(since_list)
+    else:
+        since, remaining = _after(match, at, active, seat)
     version = match.version + 1
     history = match.history  # round robin needs none: any other version is stale
     if turn is None:
@@ -563,24 +629,35 @@ def _move(rules: Game, match: Match, action: Move) -> Step:
     offers = match.draw_offers
     if offers and offers != {seat}:
         offers = offers & {seat}  # playing on declines the others' offers
-    new_match = match.evolve(
-        state=new,
-        version=version,
-        turn=turn,
-        active=active,
-        since=since,
-        remaining=remaining,
-        last=(seat, action.move),
-        draw_offers=offers,
-        actions=match.actions + 1,
-        history=history,
-        outcome=None if outcome is None else outcome.for_seats(match.seats),
+    # What evolve() does, written out: evolve's keywords cost twice as much.
+    new_match = _new_match(Match)
+    new_match.id, new_match.number, new_match.seats, new_match.seed = (
+        match.id,
+        match.number,
+        seats,
+        match.seed,
     )
+    new_match.options, new_match.control, new_match.move_limit, new_match.bots = (
+        match.options,
+        match.control,
+        match.move_limit,
+        match.bots,
+    )
+    new_match.state, new_match.version, new_match.turn, new_match.active = new, version, turn, active
+    new_match.since, new_match.remaining, new_match.last = since, remaining, (seat, action.move)
+    new_match.outcome = None if outcome is None else outcome.for_seats(seats)
+    new_match.draw_offers, new_match.rematch, new_match.actions = offers, match.rematch, match.actions + 1
+    new_match.history, new_match.started_at = history, match.started_at
     if outcome is None:
-        return Step(new_match, (*effects, Record(action, version), CHANGED, Arm(new_match.next_deadline())))
+        if new_match.control is None and turn is not None:
+            limit = new_match.move_limit
+            arm = _NO_DEADLINE if limit is None else Arm(at + limit)
+        else:
+            arm = Arm(new_match.next_deadline())
+        return Step(new_match, (*effects, Record(action, version), CHANGED, arm))
     assert new_match.outcome is not None
     return Step(
-        new_match, (*effects, Record(action, version), Finished(new_match.outcome), CHANGED, Arm(None))
+        new_match, (*effects, Record(action, version), Finished(new_match.outcome), CHANGED, _NO_DEADLINE)
     )
 
 
@@ -767,6 +844,7 @@ def start_like(rules: Game, match: Match) -> Step:
         control=match.control,
         move_limit=match.move_limit,
         bots=match.bots,
+        version=match.version,
     )
 
 

@@ -20,8 +20,9 @@ _MARKS = ("X", "O")
 
 def _winner(board: list[str | None]) -> int | None:
     for a, b, c in _LINES:
-        if board[a] is not None and board[a] == board[b] == board[c]:
-            return _MARKS.index(board[a])
+        mark = board[a]
+        if mark is not None and mark == board[b] == board[c]:
+            return 0 if mark == "X" else 1
     return None
 
 
@@ -52,7 +53,7 @@ class TicTacToe(Game):
         winner = _winner(board)
         if winner is not None:
             return Outcome.win(winner)
-        if all(cell is not None for cell in board):
+        if None not in board:
             return Outcome.draw()
         return None
 

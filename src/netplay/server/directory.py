@@ -30,9 +30,13 @@ def new_code(length: int = 6) -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RoomInfo:
-    """What the directory knows of a room: enough to find it, match into it and list it."""
+    """What the directory knows of a room: enough to find it, match into it and list it.
+
+    A value: nothing changes one once published (not frozen, because one is made each time a room
+    changes, twice a game, and a frozen one costs several times as much to build).
+    """
 
     id: str
     kind: str

@@ -37,6 +37,7 @@ from .directory import InMemoryDirectory, RoomDirectory, RoomInfo, new_id
 from .lifecycle import SessionState
 from .rooms import MatchRoom, Member, RelayRoom, Room
 from .session import Link, Session
+from .unguessable import Unguessable
 
 __all__ = ["Hub"]
 
@@ -77,7 +78,7 @@ class Hub:
         #: Where matches get their random seeds. Tests may replace it to replay a known match; no
         #: request, option or flag can (a client choosing the seed would choose the dice).
         #: 63 bits: SQLite's INTEGER is a signed 64-bit number.
-        self.seed_source: Callable[[], int] = lambda: secrets.randbits(63)
+        self._unguessable = Unguessable()
         self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
@@ -371,8 +372,8 @@ class Hub:
     def now(self) -> float:
         return time.time()
 
-    def new_seed(self) -> int:
-        return self.seed_source()
+    def new_match(self) -> tuple[str, int]:
+        return self._unguessable.match()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, callback)

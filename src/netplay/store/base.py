@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer"]
 
@@ -63,6 +63,9 @@ class SavedMatch:
 class MatchStore(ABC):
     """Durable record of matches. Each write returns only once it is safe from a process crash."""
 
+    #: False for a store that remembers nothing, so rooms need not build records for it.
+    keeps: ClassVar[bool] = True
+
     @abstractmethod
     def match_started(self, match: SavedMatch) -> None: ...
 
@@ -90,6 +93,8 @@ class MatchStore(ABC):
 
 class NullStore(MatchStore):
     """Remembers nothing (``--db :memory:`` and library use without a database)."""
+
+    keeps = False
 
     def match_started(self, match: SavedMatch) -> None:
         pass

@@ -46,8 +46,8 @@ class RoomHost(Protocol):
     def run_bot(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
         """Run ``job`` off the event loop, then ``done(result, error)`` back on it."""
 
-    def new_seed(self) -> int:
-        """A fresh 64-bit seed for a match's randomness."""
+    def new_match(self) -> tuple[str, int]:
+        """A fresh match id (public) and a 63-bit seed for its randomness (never sent)."""
 
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
         """Send ``message`` to each of ``member_ids`` (but ``exclude``) that is connected; encoded once."""

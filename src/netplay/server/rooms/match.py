@@ -82,6 +82,7 @@ class MatchRoom(Room):
         self._thinking: set[tuple[int, int]] = set()  # (seat, version) of bots at work
         self._players_json: list[dict[str, Any] | None] | None = None
         self._rng = random.Random()
+        self._phased = type(game).phase is not Game.phase
 
     # -- lobby ---------------------------------------------------------------------------------
     @property
@@ -127,6 +128,14 @@ class MatchRoom(Room):
 
     def has_member(self, member_id: str) -> bool:
         return member_id in self.spectators or self.seat_of(member_id) is not None
+
+    def broadcast(self, message: dict[str, Any], exclude: str | None = None) -> None:
+        """Send ``message`` to every member but ``exclude``, encoded once (a list, not member_ids'
+        generator: this runs for every state message)."""
+        ids = [s.id for s in self.seats if s is not None and s.bot is None]
+        if self.spectators:
+            ids.extend(self.spectators)
+        self.host.deliver(ids, message, exclude)
 
     def seat_of(self, member_id: str) -> int | None:
         for i, seat in enumerate(self.seats):
@@ -259,9 +268,15 @@ class MatchRoom(Room):
     def move(self, member_id: str, move: Any, version: int | None) -> None:
         """A move by a member; raise ProtocolError to refuse it."""
         index = self._player_seat(member_id, "spectators cannot move")
-        if self.match is None:
+        match = self.match
+        if match is None:
             raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "waiting for players to join")
-        self._act(eng.Move(index, move, self.host.now(), version))
+        # _act written out: this is the path of every move.
+        refused = self._carry_out(
+            eng.step(self.rules, match, eng.Move(index, move, self.host.now(), version))
+        )
+        if refused is not None:
+            raise _refusal(refused)
 
     def resign(self, member_id: str) -> None:
         self._act(eng.Resign(self._started_seat(member_id), self.host.now()))
@@ -313,11 +328,12 @@ class MatchRoom(Room):
                 self.match = result.match
             return refused
         index = 0 if self.match is None else self.match.actions - 1  # records so far in this match
-        for effect in effects:  # stored before anything is sent; a refused write changes nothing
-            if type(effect) is Record:
-                if not self._record(effect, index):
-                    return Refused("internal_error", "the server could not record that move")
-                index += 1
+        if self.recorded:
+            for effect in effects:  # stored before anything is sent; a refused write changes nothing
+                if type(effect) is Record:
+                    if not self._record(effect, index):
+                        return Refused("internal_error", "the server could not record that move")
+                    index += 1
         self.match = result.match
         changed = False
         for effect in effects:
@@ -329,7 +345,9 @@ class MatchRoom(Room):
                     changed = True
                     self._broadcast_state()
             elif kind is Arm:
-                self._arm(effect.at)  # type: ignore[union-attr]
+                at = effect.at  # type: ignore[union-attr]
+                if at is not None and (self._timer_at is None or at < self._timer_at):
+                    self._arm(at)  # else the timer set for earlier stays (see _arm)
             elif kind is Finished:
                 self._finished(effect.outcome)  # type: ignore[union-attr]
             elif kind is Announce:
@@ -342,8 +360,6 @@ class MatchRoom(Room):
         return refused
 
     def _record(self, effect: Record, index: int) -> bool:
-        if not self.recorded:
-            return True
         assert self.match_id is not None
         kind, seat, move = eng.action_to_record(effect.action)
         try:
@@ -401,11 +417,10 @@ class MatchRoom(Room):
             # Players swap seats each game, so the first move alternates between them.
             self.seats = self.seats[1:] + self.seats[:1]
             self._players_json = None
-        seed = self.host.new_seed()
+        match_id, seed = self.host.new_match()
         options = {**self.options, "seed": Rng(seed, _LEGACY_SEED_STREAM).getrandbits(32)}
         now = self.host.now()
         self.games_played += 1
-        match_id = f"m-{secrets.token_hex(8)}"
         try:
             first = eng.start(
                 self.rules,
@@ -418,16 +433,14 @@ class MatchRoom(Room):
                 control=self.control,
                 move_limit=self.move_limit,
                 bots=[i for i, s in enumerate(self.seats) if s is not None and s.bot is not None],
+                version=1 if self.match is None else self.match.version + 1,
             )
         except ValueError:
             log.exception("room %s cannot start a game of %s", self.id, self.game)
             self.games_played -= 1
             return
-        # Versions go on rising across the games of a room, so a stale move can never match.
-        if self.match is not None:
-            first = Step(first.match.evolve(version=self.match.version + 1), first.effects)
         self.match_id = match_id
-        self.recorded = self._record_start(
+        self.recorded = self.host.store.keeps and self._record_start(
             SavedMatch(
                 id=match_id,
                 room_id=self.id,
@@ -521,8 +534,8 @@ class MatchRoom(Room):
             "version": match.version,
             "status": "finished" if match.outcome is not None else "playing",
             "turn": next(iter(active)) if len(active) == 1 else None,
-            "active": sorted(active),
-            "phase": rules.phase(match.state),
+            "active": sorted(active) if len(active) > 1 else list(active),
+            "phase": rules.phase(match.state) if self._phased else None,
             "players": self._players(),
             "state": rules.view(match.state, seat),
             "last": None if last is None else rules.view_move(last[0], last[1], seat),
@@ -532,7 +545,8 @@ class MatchRoom(Room):
         }
 
     def _broadcast_state(self) -> None:
-        now = self.host.now()
+        assert self.match is not None
+        now = 0.0 if self.match.control is None else self.host.now()  # only clocks need the time
         if not self.rules.has_hidden_information:
             self.broadcast(self._state_message(None, now))
         else:
@@ -542,12 +556,13 @@ class MatchRoom(Room):
                     send(seat.id, self._state_message(i, now))
             if self.spectators:
                 self.host.deliver(self.spectators, self._state_message(None, now))
-        self._schedule_bots()
+        if self.match.bots:
+            self._schedule_bots()
 
     # -- server-side bots ----------------------------------------------------------------------
     def _schedule_bots(self) -> None:
         match = self.match
-        if match is None or match.outcome is not None or self.closed:
+        if match is None or not match.bots or match.outcome is not None or self.closed:
             return
         for index in match.active:
             seat = self.seats[index]
@@ -619,8 +634,9 @@ def saved_start(rules: Game, saved: SavedMatch) -> Match:
         control=None if saved.clock is None else eng.TimeControl.parse(saved.clock),
         move_limit=saved.move_limit,
         bots=[p.seat for p in saved.players if p.bot is not None],
+        version=saved.start_version,
     )
-    return first.match.evolve(version=saved.start_version)
+    return first.match
 
 
 def _member_event(kind: str, room_id: str, member: Member, role: str, seat: int | None) -> dict[str, Any]:
