@@ -44,7 +44,7 @@ def test_play_runs_a_script_through_the_engine() -> None:
 
 
 def test_play_refuses_loudly_unless_told_not_to() -> None:
-    with pytest.raises(AssertionError, match=r"script item 1 .* refused: not_your_turn: it is seat 1's turn"):
+    with pytest.raises(AssertionError, match=r"script item 1 .* refused: not_your_turn: it is O's turn"):
         play(TicTacToe(), [(0, 4), (0, 5)])
     kept = play(TicTacToe(), [(0, 4), (0, 5), (1, 4), (1, 5)], strict=False)
     assert [(n, r.code) for n, r in kept.refusals] == [(1, "not_your_turn"), (2, "invalid_move")]
@@ -101,7 +101,7 @@ class RaisesInLegalMoves(TicTacToe):
 def test_random_playouts_report_rules_that_contradict_legal_moves() -> None:
     with pytest.raises(
         AssertionError,
-        match=r"move \d, from legal_moves, was refused: invalid_move: cell \d is already taken",
+        match=r"move \d, from legal_moves, was refused: invalid_move: the [a-z ]+ cell is already taken",
     ):
         for seed in range(20):
             random_playout(ListsTooMuch(), seed)

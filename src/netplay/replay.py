@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import sys
 import tempfile
@@ -12,14 +13,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .client.safe_text import safe_text
 from .client.terminal import clock_text
-from .games import Game, load_game
+from .games import Game, Outcome, builtin_games, load_game
 from .games import engine as eng
 from .server.rooms.match import saved_start
 from .store import SavedMatch, SavedMove, SqliteStore, StoreError
 from .store.sqlite import SCHEMA_VERSION
 
-__all__ = ["describe_action", "result_text", "show_matches", "show_replay"]
+__all__ = ["describe_action", "plural", "result_text", "show_matches", "show_replay"]
 
 _ORDINALS = {1: "st", 2: "nd", 3: "rd"}
 #: What each recorded kind of action says in a replay (a move names its move).
@@ -44,9 +46,32 @@ def _open(db: str) -> Iterator[SqliteStore | None]:
         yield store
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 room``, ``2 rooms``; ``many`` for a word whose plural is not ``word + "s"``."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def _no_database(db: str) -> str:
+    """Why there is nothing at ``db``, and where to look: right for the folder this runs in."""
+    told = 'says where when it starts ("Matches are kept in ...")'
+    if db == ":memory:":
+        return (
+            "error: a server run with --db :memory: keeps no matches\n"
+            'Pass with --db the file a server keeps its matches in (it says "Matches are kept in ...").'
+        )
+    where = os.path.abspath(db)
+    if os.path.isabs(db):
+        return f"error: no database at {where}\nA server {told}: pass that file with --db."
+    return (
+        f"error: no database at {where}\n`netplay serve` keeps its matches in {db} in the folder it "
+        f"was started from (unless given --db), and {told}: run this command in that folder, or pass "
+        "that file with --db."
+    )
+
+
 def _open_in(db: str, stack: contextlib.ExitStack) -> SqliteStore | None:
     if not Path(db).is_file():
-        print(f"error: no database at {db} (start the server with --db {db})", file=sys.stderr)
+        print(_no_database(db), file=sys.stderr)
         return None
     try:
         store = SqliteStore(db, readonly=True)  # looking never writes to a server's database
@@ -108,7 +133,7 @@ def result_text(match: SavedMatch) -> str:
     names = _names(match)
 
     def name(seat: int | None) -> str:
-        return "?" if seat is None else names.get(seat, f"seat {seat}")
+        return "?" if seat is None else names.get(seat, f"seat {seat + 1}")
 
     reason = outcome.get("reason", "rules")
     if outcome.get("draw"):
@@ -133,14 +158,26 @@ def result_text(match: SavedMatch) -> str:
     return f"{name(outcome.get('winner'))} won" + ("" if cause is None else f" ({cause})")
 
 
-def describe_action(move: SavedMove, names: dict[int, str]) -> str:
-    """One recorded action in words, without its number or time."""
-    who = f"seat {move.seat} ({names.get(move.seat, '?')})"
+def seat_text(seat: int, names: dict[int, str], rules: Game | None = None) -> str:
+    """A seat for people: its player's name and side ("Ann (X)"), or its number from 1."""
+    side = rules.seat_label(seat) if rules is not None else f"seat {seat + 1}"
+    return f"{names.get(seat, '?')} ({side})"
+
+
+def describe_action(move: SavedMove, names: dict[int, str], rules: Game | None = None) -> str:
+    """One recorded action in words, without its number or time; moves as the game writes them."""
+    who = seat_text(move.seat, names, rules)
+    shown = json.dumps(move.move) if rules is None else rules.move_text(move.move)
     if move.kind == "move":
-        return f"{who} plays {json.dumps(move.move)}"
+        return f"{who} plays {shown}"
     if move.kind == "auto":
-        return f"{who} ran out of time; played for them: {json.dumps(move.move)}"
+        return f"{who} ran out of time; played for them: {shown}"
     return f"{who} {_ACTIONS.get(move.kind, move.kind)}"
+
+
+def _say(text: str = "", *, multiline: bool = False) -> None:
+    """Print a line (or, ``multiline``, a board) made safe: names, games and moves came from players."""
+    print(safe_text(text, multiline=multiline))
 
 
 def show_matches(db: str, limit: int = 20) -> int:
@@ -150,15 +187,15 @@ def show_matches(db: str, limit: int = 20) -> int:
             return 1
         matches = store.recent(limit)
         if not matches:
-            print("No matches yet.")
+            _say("No matches yet.")
         for match in matches:
             players = " vs ".join(p.name for p in match.players)
             full = store.get(match.id)
             moves = sum(m.kind in ("move", "auto") for m in full.moves) if full is not None else 0
             clock = f"  clock {match.clock}" if match.clock else ""
-            print(
+            _say(
                 f"{match.id}  {_when(match.started_at)}  {match.game:<10} {players:<30} "
-                f"{moves:>3} moves{clock}  {result_text(match)}"
+                f"{moves:>3} {'move ' if moves == 1 else 'moves'}{clock}  {result_text(match)}"
             )
     return 0
 
@@ -181,48 +218,64 @@ def show_replay(db: str, match_id: str, rules_spec: str | None = None) -> int:
     if match is None:
         print(f"error: no match {match_id!r} in {db} (see `netplay matches --db {db}`)", file=sys.stderr)
         return 1
-    try:
-        rules: Game = load_game(rules_spec or match.game)
-    except ValueError as exc:
-        print(f"error: {exc}; pass --rules MODULE:CLASS for a game that is not built in", file=sys.stderr)
-        return 2
+    # The rules named by --rules, else the built-in game of that name (a name read from the
+    # database never makes this import a module); without either, the moves are still listed.
+    rules: Game | None = builtin_games().get(match.game)
+    if rules_spec is not None:
+        try:
+            rules = load_game(rules_spec)
+        except ValueError as exc:
+            print(safe_text(f"error: --rules {exc}"), file=sys.stderr)
+            return 2
     names = _names(match)
-    print(f"Match {match.id}: {match.game}, game {match.number} in room {match.room_id}")
-    print(
+    _say(f"Match {match.id}: {match.game}, game {match.number} in room {match.room_id}")
+    _say(
         "Players: "
-        + ", ".join(f"seat {p.seat} {p.name}" + (" (bot)" if p.bot else "") for p in match.players)
+        + ", ".join(seat_text(p.seat, names, rules) + (" (bot)" if p.bot else "") for p in match.players)
     )
     if match.clock:
-        print(f"Clock: {match.clock}")
+        _say(f"Clock: {match.clock}")
     elif match.move_limit:
-        print(f"Time per move: {match.move_limit:g} s")
-    print(f"Started {_when(match.started_at)}")
-    current: eng.Match | None
-    try:
-        current = saved_start(rules, match)
-    except ValueError as exc:
-        print(f"(the rules cannot start this match again: {exc}; actions are listed without positions)")
-        current = None
-    if current is not None:
-        print()
-        print(rules.render(rules.view(current.state, None), None))
+        _say(f"Time per move: {match.move_limit:g} s")
+    _say(f"Started {_when(match.started_at)}")
+    current: eng.Match | None = None
+    if rules is None:
+        _say(
+            f"(no rules for {match.game} here: the stored moves are listed without positions; "
+            "pass --rules MODULE:CLASS to draw them)"
+        )
+    else:
+        try:
+            current = saved_start(rules, match)
+        except ValueError as exc:
+            _say(f"(the rules cannot start this match again: {exc}; actions are listed without positions)")
+    if current is not None and rules is not None:
+        _say()
+        _say(rules.render(rules.view(current.state, None), None), multiline=True)
     for n, move in enumerate(match.moves, 1):
-        print()
-        print(f"{n}. {describe_action(move, names)} (at {_offset(move.at - match.started_at)})")
-        if current is None:
+        _say()
+        _say(f"{n}. {describe_action(move, names, rules)} (at {_offset(move.at - match.started_at)})")
+        if current is None or rules is None:
             continue
         result = eng.step(rules, current, eng.action_from_record(move.kind, move.seat, move.move, move.at))
         if result.refused is not None:
-            print(f"(the rules refuse this action now: {result.refused.message}; no more positions)")
+            _say(f"(the rules refuse this action now: {result.refused.message}; no more positions)")
             current = None
             continue
         changed = result.match.state is not current.state
         current = result.match
         if changed:
-            print(rules.render(rules.view(current.state, None), None))
+            _say(rules.render(rules.view(current.state, None), None), multiline=True)
         clocks = _clocks(current, move.at, names)
         if clocks is not None and move.kind in ("move", "auto", "timeout"):
-            print(f"Clock: {clocks}")
-    print()
-    print(f"Result: {result_text(match)}" + (f", {_when(match.finished_at)}" if match.finished_at else ""))
+            _say(f"Clock: {clocks}")
+    _say()
+    _say(f"Result: {result_text(match)}" + (f", {_when(match.finished_at)}" if match.finished_at else ""))
+    if current is not None and rules is not None:
+        outcome = None if match.outcome is None else Outcome.from_json(match.outcome)
+        players = [names.get(seat, "?") for seat in range(len(match.players))]
+        notation = rules.notation(current.state, players, outcome)
+        if notation is not None:  # the game's own record of it: chess's FEN and PGN
+            _say()
+            _say(notation, multiline=True)
     return 0

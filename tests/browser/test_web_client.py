@@ -192,7 +192,7 @@ def test_an_illegal_click_is_refused_with_a_visible_message(
     expect(status(bob)).to_have_text("Your turn: you play O.")
     cell(bob, 4).click()  # taken
     notice = bob.locator("#notice")
-    expect(notice).to_have_text("Illegal move: cell 4 is already taken.")
+    expect(notice).to_have_text("Illegal move: the centre cell is already taken.")
     expect(notice).to_be_visible()
     expect(cell(bob, 4)).to_have_text("X")
     screenshot(bob, "illegal-move")
@@ -327,7 +327,7 @@ def test_an_opponent_who_leaves_and_a_lost_connection_are_explained(pages: Pages
     server = start_server(tmp_path / "serve.log")
     try:
         ann, bob, _ = private_pair(pages, server.url)
-        bob.goto("about:blank")  # Bob closes the page
+        bob.click("#back")  # Bob leaves on purpose (closing the page keeps his seat for the grace)
         expect(ann.locator("#notice")).to_have_text("Bob left the game.")
         expect(status(ann)).to_have_text("You win: your opponent left.")
         server.stop(signal.SIGKILL)  # no goodbye: the connection just drops
@@ -339,7 +339,7 @@ def test_an_opponent_who_leaves_and_a_lost_connection_are_explained(pages: Pages
         server = start_server(tmp_path / "again.log", port=server.port)
         online(ann)  # back without a click, once the server is
         expect(ann.locator("#lobby")).to_be_visible()
-        expect(banner).to_be_hidden()
+        expect(banner).to_contain_text("Your game is no longer on the server")  # it kept no games
         server.stop(signal.SIGTERM)  # a clean shutdown says so
         expect(banner).to_contain_text("The server shut down")
     finally:
@@ -356,10 +356,10 @@ def test_a_dropped_connection_resumes_its_seat_with_reconnect(
     record_texts(ann, "#banner")
     record_texts(bob, "#notice")
     record_texts(bob, ".chip")
-    dropped = ann.evaluate("window.netplayPage.client()")
-    ann.evaluate("window.netplayPage.client().socket.close()")  # the network drops, no goodbye
+    # The network drops, no goodbye (the page's client is kept, to see it replaced).
+    ann.evaluate("(window.dropped = window.netplayPage.client()).socket.close()")
     # It reconnects on its own (a new client object), and the session token takes the seat back.
-    ann.wait_for_function("(old) => window.netplayPage.client() !== old", arg=dropped)
+    ann.wait_for_function("() => window.netplayPage.client() !== window.dropped")
     online(ann)
     expect(ann.locator("#banner")).to_be_hidden()
     expect(status(ann)).to_have_text("Bob's turn…")

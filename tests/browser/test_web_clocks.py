@@ -124,9 +124,9 @@ def test_no_your_turn_while_offline_and_the_clocks_go_on_after_a_reconnect(
     expect(status(bob)).to_have_text("Ann's turn…")
     record_texts(ann, "#link-state, #status")  # both, at every change: (link, status) pairs
     record_texts(ann, "#players .clock[data-seat='0']")
-    dropped = ann.evaluate("window.netplayPage.client()")
-    ann.evaluate("window.netplayPage.client().socket.close()")  # the network drops, on Ann's turn
-    ann.wait_for_function("(old) => window.netplayPage.client() !== old", arg=dropped)
+    # The network drops, on Ann's turn (the page's client is kept, to see it replaced).
+    ann.evaluate("(window.dropped = window.netplayPage.client()).socket.close()")
+    ann.wait_for_function("() => window.netplayPage.client() !== window.dropped")
     online(ann)
     expect(status(ann)).to_have_text("Your turn: you play X.")  # her seat, and her turn, are back
     expect(ann.locator("#resign")).to_be_enabled()

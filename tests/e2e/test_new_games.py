@@ -413,7 +413,7 @@ async def test_the_terminal_warns_when_time_runs_low(make_server: MakeServer) ->
     await human.expect(r"Clock 12/move: .+ 0:1\d \(running\), Rival \(O\) 0:12\.")
     await human.expect(r"Your move \(X, 0:1\d left; ")
     await human.expect("Time is running out: 10 s left.")
-    human.type("4")
+    human.type("5")
     await rival.wait_for("state", room=room, turn=1)
     await human.expect("Waiting for Rival")
     await rival.close()
@@ -530,15 +530,15 @@ async def test_matches_and_replay_show_every_kind_of_action(make_server: MakeSer
     assert "Clock: 30/move" in replay
     steps = re.findall(r"^(\d+)\. (.+) \(at \+\d+\.\d s\)$", replay, re.M)
     assert [text for _, text in steps] == [
-        "seat 0 (Ann) offers a draw",
-        "seat 1 (Bob) declines the draw",
-        "seat 0 (Ann) plays 4",
-        "seat 1 (Bob) plays 0",
-        "seat 1 (Bob) resigns",
+        "Ann (X) offers a draw",
+        "Bob (O) declines the draw",
+        "Ann (X) plays 5",  # the cells as people number them: the moves were 4 and 0
+        "Bob (O) plays 1",
+        "Bob (O) resigns",
     ]
-    assert " O | 1 | 2" in replay and "Result: Ann won (Bob resigned)" in replay
+    assert " O | 2 | 3" in replay and "Result: Ann won (Bob resigned)" in replay
     status, replay = await netplay("replay", ids[room2], "--db", db)
-    assert "1. seat 0 (Ann) runs out of time (at +0.5 s)" in replay
+    assert "1. Ann (X) runs out of time (at +0.5 s)" in replay
     assert "Result: Bob won (Ann lost on time)" in replay
     status, replay = await netplay("replay", ids[room4], "--db", db)
     assert status == 0 and "Traceback" not in replay
@@ -547,9 +547,5 @@ async def test_matches_and_replay_show_every_kind_of_action(make_server: MakeSer
     rules = "tests.e2e.test_new_games:RandomOnTimeout"
     status, replay = await netplay("replay", ids[room5], "--db", db, "--rules", rules)
     assert status == 0, replay
-    assert re.search(
-        r"^1\. seat 0 \(Ann\) ran out of time; played for them: \d \(at \+0\.2 s\)$", replay, re.M
-    )
-    assert re.search(
-        r"^2\. seat 1 \(Bob\) ran out of time; played for them: \d \(at \+0\.4 s\)$", replay, re.M
-    )
+    assert re.search(r"^1\. Ann \(X\) ran out of time; played for them: \d \(at \+0\.2 s\)$", replay, re.M)
+    assert re.search(r"^2\. Bob \(O\) ran out of time; played for them: \d \(at \+0\.4 s\)$", replay, re.M)

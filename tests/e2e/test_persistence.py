@@ -101,7 +101,7 @@ async def test_matches_and_replay_commands(make_server: MakeServer, tmp_path: Pa
     assert "Ann won" in listing
     status, replay = await netplay("replay", match.id, "--db", db)
     assert status == 0
-    assert "1. seat 0 (Ann) plays 0" in replay and "5. seat 0 (Ann) plays 2" in replay
+    assert "1. Ann (X) plays 1" in replay and "5. Ann (X) plays 3" in replay
     assert " X | X | X" in replay and "Result: Ann won" in replay
     status, missing = await netplay("replay", "m-nothere", "--db", db)
     assert status == 1 and "no match 'm-nothere'" in missing

@@ -625,3 +625,17 @@ def test_the_registered_stockfish_bot_plays() -> None:
     finally:
         assert isinstance(bot, EngineBot)
         bot.close()
+
+
+def test_notation_is_the_position_in_fen_and_the_game_in_pgn() -> None:
+    game = Chess()
+    state = game.setup({})
+    for seat, move in enumerate(["f3", "e5", "g4", "Qh4#"]):
+        state = game.apply(state, seat % 2, move)
+    text = game.notation(state, ["Ann", "Bob"], game.outcome(state))
+    assert text is not None
+    fen, _, pgn = text.partition("\n\n")
+    assert fen == f"FEN: {state['fen']}"
+    read = chess.pgn.read_game(io.StringIO(pgn))
+    assert read is not None and read.headers["White"] == "Ann" and read.headers["Result"] == "0-1"
+    assert [m.uci() for m in read.mainline_moves()] == state["moves"]

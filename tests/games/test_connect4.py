@@ -171,7 +171,7 @@ def test_next_player_alternates() -> None:
 def test_full_column_is_refused() -> None:
     game = ConnectFour()
     state = drop(2, 2, 2, 2, 2, 2)
-    assert game.validate(state, 0, 2) == "column 2 is full"
+    assert game.validate(state, 0, 2) == "column 3 is full"
     assert game.legal_moves(state, 0) == [0, 1, 3, 4, 5, 6]
     assert game.validate(drop(2, 2, 2, 2, 2), 0, 2) is None
 
@@ -327,7 +327,7 @@ def test_render_shows_columns_and_marks() -> None:
     text = ConnectFour().render(drop(3, 3, 0), 0)
     assert text == "\n".join(
         [
-            "  0 1 2 3 4 5 6",
+            "  1 2 3 4 5 6 7",
             "| . . . . . . . |",
             "| . . . . . . . |",
             "| . . . . . . . |",
@@ -335,17 +335,19 @@ def test_render_shows_columns_and_marks() -> None:
             "| . . . O . . . |",
             "| X . . X . . . |",
             "+---------------+",
-            "  0 1 2 3 4 5 6",
+            "  1 2 3 4 5 6 7",
         ]
     )
 
 
-@pytest.mark.parametrize(("text", "move"), [("0", 0), ("6", 6), (" 3\n", 3)])
-def test_parse_move(text: str, move: int) -> None:
-    assert ConnectFour().parse_move(text) == move
+@pytest.mark.parametrize(("text", "move"), [("1", 0), ("7", 6), (" 4\n", 3)])
+def test_parse_move_reads_the_columns_as_people_number_them(text: str, move: int) -> None:
+    game = ConnectFour()
+    assert game.parse_move(text) == move
+    assert game.move_text(move) == text.strip()
 
 
-@pytest.mark.parametrize("text", ["", "x", "-1", "7", "10", "3.0", "three", "1 2", "²"])
+@pytest.mark.parametrize("text", ["", "x", "-1", "0", "8", "10", "3.0", "three", "1 2", "²"])
 def test_parse_move_rejects_bad_text(text: str) -> None:
-    with pytest.raises(ValueError, match="type a column number from 0 to 6"):
+    with pytest.raises(ValueError, match="type a column number from 1 to 7"):
         ConnectFour().parse_move(text)

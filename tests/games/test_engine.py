@@ -177,7 +177,7 @@ def test_tictactoe_refusals_have_stable_codes_and_change_nothing() -> None:
 
     code, result = refused(game, match, Move(0, 0, 2.0))
     assert code == "not_your_turn" and result.refused is not None
-    assert result.refused.message == "it is seat 1's turn"
+    assert result.refused.message == "it is O's turn"
 
     code, result = refused(game, match, Move(1, 0, 2.0, version=1))  # it saw the empty board
     assert code == "stale_version" and result.refused is not None
@@ -186,7 +186,7 @@ def test_tictactoe_refusals_have_stable_codes_and_change_nothing() -> None:
 
     code, result = refused(game, match, Move(1, 4, 2.0))
     assert code == "invalid_move" and result.refused is not None
-    assert result.refused.message == "cell 4 is already taken"
+    assert result.refused.message == "the centre cell is already taken"
     assert refused(game, match, Move(1, "4", 2.0))[0] == "invalid_move"  # moves come off the wire
 
     for action in (Move(0, 0, 2.0), Move(1, 0, 2.0, version=1), Move(1, 4, 2.0)):
@@ -638,7 +638,9 @@ def test_replaying_simultaneous_moves_made_against_older_versions() -> None:
 def test_a_record_the_rules_refuse_is_a_replay_error() -> None:
     game = TicTacToe()
     first = begin(game)
-    with pytest.raises(eng.ReplayError, match=r"recorded action 1 .* is refused: cell 4 is already taken"):
+    with pytest.raises(
+        eng.ReplayError, match=r"recorded action 1 .* is refused: the centre cell is already taken"
+    ):
         eng.replay(game, first, [Move(0, 4, 1.0), Move(1, 4, 2.0)])
     with pytest.raises(eng.ReplayError, match="unknown recorded action 'teleport'"):
         eng.action_from_record("teleport", 0, None, 1.0)

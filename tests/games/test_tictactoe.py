@@ -117,7 +117,7 @@ def test_legal_move() -> None:
 def test_occupied_cell_is_refused() -> None:
     game = TicTacToe()
     state = game.apply(game.setup({}), 0, 4)
-    assert game.validate(state, 1, 4) == "cell 4 is already taken"
+    assert game.validate(state, 1, 4) == "the centre cell is already taken"
     assert 4 not in game.legal_moves(state, 1)
 
 
@@ -238,15 +238,17 @@ def test_random_bot_plays_a_legal_move() -> None:
 
 def test_render_shows_marks_and_free_cell_numbers() -> None:
     text = TicTacToe().render(board("X...O...."), 0)
-    assert text == " X | 1 | 2\n---+---+---\n 3 | O | 5\n---+---+---\n 6 | 7 | 8"
+    assert text == " X | 2 | 3\n---+---+---\n 4 | O | 6\n---+---+---\n 7 | 8 | 9"
 
 
-@pytest.mark.parametrize(("text", "move"), [("0", 0), ("8", 8), (" 4\n", 4)])
-def test_parse_move(text: str, move: int) -> None:
-    assert TicTacToe().parse_move(text) == move
+@pytest.mark.parametrize(("text", "move"), [("1", 0), ("9", 8), (" 5\n", 4)])
+def test_parse_move_reads_the_cells_as_people_number_them(text: str, move: int) -> None:
+    game = TicTacToe()
+    assert game.parse_move(text) == move
+    assert game.move_text(move) == text.strip()  # and shows a move the way it is typed
 
 
-@pytest.mark.parametrize("text", ["", "x", "-1", "4.0", "one", "1 2"])
+@pytest.mark.parametrize("text", ["", "x", "-1", "0", "10", "4.0", "one", "1 2"])
 def test_parse_move_rejects_bad_text(text: str) -> None:
-    with pytest.raises(ValueError, match="type a cell number from 0 to 8"):
+    with pytest.raises(ValueError, match="type a cell number from 1 to 9"):
         TicTacToe().parse_move(text)

@@ -138,6 +138,11 @@ class Game:
     #: What happens when a seat's clock runs out: "lose" (the game's forfeit policy, reason "time"),
     #: "random" (a random legal move is played for it) or "bot" (its first bot moves for it).
     timeout_policy: ClassVar[str] = "lose"
+    #: How the web page draws the game. None: its generic board (the ``render`` text, and the
+    #: ``legal_moves`` as buttons); "builtin": a board the page ships (the games in the box); a file
+    #: name such as "board.js": the game's own JavaScript module, in the folder of the class's
+    #: module, served at ``/games/<name>/board.js`` and run in a sandboxed frame (docs/javascript.md).
+    web_board: ClassVar[str | None] = None
 
     def setup(self, options: dict[str, Any]) -> State:
         """The state at the start of a match. May take ``rng`` (see the class docstring)."""
@@ -219,8 +224,19 @@ class Game:
 
     # Terminal presentation: optional, used by ``netplay play``.
     def seat_label(self, seat: int) -> str:
-        """A short name for a seat's side, such as "X" or "white"."""
-        return f"seat {seat}"
+        """A short name for a seat's side, such as "X" or "white" (people count from 1: "player 1")."""
+        return f"player {seat + 1}"
+
+    def notation(self, state: State, names: Sequence[str], outcome: Outcome | None) -> str | None:
+        """The whole game in the game's own notation, for ``netplay replay`` (chess: the position in
+        FEN and the game in PGN); None (the default) when the game has none. ``names`` by seat."""
+        return None
+
+    def move_text(self, move: Any) -> str:
+        """A move as a person reads it (``"e4"``, ``"5"``); JSON unless the game says otherwise."""
+        import json
+
+        return json.dumps(move)
 
     def render(self, view: Any, seat: int | None) -> str:
         """The view as text for a terminal."""

@@ -287,6 +287,7 @@ class Battleship(Game):
 
     name = "battleship"
     description = "Hide five ships on a 10x10 grid, then take turns firing at cells such as B7."
+    web_board = "builtin"
     players = 2
     timeout_policy = "bot"
 

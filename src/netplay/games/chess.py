@@ -42,6 +42,7 @@ import shutil
 import threading
 import weakref
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -223,6 +224,7 @@ class Chess(Game):
 
     name = "chess"
     description = "Chess: moves in SAN (Nf3, O-O) or UCI (g1f3); option fen starts from a position."
+    web_board = "builtin"
     players = 2
 
     def setup(self, options: dict[str, Any]) -> State:
@@ -318,6 +320,12 @@ class Chess(Game):
             tail = " ".join(_joined(numbered[-12:]))
             lines.append(f"moves: {'... ' if len(numbered) > 12 else ''}{tail}")
         return "\n".join(lines)
+
+    def notation(self, state: State, names: Sequence[str], outcome: Outcome | None) -> str | None:
+        """The position now in FEN, then the game in PGN (what ``netplay replay`` shows)."""
+        white, black = [*names, "white", "black"][:2]
+        pgn = to_pgn(state, white, black, outcome)
+        return f"FEN: {state['fen']}\n\n{pgn}"
 
     def parse_move(self, text: str) -> Any:
         """SAN or UCI typed loosely (``nf3``, ``e2-e4``, ``0-0``, ``e8q``); validate judges legality."""

@@ -40,7 +40,8 @@ class ConnectFour(Game):
     """Four in a row on a 7-column, 6-row board where pieces fall to the bottom."""
 
     name = "connect4"
-    description = "Drop pieces to get four in a row on a 7x6 board. Moves are columns 0-6."
+    description = "Drop pieces to get four in a row on a 7x6 board."
+    web_board = "builtin"
     players = 2
 
     def setup(self, options: dict[str, Any]) -> State:
@@ -54,7 +55,7 @@ class ConnectFour(Game):
         if not 0 <= move < COLUMNS:
             return f"column {move} is off the board (columns are 0 to 6)"
         if state["board"][0][move] is not None:
-            return f"column {move} is full"
+            return f"column {move + 1} is full"  # as people number them, 1-7 from the left
         return None
 
     def apply(self, state: State, seat: int, move: Any) -> State:
@@ -89,16 +90,20 @@ class ConnectFour(Game):
 
     def render(self, view: Any, seat: int | None) -> str:
         """The board with column numbers above and below, X and O for pieces, '.' for empty."""
-        numbers = "  " + " ".join(str(c) for c in range(COLUMNS))
+        numbers = "  " + " ".join(str(c + 1) for c in range(COLUMNS))
         rows = ["| " + " ".join(cell or "." for cell in row) + " |" for row in view["board"]]
         return "\n".join([numbers, *rows, "+" + "-" * (2 * COLUMNS + 1) + "+", numbers])
 
+    def move_text(self, move: Any) -> str:
+        """The column as people number it, 1-7 from the left."""
+        return str(move + 1) if type(move) is int else super().move_text(move)
+
     def parse_move(self, text: str) -> Any:
-        """A column number typed at a terminal."""
+        """A column typed as 1-7 (as the board shows them) to its move, 0-6."""
         text = text.strip()
-        if not (text.isascii() and text.isdigit()) or not 0 <= int(text) < COLUMNS:
-            raise ValueError("type a column number from 0 to 6")
-        return int(text)
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= COLUMNS:
+            raise ValueError("type a column number from 1 to 7")
+        return int(text) - 1
 
 
 # --- Bot -----------------------------------------------------------------------------------------

@@ -207,6 +207,7 @@ class CrazyEights(Game):
 
     name = "crazy8"
     description = "Cards for 2-6 players: follow suit or rank, 8s are wild; empty your hand first."
+    web_board = "builtin"
     players = 2
     #: A seat out of time has the sensible bot play its turn: the game goes on for the others.
     timeout_policy = "bot"

@@ -578,9 +578,9 @@ def _move(rules: Game, match: Match, action: Move) -> Step:
         )
     if seat not in match.active:
         if turn is not None:
-            return Step(match, effects, Refused("not_your_turn", f"it is seat {turn}'s turn"))
-        waiting = ", ".join(str(s) for s in sorted(match.active))
-        return Step(match, effects, Refused("not_your_turn", f"waiting for seat {waiting}, not you"))
+            return Step(match, effects, Refused("not_your_turn", f"it is {rules.seat_label(turn)}'s turn"))
+        waiting = " and ".join(rules.seat_label(s) for s in sorted(match.active))
+        return Step(match, effects, Refused("not_your_turn", f"waiting for {waiting}, not you"))
     state = match.state
     seats = match.seats
     traits = _TRAITS.get(type(rules)) or _traits(rules)

@@ -36,6 +36,7 @@ class Pig(Game):
 
     name = "pig"
     description = "Dice for 2-6 players: roll to build a turn total, hold to bank it, a 1 loses it."
+    web_board = "builtin"
     players = 2
 
     def seat_count(self, options: dict[str, Any]) -> int:

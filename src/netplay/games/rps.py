@@ -43,6 +43,7 @@ class RockPaperScissors(Game):
 
     name = "rps"
     description = "Rock, paper, scissors, best of N (option rounds). Both choose at once."
+    web_board = "builtin"
     players = 2
 
     def setup(self, options: dict[str, Any]) -> State:

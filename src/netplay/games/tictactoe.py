@@ -1,4 +1,8 @@
-"""Tic-tac-toe: seat 0 plays X, seat 1 plays O; a move is a cell number 0-8, row by row."""
+"""Tic-tac-toe: seat 0 plays X, seat 1 plays O.
+
+On the wire a move is a cell number 0-8, row by row. People see and type the cells as 1-9 (the
+terminal and the web page), and refusals name a cell by where it is ("the centre cell").
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,11 @@ _LINES = (
     (0, 4, 8), (2, 4, 6),  # diagonals
 )  # fmt: skip
 _MARKS = ("X", "O")
+_PLACES = (
+    "top left", "top middle", "top right",
+    "middle left", "centre", "middle right",
+    "bottom left", "bottom middle", "bottom right",
+)  # fmt: skip
 
 
 def _winner(board: list[str | None]) -> int | None:
@@ -28,7 +37,8 @@ def _winner(board: list[str | None]) -> int | None:
 
 class TicTacToe(Game):
     name = "tictactoe"
-    description = "Three in a row on a 3x3 board. Moves are cells 0-8."
+    description = "Three in a row on a 3x3 board."
+    web_board = "builtin"
     players = 2
 
     def setup(self, options: dict[str, Any]) -> State:
@@ -40,7 +50,7 @@ class TicTacToe(Game):
         if not 0 <= move <= 8:
             return f"cell {move} is off the board (cells are 0 to 8)"
         if state["board"][move] is not None:
-            return f"cell {move} is already taken"
+            return f"the {_PLACES[move]} cell is already taken"
         return None
 
     def apply(self, state: State, seat: int, move: Any) -> State:
@@ -66,17 +76,23 @@ class TicTacToe(Game):
     def seat_label(self, seat: int) -> str:
         return _MARKS[seat]
 
+    def move_text(self, move: Any) -> str:
+        """The cell as people number it, 1-9."""
+        return str(move + 1) if type(move) is int else super().move_text(move)
+
     def render(self, view: Any, seat: int | None) -> str:
+        """The board with the free cells numbered 1-9, as they are typed."""
         board = view["board"]
-        cells = [board[i] or str(i) for i in range(9)]
+        cells = [board[i] or str(i + 1) for i in range(9)]
         rows = [" " + " | ".join(cells[r * 3 : r * 3 + 3]) for r in range(3)]
         return "\n---+---+---\n".join(rows)
 
     def parse_move(self, text: str) -> Any:
+        """A cell typed as 1-9 (as the board shows them) to its move, 0-8."""
         text = text.strip()
-        if not (text.isascii() and text.isdigit()):
-            raise ValueError("type a cell number from 0 to 8")
-        return int(text)
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 9:
+            raise ValueError("type a cell number from 1 to 9")
+        return int(text) - 1
 
 
 def _minimax(board: list[str | None], to_move: int, memo: dict[tuple[Any, int], int]) -> int:

@@ -4,18 +4,31 @@
 import { connect } from "./netplay.js";
 import { BOARDS, GAMES, MARKS, activeSeats, mayAct } from "./boards.js";
 import { ClockDisplay, TIME_CONTROLS, controlLabel, startingClock } from "./clocks.js";
+import { GenericBoard } from "./generic.js";
+import { SandboxBoard } from "./sandbox.js";
 
 const $ = (id) => document.getElementById(id);
 const LOBBY_REFRESH_MS = 3000;
 const DOTS_GAME = "15-112"; // the relay rooms of dots.html (shared with examples/dots and text clients)
 
 let client = null;
-let games = []; // from list_games: the games this page can draw
+let games = []; // from list_games: every game of the server (each one drawn by some board)
 let lobbyTimer = null;
 let lastRooms = "";
-let token = null; // this visit's session token: Reconnect resumes the session (and its seat) with it
+// This tab's session, kept in sessionStorage (per tab: two tabs are two players; never
+// localStorage, which every tab of the browser shares): its token, with which a reconnect or a
+// reload resumes the session and its seat, and the room it is in, which a reload shows again.
+const KEPT_TOKEN = "netplay.session.token";
+const KEPT_ROOM = "netplay.session.room";
+let token = kept(KEPT_TOKEN);
+let keptRoom = kept(KEPT_ROOM); // the room this tab is in (its id), or null in the lobby
+// The rooms a resumed session gets back come as "joined" events right after the welcome: they are
+// held here until the page knows the games, then the kept one is shown and any other is left.
+let resumedRooms = new Map();
 // The room on screen: its id, game, private code, my role, its players until a state arrives.
 let room = null;
+// The browser said it went offline: until the server answers a ping, the link is in doubt.
+let linkInDoubt = false;
 const clocks = new ClockDisplay(); // the room's clocks, counting down between states
 
 // -- start ---------------------------------------------------------------------------------------
@@ -47,9 +60,30 @@ function start() {
     if (event.key === "Escape") askResign(false);
   });
   $("banner-close").addEventListener("click", hideBanner);
+  // Beside the room's title: who is watching ("You are watching", "2 watching").
+  const watching = document.createElement("span");
+  watching.id = "watching";
+  watching.className = "badge watching";
+  watching.hidden = true;
+  $("game-clock").after(watching);
   window.addEventListener("hashchange", () => client && joinFromLink());
-  // Closing the page is leaving: say so, and the opponent is told at once (not after a grace period).
-  window.addEventListener("pagehide", () => client?.close());
+  // A page being closed or reloaded says no "bye" (that is leaving, and forfeits a game): it just
+  // drops the connection. The server keeps the seat for its grace period and the opponent sees
+  // "lost the connection"; the reloaded page resumes the session with the kept token. Leaving on
+  // purpose is the "Leave game" (or "Lobby") button, which leaves the room at once.
+  window.addEventListener("pagehide", () => {
+    clearTimeout(retryTimer);
+    if (client && !client.closed) {
+      client.off("close", onClosed);
+      client.disconnect();
+    }
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted && (!client || client.closed)) openConnection(); // back from the history cache
+  });
+  window.addEventListener("offline", checkLink);
+  window.addEventListener("online", () => (client && !client.closed ? checkLink() : retryNow()));
+  if (keptRoom && token) $("lobby").hidden = true; // a reload in a room: the room comes back, not the lobby
   // For the browser console (and the tests): the client, and rooms the lobby has no button for,
   // shown like the lobby's: netplayPage.createRoom("tictactoe", { private: true, clock: "30/move" }).
   window.netplayPage = {
@@ -71,32 +105,86 @@ function myName() {
   return $("name").value.trim().slice(0, 32) || randomName();
 }
 
+// sessionStorage can be missing or refuse (a sandboxed frame, storage turned off): the page then
+// keeps its session in memory only, as if every reload were a new visit.
+function kept(key) {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function keep(key, value) {
+  try {
+    if (value) sessionStorage.setItem(key, value);
+    else sessionStorage.removeItem(key);
+  } catch {
+    // nothing kept: see kept()
+  }
+}
+
+function keepRoom(id) {
+  keptRoom = id ?? null;
+  keep(KEPT_ROOM, keptRoom);
+}
+
+let connecting = null; // the connection being opened: one at a time (two would take the seat from each other)
+
 // Returns whether it connected. `quiet`: an automatic retry, which keeps its own banner on failure.
-async function openConnection({ quiet = false } = {}) {
+async function openConnection(options) {
+  if (!connecting) connecting = connectOnce(options).finally(() => (connecting = null));
+  return connecting;
+}
+
+async function connectOnce({ quiet = false } = {}) {
   clearTimeout(retryTimer);
   setLinkState("connecting");
   if (!quiet) hideBanner();
+  let opened;
   try {
-    client = await connect({ name: myName(), token });
+    opened = await connect({ name: myName(), token });
   } catch (error) {
     setLinkState("offline");
-    if (!quiet) showBanner(`Cannot reach the game server (${error.message}).`, "Try again", openConnection);
+    if (quiet) return false;
+    if (keptRoom && token) {
+      // A reload while the server restarts: keep trying for as long as it would keep the seat.
+      retryUntil("Cannot reach the game server.", Date.now() + 60_000, 250);
+    } else {
+      showBanner("Cannot reach the game server.", "Try again", openConnection);
+    }
     return false;
   }
+  client = opened;
+  linkInDoubt = false;
   hideBanner();
   setLinkState("online");
   token = client.token;
+  keep(KEPT_TOKEN, token);
+  if (client.resumed) $("name").value = client.name; // a resumed session keeps the name it had
   $("server-name").textContent = client.welcome.server ?? "netplay";
+  resumedRooms = new Map();
   client.on("*", onEvent);
   client.on("close", onClosed);
-  const offered = await client.listGames();
-  games = offered.filter((game) => BOARDS[game.name]);
-  const others = offered.filter((game) => !BOARDS[game.name]).map((game) => game.name);
-  $("other-games").hidden = !others.length;
-  $("other-games").textContent = `Also on this server, playable from a terminal: ${others.join(", ")}.`;
+  try {
+    games = await client.listGames();
+  } catch {
+    return false; // the connection ended already: onClosed says so, and retries
+  }
   renderGameCards();
-  if (client.resumed && client.welcome.rooms?.length) return true; // its rooms come back as "joined" events
-  if (room) notify("Your game is no longer on the server (away too long, or it restarted).", "warn");
+  // Every "joined" of a resumed session came before the games did (the server sends them with its
+  // welcome): show the room this tab is in, and leave any other (one left while offline).
+  const back = client.resumed ? (client.welcome.rooms ?? []) : [];
+  for (const id of back) if (id !== keptRoom) client.leave(id).catch(() => {});
+  const joined = resumedRooms.get(keptRoom);
+  resumedRooms = null; // from now on a "joined" is an answer to this page's own request
+  if (joined && back.includes(keptRoom)) {
+    showRoom(joined);
+    return true;
+  }
+  if (keptRoom || room) {
+    showBanner("Your game is no longer on the server: you were away too long, or it ended.");
+  }
   if (!(await joinFromLink())) showLobby();
   return true;
 }
@@ -107,6 +195,7 @@ function renameAndReconnect() {
     client.off("close", onClosed);
     client.close();
     token = null;
+    keep(KEPT_TOKEN, null);
     openConnection();
   }
 }
@@ -114,7 +203,37 @@ function renameAndReconnect() {
 function setLinkState(state) {
   const element = $("link-state");
   element.dataset.state = state;
-  element.textContent = { connecting: "connecting…", online: "online", offline: "offline" }[state];
+  const words = { connecting: "connecting…", checking: "checking…", online: "online", offline: "offline" };
+  element.textContent = words[state];
+}
+
+// Whether the page cannot count on its connection: closed, or in doubt since the browser went
+// offline. Then the page never says "Your turn" and the game's buttons wait.
+function linkDown() {
+  return !client || client.closed || linkInDoubt;
+}
+
+// The browser says it went offline (or back online with the old connection still open): a
+// connection may survive that (a server on this machine), so ask the server. No answer within
+// 3 s: the connection is given up, and the page reconnects (resuming its seat) as for any drop.
+async function checkLink() {
+  const checked = client;
+  if (!checked || checked.closed) return;
+  linkInDoubt = true;
+  setLinkState("checking");
+  if (room) renderRoom();
+  try {
+    await checked.request({ type: "ping" }, { timeout: 3000 });
+  } catch {
+    if (client === checked && !checked.closed) {
+      checked.disconnect({ code: "connection_lost", message: "this device went offline" });
+    }
+    return;
+  }
+  if (client !== checked || checked.closed) return;
+  linkInDoubt = false;
+  setLinkState("online");
+  if (room) renderRoom();
 }
 
 // A share link ends in #join=CODE (or #watch=CODE): opening it joins that private room.
@@ -131,8 +250,9 @@ async function joinFromLink() {
 function onEvent(message) {
   const here = room && message.room === room.id;
   switch (message.type) {
-    case "joined": // a room given back after a reconnect
-      if (message.resumed) showRoom(message);
+    case "joined": // a room given back after a reconnect (or a reload)
+      if (message.resumed && resumedRooms) resumedRooms.set(message.room.id, message);
+      else if (message.resumed && message.room.id === keptRoom) showRoom(message);
       break;
     case "state":
       if (here) {
@@ -149,6 +269,10 @@ function onEvent(message) {
       }
       break;
     case "member_joined":
+      if (here && message.member.role === "spectator" && message.member.id !== client.id) {
+        room.spectators += 1;
+        renderRoom();
+      }
       if (here && message.member.role === "player") {
         room.players[message.member.seat] = message.member;
         if (message.member.id !== client.id) notify(`${message.member.name} joined.`, "info");
@@ -156,6 +280,10 @@ function onEvent(message) {
       }
       break;
     case "member_left":
+      if (here && message.member.role === "spectator") {
+        room.spectators = Math.max(0, room.spectators - 1);
+        renderRoom();
+      }
       if (here && message.member.role === "player") {
         room.players[message.member.seat] = null;
         notify(`${message.member.name} left the game.`, "warn");
@@ -165,8 +293,8 @@ function onEvent(message) {
     case "member_disconnected":
       if (here && message.member.role === "player") {
         const grace = client.welcome.reconnect_grace;
-        const wait = grace ? ` for up to ${Math.round(grace)} s` : "";
-        notify(`${message.member.name} lost the connection: waiting${wait} for them to come back.`, "warn");
+        const wait = grace ? ` up to ${Math.round(grace)} s` : "";
+        notify(`${message.member.name} lost the connection: waiting${wait} for them.`, "warn");
         setAway(message.member.seat, true);
       }
       break;
@@ -209,35 +337,73 @@ const RETRYABLE = new Set(["connection_lost", "server_shutdown", "idle_timeout",
 let retryTimer = null;
 
 function onClosed(reason) {
+  if (client && !client.closed) return; // an older connection, already replaced by this one
   stopLobbyRefresh();
   setLinkState("offline");
+  linkInDoubt = false;
   if (room) renderRoom(); // no "Your turn" while offline
-  const why =
-    reason.code === "server_shutdown"
-      ? `The server shut down: ${reason.message}.`
-      : `Connection lost: ${reason.message}.`;
+  const why = closedWords(reason);
   if (token && RETRYABLE.has(reason.code)) {
     // Keep trying, with growing pauses, for as long as the server keeps our seat.
     const grace = (client?.welcome?.reconnect_grace ?? 60) * 1000;
     retryUntil(why, Date.now() + grace, 250);
+  } else if (reason.code === "session_replaced") {
+    showBanner(why, "Play here", openConnection); // takes the seat back from the other page
   } else {
     showBanner(why, "Reconnect", openConnection);
   }
 }
 
+// Why the connection ended, for people: the server's own words are for its log (a shutdown's
+// reason names the signal that stopped it), never shown as they are.
+function closedWords(reason) {
+  switch (reason.code) {
+    case "server_shutdown":
+      return "The server shut down (it may be restarting).";
+    case "session_replaced":
+      return "This game is open in another tab or window now.";
+    case "idle_timeout":
+      return "Connection lost: the server heard nothing from this page for too long.";
+    case "server_full":
+      return "The server is full.";
+    case "frame_too_large":
+      return "Connection lost: the page sent the server more than it accepts.";
+    case "rate_limited":
+      return "Connection lost: the page sent the server too much, too fast.";
+    default:
+      return navigator.onLine === false ? "Connection lost: this device is offline." : "Connection lost.";
+  }
+}
+
+let retrying = null; // while reconnecting on its own: { why, deadline }
+
 function retryUntil(why, deadline, pause) {
+  retrying = { why, deadline };
   showBanner(`${why} Reconnecting…`, "Reconnect now", openConnection);
+  clearTimeout(retryTimer);
   retryTimer = setTimeout(async () => {
-    if (await openConnection({ quiet: true })) return;
-    if (Date.now() < deadline) retryUntil(why, deadline, Math.min(pause * 2, 4000));
-    else showBanner(`${why} The server did not come back.`, "Try again", openConnection);
+    if (await openConnection({ quiet: true })) {
+      retrying = null;
+      return;
+    }
+    if (Date.now() < deadline) retryUntil(why, deadline, Math.min(Math.max(pause * 2, 250), 4000));
+    else {
+      retrying = null;
+      showBanner(`${why} The server did not come back.`, "Try again", openConnection);
+    }
   }, pause);
+}
+
+// The browser is back online: the next try is now, not after the pause.
+function retryNow() {
+  if (retrying) retryUntil(retrying.why, retrying.deadline, 0);
 }
 
 // -- the lobby -----------------------------------------------------------------------------------
 
 function showLobby() {
   room = null;
+  keepRoom(null);
   clocks.stop();
   $("game").hidden = true;
   $("lobby").hidden = false;
@@ -253,18 +419,21 @@ function stopLobbyRefresh() {
 }
 
 function renderGameCards() {
-  const cards = games.map((game) => {
+  const cards = [];
+  for (const game of games) {
     const about = GAMES[game.name] ?? { title: game.name, blurb: game.description };
     const card = document.createElement("article");
-    card.className = `card game-card game-${game.name}`;
+    // The server names every game, and describes the ones a user wrote: text, never markup.
+    card.className = `card game-card game-${game.name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
     card.dataset.game = game.name;
-    const botOptions = game.bots.map((bot) => `<option value="${bot}">${botLabel(bot)}</option>`).join("");
+    card.dataset.board = boardKind(game.name);
+    const radioGroup = `clock-${cards.length}`;
     const remembered = localStorage.getItem(`netplay.clock.${game.name}`);
     const chosen = TIME_CONTROLS.some((c) => c.value === remembered) ? remembered : "";
     const clockOptions = TIME_CONTROLS.map(
       ({ value, label, title }) => `
           <label title="${title}">
-            <input type="radio" name="clock-${game.name}" value="${value}" aria-label="${title}"
+            <input type="radio" name="${radioGroup}" value="${value}" aria-label="${title}"
                    ${value === chosen ? "checked" : ""}>
             <span>${label}</span>
           </label>`,
@@ -272,7 +441,7 @@ function renderGameCards() {
     card.innerHTML = `
       <div class="card-head">
         <span class="game-art" aria-hidden="true"></span>
-        <div><h2>${about.title}</h2><p class="muted">${about.blurb}</p></div>
+        <div><h2></h2><p class="muted"></p></div>
       </div>
       <fieldset class="clock-pick">
         <legend>Clock</legend>
@@ -281,15 +450,19 @@ function renderGameCards() {
       <div class="card-actions">
         <button type="button" data-action="quick">Quick match</button>
         <button type="button" class="secondary" data-action="private">Private room</button>
-        <span class="bot-pick">
+        <span class="bot-pick" ${game.bots.length ? "" : "hidden"}>
           <button type="button" class="secondary" data-action="bot">vs Computer</button>
-          <select aria-label="How strong the computer plays" ${game.bots.length ? "" : "hidden"}>
-            ${botOptions}
-          </select>
+          <select aria-label="How strong the computer plays"></select>
         </span>
       </div>
       <h3>Rooms</h3>
-      <ul class="rooms" data-rooms="${game.name}"><li class="muted">Looking for rooms…</li></ul>`;
+      <ul class="rooms"><li class="muted">Looking for rooms…</li></ul>`;
+    card.querySelector(".card-head h2").textContent = about.title;
+    card.querySelector(".card-head p").textContent = about.blurb ?? "";
+    card.querySelector(".rooms").dataset.rooms = game.name;
+    card.querySelector(".bot-pick select").append(
+      ...game.bots.map((bot) => new Option(botLabel(bot), bot)),
+    );
     // The time control picked for this game's rooms (remembered in the browser); "" is none.
     const clock = () => card.querySelector(".clock-pick input:checked")?.value || undefined;
     card.querySelector(".clock-pick").addEventListener("change", () =>
@@ -305,8 +478,8 @@ function renderGameCards() {
       const bot = card.querySelector(".bot-pick select").value || undefined;
       if (await enterRoom(() => client.createRoom(game.name, { clock: clock() }))) addBot(bot);
     });
-    return card;
-  });
+    cards.push(card);
+  }
   $("games").replaceChildren(...cards);
 }
 
@@ -322,7 +495,8 @@ async function refreshRooms() {
   if (key === lastRooms) return; // unchanged: keep the list (and the keyboard focus in it)
   lastRooms = key;
   for (const game of games) {
-    const list = document.querySelector(`[data-rooms="${game.name}"]`);
+    const list = [...document.querySelectorAll("[data-rooms]")].find((ul) => ul.dataset.rooms === game.name);
+    if (!list) continue;
     const mine = rooms.filter((r) => r.kind === "match" && r.game === game.name);
     list.replaceChildren(...(mine.length ? mine.map(roomRow) : [emptyRow()]));
   }
@@ -418,7 +592,6 @@ function showRoom(joined) {
   const info = joined.room;
   const again = room?.id === info.id; // this room given back after a reconnect
   const code = joined.code ?? (again ? room.code : null); // a resumed join has no code
-  const Board = BOARDS[info.game];
   room = {
     id: info.id,
     game: info.game,
@@ -434,7 +607,9 @@ function showRoom(joined) {
     drawOffers: [], // the seats offering a draw now
     confirmResign: false, // "Resign this game?" is on screen
     resuming: Boolean(joined.resumed), // its state is on the way
+    spectators: info.spectators ?? 0, // how many watch (a spectator counts itself)
   };
+  keepRoom(info.id); // a reload of this tab comes back to this room
   const known = client.states[info.id]; // a state that came before this reply was handled
   room.drawOffers = known?.draw_offers ?? [];
   if (known) clocks.update(known.clock, flaggedSeats(known));
@@ -450,9 +625,11 @@ function showRoom(joined) {
   $("game-clock").hidden = !room.clock;
   $("game-clock").textContent = controlLabel(room.clock);
   $("game-clock").title = room.clock ? `Time control: ${room.clock}` : "";
-  room.board = Board ? new Board($("board"), playMove) : null;
-  $("hint").textContent = Board && joined.role === "player" ? Board.hint : "";
-  $("share").hidden = !room.code; // and once the game is under way, see renderRoom
+  room.boardKind = boardKind(info.game);
+  $("game").dataset.board = room.boardKind;
+  room.board = makeBoard(info.game, room.boardKind);
+  $("hint").textContent = joined.role === "player" ? room.board.constructor.hint : "";
+  $("share").hidden = !shareShown(); // and once the game is under way, see renderRoom
   if (room.code) {
     $("share-code").textContent = room.code;
     $("share-link").value = `${location.origin}${location.pathname}#join=${room.code}`;
@@ -461,15 +638,82 @@ function showRoom(joined) {
   room.board?.focus();
 }
 
+// Which board draws a game: the page's own (BOARDS) first; then what the server says of it
+// (`web_board`): the game's own module ("own", in a sandboxed frame), else the generic board, which
+// also stands in for a built-in game whose board this page does not have.
+function boardKind(name) {
+  if (BOARDS[name]) return "builtin";
+  const web = games.find((game) => game.name === name)?.web_board;
+  return typeof web === "string" && web.startsWith("/games/") ? "own" : "generic";
+}
+
+function makeBoard(name, kind) {
+  const container = $("board");
+  if (kind === "builtin") return new BOARDS[name](container, playMove);
+  if (kind === "own") {
+    const url = games.find((game) => game.name === name).web_board;
+    const title = `${GAMES[name]?.title ?? name} board`;
+    return new SandboxBoard(container, playMove, url, { title, onFailure: (why) => boardFailed(name, why) });
+  }
+  return new GenericBoard(container, playMove);
+}
+
+// A game's own board that would not load: the page goes on with its generic board.
+function boardFailed(name, why) {
+  if (!room || room.game !== name || room.boardKind !== "own") return;
+  room.boardKind = "generic";
+  $("game").dataset.board = "generic";
+  room.board = new GenericBoard($("board"), playMove);
+  $("hint").textContent = room.role === "player" ? GenericBoard.hint : "";
+  notify(`This game's own board did not load (${why}): here is the plain one.`, "error");
+  renderRoom();
+}
+
+// A built-in board's name for a seat's side: its class's `sides` if it has them, else X and O for two.
+function builtinSide(seat) {
+  return BOARDS[room.game]?.sides?.[seat] ?? (room.seats === 2 ? MARKS[seat] : undefined);
+}
+
+// A seat's side as people read it: a built-in board's (X and O), else the side as the game names it
+// (the state's `sides`, from its seat_label), else "player 2": seats count from 1.
+function sideName(seat) {
+  const side = room.boardKind === "builtin" ? builtinSide(seat) : client.states[room.id]?.sides?.[seat];
+  return side ?? `player ${seat + 1}`;
+}
+
+// What a seat's chip shows in its round mark: X or O on a built-in board, else the seat's number.
+function seatMark(seat) {
+  const mark = room.boardKind === "builtin" ? builtinSide(seat) : null;
+  return mark && mark.length <= 2 ? mark : String(seat + 1);
+}
+
 function setAway(seat, away) {
   const player = room.players[seat];
   if (player) player.away = away;
   renderRoom();
 }
 
+// Leaving on purpose: the room is left at once (a game in progress is forfeited, and the opponent
+// told). Offline, the room is forgotten here, and left as soon as the session is resumed.
 function backToLobby() {
   if (room && client && !client.closed) client.leave(room.id).catch(() => {});
   showLobby();
+}
+
+// The share box is for the players of a private room, until every seat is taken: never for spectators.
+function shareShown() {
+  if (!room.code || room.role !== "player") return false;
+  const playing = client.states[room.id]?.status === "playing";
+  return !(playing && room.players.every(Boolean));
+}
+
+// Who watches, said beside the title: "You are watching" to a spectator, "2 watching" to the players.
+function watchingLabel() {
+  if (room.role !== "player") {
+    const others = Math.max(0, room.spectators - 1);
+    return others ? `You and ${others} other${others === 1 ? "" : "s"} are watching` : "You are watching";
+  }
+  return room.spectators ? `${room.spectators} watching` : "";
 }
 
 function mySeat() {
@@ -480,7 +724,7 @@ function mySeat() {
 function playerName(seat) {
   const player = room.players[seat] ?? client.states[room.id]?.players[seat];
   if (player?.bot) return "The computer";
-  return player?.name ?? `Player ${MARKS[seat]}`;
+  return player?.name ?? `Player ${seatMark(seat)}`;
 }
 
 function renderRoom() {
@@ -489,13 +733,16 @@ function renderRoom() {
   const players = room.players; // the seats now: a state's list, then who joined or left since
   const finished = state?.status === "finished";
   const playing = state?.status === "playing";
-  const offline = client.closed;
+  const offline = linkDown();
   const active = activeSeats(state);
   // Who is who, whose turn it is, and each one's clock.
   $("players").classList.toggle("with-clocks", clocks.shown);
   $("players").replaceChildren(...players.map((player, index) => playerChip(player, index, seat, active)));
   clocks.attach([...$("players").querySelectorAll(".clock")]);
-  $("share").hidden = !room.code || (playing && players.every(Boolean));
+  $("share").hidden = !shareShown();
+  $("watching").textContent = watchingLabel();
+  $("watching").hidden = !$("watching").textContent;
+  $("watching").classList.toggle("me", room.role !== "player");
   $("status").textContent = statusLine(state, seat, players);
   $("status").dataset.result = finished ? resultKind(state.outcome, seat) : "";
   room.board?.render(state, offline ? null : seat);
@@ -513,6 +760,9 @@ function renderRoom() {
   $("add-bot").hidden = !(isPlayer && freeSeat && (!state || finished));
   // During a game: resign (once confirmed), offer a draw, or answer an offer.
   const inGame = isPlayer && playing;
+  // During a game the way back is leaving it (at once: the opponent wins), and it says so.
+  $("back").textContent = inGame ? "← Leave game" : "← Lobby";
+  $("back").title = inGame ? "Leave this game: your opponent wins at once" : "";
   const asking = inGame && room.confirmResign;
   const offers = inGame ? room.drawOffers : [];
   const offered = offers.includes(seat);
@@ -537,21 +787,26 @@ function renderRoom() {
 function playerChip(player, index, seat, active) {
   const chip = document.createElement("div");
   chip.className = "chip";
-  chip.dataset.mark = MARKS[index];
+  const mark = seatMark(index);
+  chip.dataset.mark = mark;
+  chip.dataset.number = index + 1; // the seat as people count it, from 1
   chip.classList.toggle("active", active.includes(index));
   chip.classList.toggle("empty", !player);
   chip.classList.toggle("away", Boolean(player?.away));
-  const mark = document.createElement("span");
-  mark.className = "mark";
-  mark.textContent = MARKS[index];
+  const badge = document.createElement("span");
+  badge.className = "mark";
+  badge.textContent = mark;
   const label = document.createElement("span");
   label.className = "name";
+  // A side the round mark does not show is said after the name: "Ann (white)".
+  const named = room.boardKind === "builtin" ? builtinSide(index) : client.states[room.id]?.sides?.[index];
+  const side = named && named !== mark ? named : null;
   label.textContent = !player
     ? "waiting…"
-    : player.bot
-      ? `Computer (${botLabel(player.bot)})`
-      : player.name + (index === seat ? " (you)" : player.away ? " (away)" : "");
-  chip.append(mark, label);
+    : (player.bot ? `Computer (${botLabel(player.bot)})` : player.name) +
+      (side ? ` (${side})` : "") +
+      (player.bot ? "" : index === seat ? " (you)" : player.away ? " (away)" : "");
+  chip.append(badge, label);
   if (clocks.shown) {
     const clock = document.createElement("span");
     clock.className = "clock";
@@ -572,13 +827,19 @@ function statusLine(state, seat, players) {
       : `Waiting for ${missing === 1 ? "an opponent" : "players"}… or play the computer.`;
   }
   if (state.outcome) return outcomeLine(state.outcome, seat);
-  if (client.closed) return "You are offline: reconnecting to the game…";
-  if (mayAct(state, seat)) return `Your turn: you play ${MARKS[seat]}.`;
+  if (linkDown()) {
+    if (client?.closeReason?.code === "session_replaced") return "You are playing this game in another tab.";
+    return "You are offline: reconnecting to the game…";
+  }
+  if (mayAct(state, seat)) {
+    const side = sideName(seat);
+    return room.boardKind === "builtin" ? `Your turn: you play ${side}.` : `Your turn (you are ${side}).`;
+  }
   const active = activeSeats(state);
   const playing = seat !== null && seat !== undefined;
   if (active.length !== 1) return `Waiting for ${active.map(playerName).join(" and ") || "the players"}…`;
   const name = playerName(active[0]);
-  return playing ? `${name}'s turn…` : `${name} (${MARKS[active[0]]}) to move.`;
+  return playing ? `${name}'s turn…` : `${name} (${sideName(active[0])}) to move.`;
 }
 
 // How a game ended, said to `seat` (null: a spectator, who is told the marks too).
@@ -590,7 +851,7 @@ function outcomeLine(outcome, seat) {
     return "It's a draw.";
   }
   const playing = seat !== null && seat !== undefined;
-  const who = (s) => (playing ? playerName(s) : `${playerName(s)} (${MARKS[s]})`);
+  const who = (s) => (playing ? playerName(s) : `${playerName(s)} (${sideName(s)})`);
   const winner = outcome.winner;
   if (winner === null || winner === undefined) return "Game over.";
   const losers = losingSeats(outcome);
@@ -634,6 +895,10 @@ function resultKind(outcome, seat) {
 async function playMove(move) {
   if (!room || room.role !== "player") {
     notify("You are watching: spectators cannot move.", "error");
+    return;
+  }
+  if (linkDown()) {
+    notify("You are offline: play again once the page is back online.", "warn");
     return;
   }
   try {

@@ -1,11 +1,22 @@
 // Boards for the built-in games. Each one draws a `state` message into a container and turns a
 // click or a key into a move: new Board(container, onMove), then board.render(state, mySeat).
 
+import { ChessBoard, about as chessAbout } from "./boards/chess.js";
+import { Board as BattleshipBoard, about as battleshipAbout } from "./boards/battleship.js";
+import { Board as CrazyEightsBoard, about as crazy8About } from "./boards/crazy8.js";
+import { Board as RpsBoard, about as rpsAbout } from "./boards/rps.js";
+import { Board as PigBoard, about as pigAbout } from "./boards/pig.js";
+
 const MARKS = ["X", "O"];
 
 export const GAMES = {
   tictactoe: { title: "Tic-tac-toe", blurb: "Three in a row on a 3×3 grid. Quick and fierce." },
   connect4: { title: "Connect Four", blurb: "Drop discs into seven columns; connect four to win." },
+  chess: chessAbout,
+  battleship: battleshipAbout,
+  crazy8: crazy8About,
+  rps: rpsAbout,
+  pig: pigAbout,
 };
 
 /**
@@ -160,5 +171,6 @@ function fourInARow(rows) {
   return [];
 }
 
-export const BOARDS = { tictactoe: TicTacToeBoard, connect4: ConnectFourBoard };
+export const BOARDS = { tictactoe: TicTacToeBoard, connect4: ConnectFourBoard, chess: ChessBoard,
+  battleship: BattleshipBoard, crazy8: CrazyEightsBoard, rps: RpsBoard, pig: PigBoard };
 export { MARKS };

@@ -58,15 +58,30 @@ export function connect({ url = defaultUrl(), name, token, timeout = 10000 } = {
     const hello = { type: "hello", protocol: PROTOCOL };
     if (name) hello.name = name;
     if (token) hello.token = token; // resume an earlier session: its seats, within the grace period
+    // A server that accepts the connection but never answers (stopped, or a dead network) is as
+    // unreachable as one that refuses it.
+    const unanswered = setTimeout(() => {
+      client.disconnect({ code: "connection_failed", message: `no answer from a netplay server at ${url}` });
+      reject(new ConnectionClosed("connection_failed", `no answer from a netplay server at ${url}`));
+    }, timeout);
     socket.addEventListener("open", () => {
-      client.request(hello, { timeout }).then((welcome) => {
-        client.welcome = welcome;
-        resolve(client);
-      }, reject);
+      clearTimeout(unanswered);
+      client.request(hello, { timeout }).then(
+        (welcome) => {
+          client.welcome = welcome;
+          client._watch();
+          resolve(client);
+        },
+        (error) => {
+          client.disconnect({ code: error.code, message: error.message }); // no session: nothing to keep
+          reject(error);
+        },
+      );
     });
-    socket.addEventListener("close", () =>
-      reject(new ConnectionClosed("connection_failed", `cannot reach a netplay server at ${url}`)),
-    );
+    socket.addEventListener("close", () => {
+      clearTimeout(unanswered);
+      reject(new ConnectionClosed("connection_failed", `cannot reach a netplay server at ${url}`));
+    });
   });
 }
 
@@ -85,6 +100,8 @@ export class Client {
     this._handlers = new Map();
     this._queue = [];
     this._takers = [];
+    this._heard = Date.now(); // when the server last said anything
+    this._watchdog = null;
     socket.addEventListener("message", (event) => this._receive(event.data));
     socket.addEventListener("close", (event) => this._closedBy(event));
   }
@@ -202,10 +219,18 @@ export class Client {
     return (await this.request({ type: "list_games" })).games;
   }
 
-  async listRooms(game) {
+  /** The lobby (of `game`), oldest room first: the server's pages one after another, up to `most`. */
+  async listRooms(game, { most = 1000 } = {}) {
     const message = { type: "list_rooms" };
     if (game) message.game = game;
-    return (await this.request(message)).rooms;
+    const rooms = [];
+    while (rooms.length < most) {
+      const reply = await this.request({ ...message });
+      rooms.push(...reply.rooms);
+      if (reply.next == null) break;
+      message.after = reply.next;
+    }
+    return rooms.slice(0, most);
   }
 
   /**
@@ -301,6 +326,23 @@ export class Client {
     this.socket.close(1000);
   }
 
+  /**
+   * Drop the connection without saying "bye": the server keeps this session's seats for its
+   * grace period (the others see "member_disconnected"), and `connect({ token })` resumes them.
+   * What a page being reloaded does. The connection counts as ended at once: "close" handlers
+   * run now, with `reason` (default code "disconnected"), and nothing more is received.
+   */
+  disconnect(reason = { code: "disconnected", message: "disconnected by this client" }) {
+    if (this.closed) return;
+    this.closeReason = { type: "error", ...reason };
+    this._closedBy({ code: 1000 });
+    try {
+      this.socket.close(1000);
+    } catch {
+      // not open yet, or already closing: the server sees the connection drop either way
+    }
+  }
+
   // -- plumbing --------------------------------------------------------------------------------
 
   _room(room) {
@@ -308,7 +350,25 @@ export class Client {
     return room;
   }
 
+  // Ping a quiet server every `heartbeat` seconds (from the welcome); give up on one silent for
+  // `idle_timeout` (a dead network, a stopped server), as the server gives up on a silent client.
+  _watch() {
+    const heartbeat = Number(this.welcome.heartbeat) || 15;
+    const idle = Number(this.welcome.idle_timeout) || 45;
+    clearInterval(this._watchdog);
+    this._watchdog = setInterval(() => {
+      const silent = (Date.now() - this._heard) / 1000;
+      if (silent > idle) {
+        this.disconnect({ code: "connection_lost", message: "the server stopped answering" });
+      } else if (silent >= heartbeat) {
+        this.request({ type: "ping" }, { timeout: idle * 1000 }).catch(() => {});
+      }
+    }, heartbeat * 1000);
+  }
+
   _receive(data) {
+    if (this.closed) return; // disconnected: whatever was still on its way is not for us
+    this._heard = Date.now();
     let message;
     try {
       message = JSON.parse(data);
@@ -353,6 +413,7 @@ export class Client {
   _closedBy(event) {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this._watchdog);
     if (!this.closeReason) {
       const [code, message] = CLOSE_CODES[event.code] ?? ["connection_lost", "the connection to the server was lost"];
       this.closeReason = { type: "error", code, message };

@@ -13,6 +13,7 @@ import functools
 import logging
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from ...games import Game
 from ...games import engine as eng
 from ...games.engine import CHANGED, Announce, Arm, Finished, Match, NextMatch, Record, Refused, Step
 from ...games.rng import ALGORITHM, Rng
-from ...protocol import ErrorCode, ProtocolError
+from ...protocol import ErrorCode, ProtocolError, codec
 from ...store import SavedMatch, SavedMove, SavedPlayer
 from .base import Cancellable, Member, Room, RoomHost, member_json
 
@@ -83,6 +84,14 @@ class MatchRoom(Room):
         self._players_json: list[dict[str, Any] | None] | None = None
         self._rng = random.Random()
         self._phased = type(game).phase is not Game.phase
+        # The web page draws every game but its built-in ones from what the server says: each
+        # recipient's state message then carries the game's text and its legal moves (decided once
+        # per room, so the built-in games' state messages cost nothing more).
+        self._for_web = game.web_board != "builtin"
+        self._shared_state = not game.has_hidden_information and not self._for_web
+        self._lists_moves = type(game).legal_moves is not Game.legal_moves
+        self._web_failed: set[str] = set()  # the hooks that raised here: each is logged once
+        self._sides = self._seat_labels() if self._for_web else None
 
     # -- lobby ---------------------------------------------------------------------------------
     @property
@@ -202,16 +211,28 @@ class MatchRoom(Room):
         else:
             self._maybe_start()
 
-    def add_bot(self, bot: str) -> None:
-        """Seat a server-side bot in the first free seat."""
+    def add_bot(self, bot: str, level: int | None = None) -> None:
+        """Seat a server-side bot in the first free seat; ``level``, for a bot that has levels
+        (``with_level``, such as chess's engine bot), is its strength. The seat's bot is then
+        ``"name:level"``, which is what the store keeps."""
         if bot not in self.rules.bots:
             known = ", ".join(self.rules.bots) or "none"
             raise ProtocolError(ErrorCode.NO_SUCH_BOT, f"{self.game} has no bot {bot!r} (bots: {known})")
+        name = f"{bot} bot"
+        if level is not None:
+            with_level = getattr(self.rules.bots[bot], "with_level", None)
+            if with_level is None:
+                raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"the {bot} bot of {self.game} has no levels")
+            try:
+                with_level(level)
+            except ValueError as exc:
+                raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"the {bot} bot's {exc}") from None
+            bot, name = f"{bot}:{level}", f"{bot} bot (level {level})"
         try:
             index = self.seats.index(None)
         except ValueError:
             raise ProtocolError(ErrorCode.ROOM_FULL, "no free seat for a bot") from None
-        seat = Seat(f"bot-{secrets.token_hex(4)}", f"{bot} bot", bot=bot)
+        seat = Seat(f"bot-{secrets.token_hex(4)}", name, bot=bot)
         self.seats[index] = seat
         self._seats_changed()
         self.broadcast(
@@ -262,7 +283,8 @@ class MatchRoom(Room):
     def send_state_to(self, member_id: str) -> None:
         """Bring a member up to date with the current state, if a game has begun."""
         if self.match is not None:
-            self.host.send(member_id, self._state_message(self.seat_of(member_id), self.host.now()))
+            message = self._web_state_message if self._for_web else self._state_message
+            self.host.send(member_id, message(self.seat_of(member_id), self.host.now()))
 
     # -- requests ------------------------------------------------------------------------------
     def move(self, member_id: str, move: Any, version: int | None) -> None:
@@ -547,17 +569,85 @@ class MatchRoom(Room):
     def _broadcast_state(self) -> None:
         assert self.match is not None
         now = 0.0 if self.match.control is None else self.host.now()  # only clocks need the time
-        if not self.rules.has_hidden_information:
+        if self._shared_state:
             self.broadcast(self._state_message(None, now))
         else:
+            message = self._web_state_message if self._for_web else self._state_message
             send = self.host.send
             for i, seat in enumerate(self.seats):
                 if seat is not None and seat.bot is None:
-                    send(seat.id, self._state_message(i, now))
+                    send(seat.id, message(i, now))
             if self.spectators:
-                self.host.deliver(self.spectators, self._state_message(None, now))
+                self.host.deliver(self.spectators, message(None, now))
         if self.match.bots:
             self._schedule_bots()
+
+    def _web_state_message(self, seat: int | None, now: float) -> dict[str, Any]:
+        """The state message of a game the page draws from text: plus ``text`` (``render`` of this
+        recipient's view), ``legal`` (its legal moves, when it may act now) and ``sides``.
+
+        A hook that raises, or returns what a message cannot carry, leaves its field out; the
+        first such failure of each hook in a room is logged.
+        """
+        message = self._state_message(seat, now)
+        match = self.match
+        assert match is not None
+        rules = self.rules
+        text = self._web_hook("render", rules.render, message["state"], seat)
+        if isinstance(text, str):
+            if self._encodes("render", text):
+                message["text"] = text
+        elif text is not None:
+            self._web_failure("render", f"returned {type(text).__name__}, not text")
+        if seat is not None and self._lists_moves and match.outcome is None and seat in match.active:
+            legal = self._web_hook("legal_moves", rules.legal_moves, match.state, seat)
+            if isinstance(legal, list | tuple):
+                if self._encodes("legal_moves", legal):
+                    message["legal"] = list(legal)
+            elif legal is not None:
+                self._web_failure("legal_moves", f"returned {type(legal).__name__}, not a list")
+        if self._sides is not None:
+            message["sides"] = self._sides
+        return message
+
+    def _web_hook(self, name: str, hook: Callable[..., Any], *args: Any) -> Any:
+        """Call one of the game's presentation hooks; None if it raises."""
+        try:
+            return hook(*args)
+        except Exception as exc:
+            self._web_failure(name, f"raised {exc!r}", exc)
+            return None
+
+    def _encodes(self, name: str, value: Any) -> bool:
+        """Whether ``value`` can go in a message (a game may return what JSON cannot carry)."""
+        try:
+            codec.encode(value)
+            return True
+        except (TypeError, ValueError, OverflowError) as exc:
+            self._web_failure(name, f"gave what JSON cannot carry ({exc})")
+            return False
+
+    def _web_failure(self, name: str, what: str, exc: BaseException | None = None) -> None:
+        if name not in self._web_failed:  # once per hook and room: it would fail on every move
+            self._web_failed.add(name)
+            log.error(
+                "%s.%s %s in room %s; its state messages go without it",
+                self.game,
+                name,
+                what,
+                self.id,
+                exc_info=exc,
+            )
+
+    def _seat_labels(self) -> list[str] | None:
+        """Each seat's side as the game names it (``seat_label``), if it names them."""
+        if type(self.rules).seat_label is Game.seat_label:
+            return None
+        count = len(self.seats)
+        labels = self._web_hook("seat_label", lambda: [self.rules.seat_label(i) for i in range(count)])
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            return None
+        return labels
 
     # -- server-side bots ----------------------------------------------------------------------
     def _schedule_bots(self) -> None:
@@ -580,7 +670,10 @@ class MatchRoom(Room):
         seat = self.seats[index]
         if seat is None or seat.bot is None:
             return
-        bot = self.rules.bots[seat.bot]
+        bot_name, _, level = seat.bot.partition(":")
+        bot = self.rules.bots[bot_name]
+        if level:
+            bot = bot.with_level(int(level))  # type: ignore[attr-defined]
         view = self.rules.view(match.state, index)
         rng = random.Random(self._rng.getrandbits(32))
         rules = self.rules

@@ -1,0 +1,1 @@
+"""Games written for the browser tests, served with ``netplay serve --game tests.browser.games...``."""
