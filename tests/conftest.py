@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import struct
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -20,6 +21,8 @@ from netplay.server import Server, ServerConfig
 # Servers started by the tests keep no database unless a test asks for one (--db): nothing is
 # written into the working tree, and no test resumes another test's games.
 os.environ["NETPLAY_DB"] = ":memory:"
+# ... and `netplay play` keeps its resumable sessions in a folder of this run, not the user's home.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="netplay-tests-state-")
 
 # Hypothesis' per-example deadline is a timing assertion: on a loaded 2-core CI box it fails
 # correct code. Tests here assert behaviour, never speed (bench/ measures speed).

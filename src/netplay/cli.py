@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import math
 import os
+import shlex
 import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .client.aio import Client, NetplayError
+from .client.safe_text import safe_text
 from .client.terminal import COMMANDS, PlayOptions, run_play
 from .games import Game, builtin_games, load_game
 from .games.engine import TimeControl
 from .protocol.text112 import IdPool
-from .replay import show_matches, show_replay
+from .replay import plural, show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
 from .store import StoreError
+from .transports.websocket import load_game_board
 
 DEFAULT_PORT = 7777
 DEFAULT_DB = os.environ.get("NETPLAY_DB", "netplay.db")
@@ -28,7 +32,7 @@ DEFAULT_DB = os.environ.get("NETPLAY_DB", "netplay.db")
 def _add_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"server port (default {DEFAULT_PORT})"
+        "--port", type=_port, default=DEFAULT_PORT, help=f"server port, 1 to 65535 (default {DEFAULT_PORT})"
     )
     parser.add_argument("--tls", action="store_true", help="connect with TLS (a server run with --tls-cert)")
     parser.add_argument("--tls-ca", help="PEM file of the certificate authority to trust (implies --tls)")
@@ -41,22 +45,57 @@ def _ssl(args: argparse.Namespace) -> ssl.SSLContext | None:
     return ssl.create_default_context(cafile=args.tls_ca)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+#: The largest port number, and the largest frame the 4-byte length prefix can announce.
+_MAX_PORT = 65535
+_MAX_FRAME = 2**32 - 1
 
 
-def _seconds_or_off(text: str) -> float:
-    """A number of seconds, 0 or more (0: off)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0: no limit)") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or a positive number of seconds, not {text}")
-    return value
+def _integer(least: int, most: int | None = None, *, zero: str | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``least`` to ``most``; an error names the range.
+
+    ``zero`` says what 0 means where ``least`` is 0 ("any free port").
+    """
+    allowed = f"use {least} to {most}" if most is not None else f"use {least} or more"
+    if zero is not None:
+        allowed += f" (0: {zero})"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number: {allowed}") from None
+        if value < least or (most is not None and value > most):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {allowed}")
+        return value
+
+    return parse
+
+
+def _number(unit: str, *, zero: str | None = None) -> Callable[[str], float]:
+    """An argparse type: a finite number of ``unit`` above 0 (or 0, meaning ``zero``, if given)."""
+    allowed = f"use a number of {unit} above 0"
+    if zero is not None:
+        allowed = f"use 0 ({zero}) or a number of {unit} above 0"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number: {allowed}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text} is not a finite number: {allowed}")
+        if value < 0 or (value == 0 and zero is None):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: {allowed}")
+        return value
+
+    return parse
+
+
+#: A port to connect to, and one to listen on (0: the system picks a free one).
+_port = _integer(1, _MAX_PORT)
+_listen_port = _integer(0, _MAX_PORT, zero="any free port")
+_count = _integer(1)
+_seconds = _number("seconds")
 
 
 def _time_control(text: str) -> str:
@@ -87,13 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on; 0.0.0.0 lets others on your network join",
+        help="address to listen on (default 127.0.0.1: this machine only); 0.0.0.0 lets others on "
+        "your network join",
     )
     serve.add_argument(
         "--port",
-        type=int,
+        type=_listen_port,
         default=DEFAULT_PORT,
-        help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)",
+        help=f"TCP port, 0 to 65535 (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     serve.add_argument(
         "--game",
@@ -103,30 +143,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve your own game (repeatable); the built-in games are served too",
     )
     defaults = ServerConfig()
-    serve.add_argument("--max-frame", type=int, default=defaults.max_frame, help="largest message in bytes")
-    serve.add_argument("--handshake-timeout", type=float, default=defaults.handshake_timeout)
+    serve.add_argument(
+        "--max-frame",
+        type=_integer(1, _MAX_FRAME),
+        default=defaults.max_frame,
+        metavar="BYTES",
+        help="largest message a client may send, in bytes (default %(default)s)",
+    )
+    serve.add_argument(
+        "--handshake-timeout",
+        type=_seconds,
+        default=defaults.handshake_timeout,
+        metavar="SECONDS",
+        help="a client must say hello within this time of connecting (default %(default)s)",
+    )
     serve.add_argument(
         "--heartbeat",
-        type=float,
+        type=_seconds,
         default=defaults.heartbeat_interval,
-        help="seconds between pings to a quiet client",
+        metavar="SECONDS",
+        help="silence after which the server pings a client (default %(default)s)",
     )
-    serve.add_argument("--idle-timeout", type=float, default=defaults.idle_timeout)
+    serve.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=defaults.idle_timeout,
+        metavar="SECONDS",
+        help="silence after which a client is disconnected (default %(default)s)",
+    )
     serve.add_argument(
         "--max-send-buffer",
-        type=int,
+        type=_count,
         default=defaults.max_send_buffer,
-        help="bytes queued for a slow client before it is cut off",
+        metavar="BYTES",
+        help="bytes queued for a client that is not reading before it is cut off (default %(default)s)",
     )
     serve.add_argument(
         "--bot-delay",
-        type=float,
+        type=_number("seconds", zero="no pause"),
         default=defaults.bot_delay,
-        help="seconds a server-side bot waits before moving",
+        metavar="SECONDS",
+        help="seconds a server-side bot waits before moving (default %(default)s)",
     )
     serve.add_argument(
         "--move-timeout",
-        type=_seconds_or_off,
+        type=_number("seconds", zero="no limit"),
         default=defaults.move_timeout,
         metavar="SECONDS",
         help="in rooms without a clock, a player who takes longer than this over a move loses on time "
@@ -143,32 +204,58 @@ def build_parser() -> argparse.ArgumentParser:
         "--db-sync",
         choices=["normal", "full"],
         default="normal",
-        help="normal: a move survives a crash of the server; full: also a power cut (an fsync per move)",
+        help="normal (the default): a move survives a crash of the server; full: also a power cut "
+        "(an fsync per move)",
     )
     keep.add_argument(
         "--reconnect-grace",
-        type=float,
+        type=_number("seconds", zero="seats are freed at once"),
         default=defaults.reconnect_grace,
-        help="seconds a dropped player keeps its seat, waiting to reconnect",
+        metavar="SECONDS",
+        help="seconds a dropped player keeps its seat, waiting to reconnect (default %(default)s)",
     )
     keep.add_argument(
         "--rate-limit",
-        type=float,
+        type=_number("messages per second", zero="no limit"),
         default=defaults.rate_limit,
-        help="messages per second a connection may send (0: no limit)",
+        metavar="PER_SECOND",
+        help="messages per second a connection may send on average (default %(default)s; 0: no limit)",
     )
-    keep.add_argument("--rate-burst", type=int, default=defaults.rate_burst, help="messages in a burst")
-    keep.add_argument("--max-connections", type=int, default=defaults.max_connections)
-    keep.add_argument("--max-rooms-per-client", type=int, default=defaults.max_rooms_per_client)
-    keep.add_argument("--tls-cert", help="PEM certificate: serve TLS (and wss://) instead of plain TCP")
-    keep.add_argument("--tls-key", help="PEM private key for --tls-cert")
+    keep.add_argument(
+        "--rate-burst",
+        type=_count,
+        default=defaults.rate_burst,
+        metavar="N",
+        help="messages a connection may send at once (default %(default)s)",
+    )
+    keep.add_argument(
+        "--max-connections",
+        type=_count,
+        default=defaults.max_connections,
+        metavar="N",
+        help="connections at once; one more is refused (default %(default)s)",
+    )
+    keep.add_argument(
+        "--max-rooms-per-client",
+        type=_count,
+        default=defaults.max_rooms_per_client,
+        metavar="N",
+        help="rooms one connection may be in at once (default %(default)s)",
+    )
+    keep.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="PEM certificate: serve TLS (and wss://) instead of plain TCP (default: plain TCP)",
+    )
+    keep.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     # -- end durability and limits --
     text = serve.add_argument_group("15-112 text clients (docs/15-112.md)")
     text.add_argument(
         "--text-port",
-        type=int,
+        type=_listen_port,
         metavar="PORT",
-        help="also serve the CMU 15-112 sockets starter code's line protocol on this port",
+        help="also serve the CMU 15-112 sockets starter code's line protocol on this port "
+        "(0 to 65535; 0 picks a free one; default: not served)",
     )
     text.add_argument(
         "--text-names",
@@ -179,9 +266,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     text.add_argument(
         "--text-room-size",
-        type=_positive_int,
+        type=_integer(1, defaults.max_relay_members),
         metavar="N",
-        help="the first N text clients share a room, the next N the next one (default: one big room)",
+        help="the first N text clients share a room, the next N the next one "
+        f"(1 to {defaults.max_relay_members}; default: one room of up to {defaults.max_relay_members})",
     )
     text.add_argument(
         "--text-leave-notice",
@@ -190,18 +278,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     text.add_argument(
         "--text-max-line",
-        type=_positive_int,
+        type=_count,
         default=defaults.text_max_line,
         metavar="BYTES",
-        help="longest line a text client may send before it is cut off",
+        help="longest line a text client may send before it is cut off (default %(default)s)",
     )
     # -- web (docs/javascript.md) --
     web = serve.add_argument_group("browsers: the web page and WebSocket clients (docs/javascript.md)")
     web.add_argument(
         "--web-port",
-        type=int,
+        type=_listen_port,
         metavar="PORT",
-        help="serve the web page and WebSocket on this port (default: on --port, with the TCP clients)",
+        help="serve the web page and WebSocket on this port (0 to 65535; 0 picks a free one; "
+        "default: on --port, with the TCP clients)",
     )
     web.add_argument("--no-web", action="store_true", help="no web page and no WebSocket: TCP clients only")
     web.add_argument(
@@ -213,7 +302,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # -- end web --
     serve.add_argument("--no-uvloop", action="store_true", help="use the standard asyncio event loop")
-    serve.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    serve.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the least important messages the server logs (default %(default)s)",
+    )
 
     play = sub.add_parser(
         "play",
@@ -226,7 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_address(play)
     play.add_argument("--name", help="your name in the room")
     play.add_argument("--bot", help="let a bot play this seat (e.g. minimax, random)")
-    play.add_argument("--games", type=int, default=1, help="games to play in a row in the same room")
+    play.add_argument(
+        "--vs",
+        nargs="?",
+        const="",
+        metavar="BOT",
+        help="play against the server's bot BOT (e.g. minimax) in a private room of your own; "
+        "without BOT, the game's default bot (see `netplay games`)",
+    )
+    play.add_argument(
+        "--games",
+        type=_count,
+        default=1,
+        metavar="N",
+        help="games to play in a row in the same room (default 1)",
+    )
     play.add_argument(
         "--json",
         action="store_true",
@@ -245,6 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     play.add_argument("--seed", type=int, help="seed for the bot's random choices")
     play.add_argument(
+        "--new",
+        action="store_true",
+        help="start afresh: do not take back the seat kept from an earlier run of this command "
+        "(its process died), and forget it",
+    )
+    play.add_argument(
         "--clock",
         type=_time_control,
         metavar="CONTROL",
@@ -256,7 +370,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_address(games)
     matches = sub.add_parser("matches", help="list recent matches kept in a server's database")
     matches.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
-    matches.add_argument("--limit", type=int, default=20)
+    matches.add_argument(
+        "--limit", type=_count, default=20, metavar="N", help="how many matches to list (default 20)"
+    )
     replay = sub.add_parser("replay", help="print a kept match move by move")
     replay.add_argument("match", help="the match id (see `netplay matches`)")
     replay.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
@@ -269,14 +385,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.text_room_size is not None and args.text_room_size > ServerConfig().max_relay_members:
-        print(f"error: --text-room-size is at most {ServerConfig().max_relay_members}", file=sys.stderr)
-        return 2
     games: dict[str, Game] = builtin_games()
     custom: list[str] = []  # the user's own games: the banner suggests playing one of them
     for spec in args.game:
         try:
             game = load_game(spec)
+            if not args.no_web:
+                load_game_board(game)  # the board module it ships must be there: said now, in words
         except ValueError as exc:
             print(f"error: --game {exc}", file=sys.stderr)
             return 2
@@ -334,10 +449,11 @@ def _serve(args: argparse.Namespace) -> int:
             scheme = "https" if config.tls_cert else "http"
             print(f"Play in a browser:  {scheme}://{shown}:{server.web_port}/", flush=True)
         if config.db and config.db != ":memory:":
-            print(f"Matches are kept in {os.path.abspath(config.db)} (see: netplay matches).", flush=True)
+            kept = os.path.abspath(config.db)  # the command works from any folder with the full path
+            print(f"Matches are kept in {kept} (see: netplay matches --db {shlex.quote(kept)}).", flush=True)
         if server.restored:
-            count = f"{server.restored} match" + ("" if server.restored == 1 else "es")
-            print(f"Resumed {count} that were in progress.", flush=True)
+            were = "match that was" if server.restored == 1 else "matches that were"
+            print(f"Resumed {server.restored} {were} in progress.", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
     try:
@@ -372,7 +488,7 @@ def _query(args: argparse.Namespace, message: dict[str, object]) -> dict[str, ob
             file=sys.stderr,
         )
     except NetplayError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
+        print(safe_text(f"error: {exc.message}"), file=sys.stderr)
     return None
 
 
@@ -382,7 +498,10 @@ def _games(args: argparse.Namespace) -> int:
         return 1
     for game in reply["games"]:  # type: ignore[attr-defined]
         bots = ", ".join(game["bots"]) or "none"
-        print(f"{game['name']:<12} {game['players']} players  bots: {bots:<16} {game['description']}")
+        count = game["players"]
+        players = plural(count, "player") if isinstance(count, int) else f"{count} players"
+        line = f"{game['name']:<12} {players:<9}  bots: {bots:<16} {game['description']}"
+        print(safe_text(line))
     return 0
 
 
@@ -396,20 +515,24 @@ def _rooms(args: argparse.Namespace) -> int:
     rooms = reply["rooms"]
     if not rooms:
         print("No rooms. Start one with: netplay play tictactoe")
+    elif reply.get("next") is not None:
+        first = plural(len(rooms), "room")  # type: ignore[arg-type]
+        print(f"The first {first} (there are more; name a game to see only its rooms):")
     for room in rooms:  # type: ignore[attr-defined]
         privacy = "private" if room["private"] else "public"
         if room["kind"] == "match":
             names = ", ".join(p["name"] for p in room["players"]) or "-"
-            print(
+            line = (
                 f"{room['id']}  {room['game']:<10} {privacy:<7} {room['status']:<8} "
                 f"{room['free_seats']} free of {room['seats']}  players: {names}  "
                 f"spectators: {room['spectators']}"
             )
         else:
-            print(
+            line = (
                 f"{room['id']}  {room['game']:<10} {privacy:<7} relay    "
                 f"{len(room['members'])}/{room['max_members']} members"
             )
+        print(safe_text(line))  # labels and names are other people's input
     return 0
 
 
@@ -421,9 +544,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args)
     if args.command == "play":
-        if args.games < 1:
-            print("error: --games must be at least 1", file=sys.stderr)
-            return 2
         return run_play(
             PlayOptions(
                 game=args.game,
@@ -431,6 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 name=args.name,
                 bot=args.bot,
+                vs=args.vs,
                 games=args.games,
                 room=args.room,
                 code=args.code,
@@ -442,6 +563,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tls=bool(args.tls or args.tls_ca),
                 tls_ca=args.tls_ca,
                 clock=args.clock,
+                new=args.new,
             )
         )
     if args.command == "games":

@@ -171,24 +171,24 @@ async def test_a_person_plays_at_the_terminal(served: tuple[Proc, int]) -> None:
     await human.expect("Rival joined")
     await human.expect("Your move")
     human.type("middle")
-    await human.expect("type a cell number from 0 to 8")
-    human.type("4")
-    await human.expect(r"Human \(X\) played 4")
+    await human.expect("type a cell number from 1 to 9")
+    human.type("5")  # people number the cells 1-9; the move on the wire is 4
+    await human.expect(r"Human \(X\) played 5")
     state = await rival.wait_for("state", last={"seat": 0, "move": 4})
     assert state["state"]["board"][4] == "X"
     await rival.move(0)
     await human.expect("Your move")
-    human.type("0")
-    await human.expect("Refused: cell 0 is already taken")
-    await human.expect("Your move")
     human.type("1")
-    human.type("2")  # typed ahead, before the server answered: not this player's turn any more
+    await human.expect("Refused: the top left cell is already taken")
+    await human.expect("Your move")
+    human.type("2")
+    human.type("3")  # typed ahead, before the server answered: not this player's turn any more
     await human.expect("It is not your turn yet")
     await rival.wait_for("state", last={"seat": 0, "move": 1})
     await rival.move(3)
-    await human.expect(r"Rival \(O\) played 3")
+    await human.expect(r"Rival \(O\) played 4")
     await human.expect("Your move")
-    human.type("7")  # X holds 4, 1, 7: the middle column
+    human.type("8")  # X holds 4, 1, 7: the middle column
     await human.expect("You win!")
     status, output = await human.finish()
     assert status == 0 and json.loads(output.splitlines()[-1])["won"] == 1
@@ -240,7 +240,7 @@ async def test_private_room_by_code_and_a_spectator(served: tuple[Proc, int]) ->
     host = await Proc.start(
         "play", "tictactoe", "--port", str(port), "--private", "--bot", "minimax", "--json"
     )
-    code = (await host.expect(r"--code ([A-Z0-9]{6})")).group(1)
+    code = (await host.expect(r"--code ([A-Z0-9]{8})")).group(1)
     room = await Proc.start("rooms", "--port", str(port))
     status, listing = await room.finish()
     room_id = re.search(r"(r-[0-9a-f]{16})\s+tictactoe\s+private", listing)

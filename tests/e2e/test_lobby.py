@@ -24,7 +24,7 @@ async def test_rooms_are_listed_with_seats_spectators_and_privacy(connect: Conne
     ann, bob, cat = await connect("Ann"), await connect("Bob"), await connect("Cat")
     public = await ann.create_room("tictactoe")
     private = await bob.create_room("connect4", private=True)
-    assert "code" not in public and len(private["code"]) == 6
+    assert "code" not in public and len(private["code"]) == 8
     await cat.join(public["room"]["id"], spectate=True)
     rooms = {r["id"]: r for r in await cat.list_rooms()}
     pub = rooms[public["room"]["id"]]

@@ -86,6 +86,12 @@ class TextClient:
         return rest
 
     async def close(self) -> None:
+        """Leave as a client whose process exits with lines unread does: with a reset, which the
+        server sees at once. (A plain close sends a FIN, which the server cannot tell from a
+        half-close until a write to it is answered by a reset: tests/e2e/test_text_half_close.py.)"""
+        sock = self.writer.get_extra_info("socket")
+        if sock is not None and sock.fileno() >= 0:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.writer.close()
         with contextlib.suppress(Exception):
             await self.writer.wait_closed()
@@ -414,40 +420,40 @@ async def test_half_open_reset_and_silent_connections_leave_the_room_working(
     b = await join_text(open_text, server, "Player1")
     await a.expect(b"newPlayer Player2\n")
 
-    # Half-open: half a line, then the client shuts its sending side.
+    # Half-closed: half a line, then the client shuts its sending side. It stays, as with the
+    # starter server, and is still sent everything (tests/e2e/test_text_half_close.py: how it leaves).
     half = await join_text(open_text, server, "Player1", "Player2")
     await half.send(b"playerMoved 9")
     half.writer.write_eof()
-    assert await half.closed_by_server() == b""  # the server closed it, and sent nothing more
     for text in (a, b):
-        await text.expect(b"newPlayer Player3\n", b"playerLeft Player3\n")
+        await text.expect(b"newPlayer Player3\n")
 
     # Reset: half a line, then an RST instead of a FIN.
-    reset = await join_text(open_text, server, "Player1", "Player2")
+    reset = await join_text(open_text, server, "Player1", "Player2", "Player3")
     await reset.send(b"playerMoved 8")
     sock = reset.writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     reset.writer.transport.abort()
-    for text in (a, b):
+    for text in (a, b, half):
         await text.expect(b"newPlayer Player4\n", b"playerLeft Player4\n")
 
     # Silent: half a line and then nothing at all, the connection kept open.
-    silent = await join_text(open_text, server, "Player1", "Player2")
+    silent = await join_text(open_text, server, "Player1", "Player2", "Player3")
     await silent.send(b"playerMoved 7")
     # Garbage without a newline: a netplay frame, NULs, a lone \r.
-    junk = await join_text(open_text, server, "Player1", "Player2", "Player5")
+    junk = await join_text(open_text, server, "Player1", "Player2", "Player3", "Player5")
     await junk.send(b'\x00\x00\x00\x10{"type":"hello"}\x00\r')
-    for text in (a, b):
+    for text in (a, b, half):
         await text.expect(b"newPlayer Player5\n", b"newPlayer Player6\n")
     await silent.expect(b"newPlayer Player6\n")
 
     await b.send(b"marker b\n")
-    for text in (a, silent, junk):
+    for text in (a, half, silent, junk):
         await text.expect(b"marker Player2 b\n")  # none of the half lines was relayed
     # The listener still takes new clients, and everyone left still talks.
-    late = await join_text(open_text, server, "Player1", "Player2", "Player5", "Player6")
+    late = await join_text(open_text, server, "Player1", "Player2", "Player3", "Player5", "Player6")
     await a.send(b"marker a\n")
-    for text in (b, silent, junk):
+    for text in (b, half, silent, junk):
         await text.expect(b"newPlayer Player7\n", b"marker Player1 a\n")
     await late.expect(b"marker Player1 a\n")
 
@@ -463,7 +469,7 @@ async def _greeting_others(client: TextClient) -> list[str]:
 # -- names and rooms -----------------------------------------------------------------------------------
 async def test_the_names_list_is_the_player_cap(text_server: Any, open_text: OpenText) -> None:
     names = ("Rohan", "Eddie", "Kim", "Tara")
-    server = await text_server(text_names=names)
+    server = await text_server(text_names=names, text_leave_notice=True)
     clients = [await join_text(open_text, server, *names[:k]) for k in range(4)]
     assert [c.id for c in clients] == list(names)
     for k, client in enumerate(clients):
@@ -471,32 +477,36 @@ async def test_the_names_list_is_the_player_cap(text_server: Any, open_text: Ope
     extra = await open_text(server)
     assert await extra.closed_by_server() == b""  # no id, nothing sent, closed
     await clients[3].close()
-    another = await open_text(server)  # Tara's name may still be remembered: not handed out
-    assert await another.closed_by_server() == b""
+    for client in clients[:3]:
+        await client.expect(b"playerLeft Tara\n")
+    another = await join_text(open_text, server, "Rohan", "Eddie", "Kim")  # Tara's name is free again
+    assert another.id == "Tara"
+    for client in clients[:3]:
+        await client.expect(b"newPlayer Tara\n")
+    assert await (await open_text(server)).closed_by_server() == b""  # and the cap holds again
     await clients[0].send(b"playerMoved 1 2\n")
-    await clients[1].expect(b"playerMoved Rohan 1 2\n")
-    await clients[2].expect(b"playerMoved Rohan 1 2\n")
+    for client in (clients[1], clients[2], another):
+        await client.expect(b"playerMoved Rohan 1 2\n")
 
 
-async def test_a_name_is_handed_out_again_once_nobody_can_remember_it(
-    text_server: Any, open_text: OpenText
-) -> None:
+async def test_a_name_is_free_again_once_its_holder_left(text_server: Any, open_text: OpenText) -> None:
     server = await text_server(text_names=("Rohan", "Eddie", "Kim"), text_leave_notice=True)
     rohan = await join_text(open_text, server)
     eddie = await join_text(open_text, server, "Rohan")
+    await rohan.expect(b"newPlayer Eddie\n")
     await rohan.close()
     await eddie.expect(b"playerLeft Rohan\n")
-    kim = await join_text(open_text, server, "Eddie")  # Eddie may remember Rohan: not reissued
-    assert kim.id == "Kim"
-    await eddie.close()
-    await kim.expect(b"playerLeft Eddie\n")
-    # Nobody connected has seen Rohan (Kim came after): the name is free. Kim remembers Eddie.
-    again = await join_text(open_text, server, "Kim")
+    # The first free name of the list, announced to Eddie like any newcomer: Eddie's client makes
+    # a new Rohan of it, and every line from the name comes after that newPlayer.
+    again = await join_text(open_text, server, "Eddie")
     assert again.id == "Rohan"
-    refused = await open_text(server)
-    assert await refused.closed_by_server() == b""
-    await again.send(b"hi kim\n")
-    await kim.expect(b"newPlayer Rohan\n", b"hi Rohan kim\n")
+    await eddie.expect(b"newPlayer Rohan\n")
+    kim = await join_text(open_text, server, "Eddie", "Rohan")
+    assert kim.id == "Kim"
+    assert await (await open_text(server)).closed_by_server() == b""  # all three are held
+    await again.send(b"hi eddie\n")
+    await eddie.expect(b"newPlayer Kim\n", b"hi Rohan eddie\n")
+    await kim.expect(b"hi Rohan eddie\n")
 
 
 async def test_rooms_of_two(text_server: Any, open_text: OpenText, open_netplay: Any) -> None:

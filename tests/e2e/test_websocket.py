@@ -113,7 +113,15 @@ async def test_handshake_and_ping_over_websocket(server: Server, ws_open: OpenWs
     assert await peer.recv() == {"type": "pong", "re": "p"}
     await peer.send({"type": "list_games", "id": 2})
     games = await peer.recv()
-    assert {g["name"] for g in games["games"]} == {"tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig"}
+    assert {g["name"] for g in games["games"]} == {
+        "tictactoe",
+        "connect4",
+        "chess",
+        "battleship",
+        "crazy8",
+        "rps",
+        "pig",
+    }
 
 
 async def test_a_full_game_between_a_websocket_and_a_tcp_client(server: Server, ws_open: OpenWs) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from netplay.server.directory import InMemoryDirectory, RoomInfo
@@ -47,8 +49,29 @@ def test_listing_and_withdraw() -> None:
     for room_id in ("r-1", "r-2"):
         directory.publish(info(room_id))
     directory.publish(info("r-3", game="pig", code="ABCDEF"))
-    assert [r["id"] for r in directory.listing()] == ["r-1", "r-2", "r-3"]
-    assert [r["id"] for r in directory.listing("pig")] == ["r-3"]
+    assert ids(directory.listing()) == (["r-1", "r-2", "r-3"], None)
+    assert ids(directory.listing("pig")) == (["r-3"], None)
     directory.withdraw("r-3")
     directory.withdraw("r-3")  # twice is harmless
     assert directory.by_code("ABCDEF") is None and directory.get("r-3") is None and len(directory) == 2
+
+
+def ids(page: tuple[list[dict[str, Any]], int | None]) -> tuple[list[str], int | None]:
+    return [r["id"] for r in page[0]], page[1]
+
+
+def test_the_listing_comes_in_pages_that_a_cursor_walks_through_while_rooms_come_and_go() -> None:
+    directory = InMemoryDirectory()
+    for n in range(7):
+        directory.publish(info(f"r-{n}", game="pig" if n % 2 else "tictactoe"))
+    first, after = ids(directory.listing(limit=3))
+    assert first == ["r-0", "r-1", "r-2"] and after is not None
+    directory.withdraw("r-3")  # gone before the next page: skipped, and nothing repeats
+    directory.publish(info("r-7"))  # new since: at the end
+    directory.publish(info("r-1", game="pig"))  # changed: keeps its place
+    second, after = ids(directory.listing(after=after, limit=3))
+    assert second == ["r-4", "r-5", "r-6"] and after is not None
+    assert ids(directory.listing(after=after, limit=3)) == (["r-7"], None)
+    assert ids(directory.listing("pig", limit=2)) == (["r-1", "r-5"], None)
+    page, after = ids(directory.listing("pig", limit=1))
+    assert page == ["r-1"] and ids(directory.listing("pig", after=after or 0)) == (["r-5"], None)

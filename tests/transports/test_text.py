@@ -3,10 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 from typing import Any
 
+import pytest
+
+from netplay.transports import text
 from netplay.transports.coalesce import WriteCoalescer
 from netplay.transports.text import TextConnection
+
+
+class FakeSocket:
+    """The socket behind a MemoryTransport: options are ignored; its pending error (SO_ERROR) is
+    read once, and each look is counted."""
+
+    def __init__(self) -> None:
+        self.error = 0
+        self.looks = 0
+        self.looked = asyncio.Event()
+
+    def setsockopt(self, *args: Any) -> None:
+        pass
+
+    def getsockopt(self, level: int, option: int) -> int:
+        assert (level, option) == (socket.SOL_SOCKET, socket.SO_ERROR)
+        self.looks += 1
+        self.looked.set()
+        error, self.error = self.error, 0
+        return error
+
+    async def wait_looks(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while self.looks < count:
+                self.looked.clear()
+                await self.looked.wait()
 
 
 class MemoryTransport(asyncio.Transport):
@@ -21,6 +52,7 @@ class MemoryTransport(asyncio.Transport):
         self.aborted = False
         self.resumed = asyncio.Event()
         self.gone = asyncio.Event()
+        self.sock = FakeSocket()
 
     def write(self, data: Any) -> None:
         self.written += data
@@ -52,6 +84,8 @@ class MemoryTransport(asyncio.Transport):
         self.gone.set()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
+        if name == "socket":
+            return self.sock
         return ("127.0.0.1", 1) if name == "peername" else default
 
 
@@ -64,6 +98,7 @@ class Handler:
         self.refuse = refuse
         self.lines: list[bytes] = []
         self.gone: list[str] = []
+        self.ended: list[str] = []
         self.got = asyncio.Event()
         self.expected = 0
         self.reading_when_taken: list[bool] = []
@@ -83,6 +118,9 @@ class Handler:
         if self.every and len(self.lines) % self.every == 0:
             return self.wait
         return 0.0
+
+    def half_closed(self, handle: str) -> None:
+        self.ended.append(handle)
 
     def lost(self, handle: str) -> None:
         self.gone.append(handle)
@@ -184,3 +222,73 @@ async def test_a_refused_client_is_closed_and_never_reported_lost() -> None:
     conn.data_received(b"a 1\n")
     conn.connection_lost(None)
     assert handler.lines == [] and handler.gone == []
+
+
+# -- half-close --------------------------------------------------------------------------------------
+async def test_a_half_close_keeps_the_connection_open_and_drops_only_the_unfinished_line() -> None:
+    handler = Handler()
+    conn, transport = connect(handler)
+    conn.data_received(b"a 1\nb 2\npartial")
+    assert conn.eof_received() is True  # the transport stays open for writing
+    assert handler.lines == [b"a 1", b"b 2"] and handler.ended == ["handle"]
+    assert not transport.closed and not transport.aborted
+    conn.write(b"still\n")
+    await asyncio.sleep(0)  # one loop turn: the coalescer flushes
+    assert transport.written == b"still\n"
+    assert conn.eof_received() is True  # a second EOF (a read resumed by someone) changes nothing
+    assert handler.ended == ["handle"]
+    conn.close()
+    assert transport.closed
+    conn.connection_lost(None)
+    assert handler.lines == [b"a 1", b"b 2"] and handler.gone == ["handle"]
+
+
+async def test_lines_held_by_the_rate_limit_still_go_after_a_half_close_and_reading_stays_off() -> None:
+    handler = Handler(every=2, wait=0.005)
+    conn, transport = connect(handler)
+    conn.data_received(b"n 0\nn 1\nn 2\n")
+    assert handler.lines == [b"n 0", b"n 1"] and not transport.reading
+    conn.eof_received()
+    await wait_for_lines(handler, 3)  # the wait is over: the last line taken, and no wait after it
+    assert handler.lines == [b"n 0", b"n 1", b"n 2"]
+    assert not transport.resumed.is_set() and not transport.reading  # nothing to read after an EOF
+    assert not transport.closed and not transport.aborted
+
+
+async def test_a_half_closed_connection_ends_when_a_write_finds_its_socket_reset() -> None:
+    handler = Handler()
+    conn, transport = connect(handler)
+    conn.eof_received()
+    conn.write(b"x\n")
+    await asyncio.sleep(0)
+    assert not transport.aborted  # no error: still there
+    transport.sock.error = errno.EPIPE  # a closed peer answered that write with a reset
+    conn.write(b"y\n")
+    await asyncio.sleep(0)
+    assert transport.aborted
+    conn.connection_lost(None)
+    assert handler.gone == ["handle"]
+
+
+async def test_a_half_closed_connection_with_nothing_to_send_is_looked_at_until_its_socket_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(text, "HALF_CLOSED_PROBE", 0.005)
+    handler = Handler()
+    conn, transport = connect(handler)
+    conn.eof_received()
+    await transport.sock.wait_looks(3)
+    assert not transport.aborted
+    transport.sock.error = errno.ETIMEDOUT  # keepalive found the peer dead
+    async with asyncio.timeout(5):
+        await transport.gone.wait()
+    assert conn._probe is None  # the looks stopped with the connection
+    conn.connection_lost(None)
+    assert handler.gone == ["handle"]
+
+
+async def test_an_eof_before_any_handle_closes() -> None:
+    handler = Handler(refuse=True)
+    conn, _ = connect(handler)
+    assert conn.eof_received() is False
+    assert handler.ended == []

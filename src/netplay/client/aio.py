@@ -65,6 +65,7 @@ class Client:
         reconnect: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
         max_frame: int = CLIENT_MAX_FRAME,
+        token: str | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -80,7 +81,7 @@ class Client:
         self._reader_task: asyncio.Task[None] | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._backlog: list[bytes] = []  # messages sent while the link is down
-        self._token: str | None = None
+        self._token: str | None = token  # a secret: never logged, never in a repr
         self._closing = False
         self._reconnecting = False
         self.welcome: dict[str, Any] = {}
@@ -104,12 +105,15 @@ class Client:
         timeout: float = 10.0,
         reconnect: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
+        token: str | None = None,
     ) -> Client:
         """Open a connection and complete the handshake; raise NetplayError if refused.
 
-        ``ssl``: True for TLS with the system's certificates, or an ``ssl.SSLContext``.
+        ``ssl``: True for TLS with the system's certificates, or an ``ssl.SSLContext``. ``token``:
+        the session token of an earlier ``welcome``, to resume that session; ``welcome["resumed"]``
+        says whether the server still knew it (if not, this is a new session, in no room).
         """
-        client = cls(host, port, name=name, reconnect=reconnect, ssl=ssl)
+        client = cls(host, port, name=name, reconnect=reconnect, ssl=ssl, token=token)
         try:
             await client._open(timeout)
         except BaseException:
@@ -210,11 +214,19 @@ class Client:
     async def list_games(self) -> list[dict[str, Any]]:
         return list((await self.request({"type": "list_games"}))["games"])
 
-    async def list_rooms(self, game: str | None = None) -> list[dict[str, Any]]:
+    async def list_rooms(self, game: str | None = None, *, most: int = 1000) -> list[dict[str, Any]]:
+        """The lobby (of ``game``), oldest room first: page after page, up to ``most`` rooms."""
         message: dict[str, Any] = {"type": "list_rooms"}
         if game is not None:
             message["game"] = game
-        return list((await self.request(message))["rooms"])
+        rooms: list[dict[str, Any]] = []
+        while len(rooms) < most:
+            reply = await self.request(message)
+            rooms.extend(reply["rooms"])
+            if reply.get("next") is None:
+                break
+            message = {**message, "after": reply["next"]}
+        return rooms[:most]
 
     async def create_room(
         self,
@@ -295,10 +307,16 @@ class Client:
         """Decline the draw offered (or withdraw this client's own offer); returns the ``ok`` reply."""
         return await self.request({"type": "decline_draw", "room": self._room(room)})
 
-    async def add_bot(self, bot: str | None = None, room: str | None = None) -> None:
+    async def add_bot(
+        self, bot: str | None = None, room: str | None = None, *, level: int | None = None
+    ) -> None:
+        """Seat the server's bot (its first, if not named) in a free seat; ``level`` for a bot with
+        levels (chess's "stockfish": 0 to 20)."""
         message: dict[str, Any] = {"type": "add_bot", "room": self._room(room)}
         if bot is not None:
             message["bot"] = bot
+        if level is not None:
+            message["level"] = level
         self.send_nowait(message)
 
     async def relay(self, data: Any, room: str | None = None) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import math
 import random
+import signal
 import ssl
 import sys
 import threading
@@ -15,6 +16,8 @@ from typing import Any, TextIO
 
 from ..games import Game, load_game
 from .aio import Client, ConnectionClosed, NetplayError
+from .safe_text import safe_text
+from .state_file import KeptSession, SessionStore, Slot
 
 __all__ = ["PlayOptions", "Tally", "play"]
 
@@ -28,6 +31,7 @@ class PlayOptions:
     port: int = 7777
     name: str | None = None
     bot: str | None = None
+    vs: str | None = None  # a server-side bot to play against ("": the game's default bot)
     games: int = 1
     room: str | None = None
     code: str | None = None
@@ -39,6 +43,32 @@ class PlayOptions:
     tls: bool = False
     tls_ca: str | None = None  # a CA file to trust, e.g. for a self-signed server certificate
     clock: str | None = None  # a time control for the room this player opens or quick-matches into
+    new: bool = False  # start afresh: ignore (and delete) the session kept from an earlier run
+
+    @property
+    def server(self) -> str:
+        """The server as ``host:port``: with the game, the key of the session kept for it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def how(self) -> str:
+        """How this command finds its room: a kept session is resumed only by the same kind of run."""
+        if self.room:
+            return "room"
+        if self.code:
+            return "code"
+        if self.vs is not None:
+            return f"vs:{self.vs}"
+        return "private" if self.private else "quick"
+
+    def resumes(self, kept: KeptSession) -> bool:
+        """Whether this command, run again, takes back the seat ``kept`` holds."""
+        if self.room:
+            return kept.room == self.room  # `--room ID` of the room it was in, however it got there
+        if self.code:
+            return kept.code is not None and kept.code.upper() == self.code.upper()
+        return kept.how == self.how
 
     def ssl_context(self) -> ssl.SSLContext | None:
         if not self.tls:
@@ -86,11 +116,24 @@ def _stdin_lines(loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[tuple[str
     threading.Thread(target=reader, name="netplay-stdin", daemon=True).start()
 
 
-async def play(options: PlayOptions, out: TextIO = sys.stdout) -> tuple[int, Tally]:
-    """Play (or watch) ``options.games`` games; return an exit status and the tally."""
+async def play(
+    options: PlayOptions,
+    out: TextIO = sys.stdout,
+    *,
+    sessions: SessionStore | None = None,
+    interrupts: bool = False,
+) -> tuple[int, Tally]:
+    """Play (or watch) ``options.games`` games; return an exit status and the tally.
 
-    def say(text: str = "") -> None:
-        print(text, file=out, flush=True)
+    ``sessions``: where a player's session is kept while it plays, so that the same command run
+    again after this process died resumes the seat (None: nothing is kept). ``interrupts``: Ctrl-C
+    (SIGINT) asks before forfeiting a game in progress, instead of raising KeyboardInterrupt.
+    """
+
+    def say(text: str = "", *, multiline: bool = False) -> None:
+        """Print one line (or, ``multiline``, a board): everything shown passes ``safe_text``, since
+        names, labels, messages and the states a board is drawn from all come from the network."""
+        print(safe_text(text, multiline=multiline), file=out, flush=True)
 
     try:
         rules = _local_rules(options)
@@ -106,21 +149,55 @@ async def play(options: PlayOptions, out: TextIO = sys.stdout) -> tuple[int, Tal
             return 2, Tally()
     rng = random.Random(options.seed)
     tally = Tally()
+    slot, kept = _claim(options, sessions, say)
+    client: Client | None = None
+    status: int | None = None
     try:
-        client = await Client.connect(
-            options.host, options.port, name=options.name, ssl=options.ssl_context()
-        )
-    except (OSError, TimeoutError) as exc:
-        say(f"error: cannot reach a netplay server at {options.host}:{options.port} ({exc})")
-        return 1, tally
-    except NetplayError as exc:
-        hint = "" if options.tls or exc.code != "connection_lost" else " (if the server uses TLS, add --tls)"
-        say(f"error: the server refused the connection: {exc.message}{hint}")
-        return 1, tally
-    try:
-        return await _session(client, options, rules, bot, rng, tally, say)
+        try:
+            client = await Client.connect(
+                options.host,
+                options.port,
+                name=options.name,
+                ssl=options.ssl_context(),
+                token=None if kept is None else kept.token,
+            )
+        except (OSError, TimeoutError) as exc:
+            say(f"error: cannot reach a netplay server at {options.host}:{options.port} ({exc})")
+            return 1, tally
+        except NetplayError as exc:
+            tls = not options.tls and exc.code == "connection_lost"
+            hint = " (if the server uses TLS, add --tls)" if tls else ""
+            say(f"error: the server refused the connection: {exc.message}{hint}")
+            return 1, tally
+        session = _Session(client, options, rules, bot, rng, tally, say, slot=slot, kept=kept)
+        status, tally = await session.run(interrupts=interrupts)
+        return status, tally
     finally:
-        await client.close()
+        if slot is not None and slot.held:
+            # Closing says bye: the server ends the session and its token stops working. Keep the
+            # token only when this run could not say so (the link was down), for a later run to try.
+            if status in (0, 130) or (client is not None and client.connected):
+                slot.forget()
+            else:
+                slot.release()
+        if client is not None:
+            await client.close()
+
+
+def _claim(
+    options: PlayOptions, sessions: SessionStore | None, say: Callable[..., None]
+) -> tuple[Slot | None, KeptSession | None]:
+    """The state file this run keeps its session in, and the session kept there to resume (if any)."""
+    if sessions is None or options.spectate:  # a spectator has no seat to get back
+        return None, None
+    try:
+        return sessions.claim(options.server, options.game, None if options.new else options.resumes)
+    except OSError as exc:
+        say(
+            f"Note: cannot keep this session in {sessions.directory} ({exc.strerror or exc}); "
+            "if this process dies, running it again cannot resume the seat."
+        )
+        return None, None
 
 
 #: Words typed at the move prompt that are commands rather than moves, with what they do.
@@ -181,6 +258,9 @@ class _Session:
         rng: random.Random,
         tally: Tally,
         say: Any,
+        *,
+        slot: Slot | None = None,
+        kept: KeptSession | None = None,
     ) -> None:
         self.client = client
         self.options = options
@@ -200,19 +280,34 @@ class _Session:
         self.counted: set[tuple[int, int]] = set()
         self.warning: asyncio.TimerHandle | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self.slot = slot  # the state file this session is kept in (None: not kept)
+        self.kept = kept  # what it holds: the session of an earlier run, until this one saves its own
+        self.resumed = False  # this run took back the seat of an earlier one
+        self.rejoined = False  # ... and has not seen the room's state since
+        self.reading = False  # the terminal is read (a person plays, or Ctrl-C asked a question)
+        self.asking = False  # Ctrl-C asked whether to leave and forfeit; the next line answers
 
     # -- the room --------------------------------------------------------------------------------
     async def enter(self) -> dict[str, Any] | int:
-        """Join, create or quick-match into the room; the ``joined`` reply, or an exit status."""
+        """Join, create or quick-match into the room (or take back the seat kept from an earlier
+        run); the ``joined`` reply, or an exit status."""
         client, options, say = self.client, self.options, self.say
+        if options.vs is not None and (options.room or options.code or options.spectate):
+            say("error: --vs opens a room of its own; leave out --room, --code and --spectate")
+            return 2
+        if options.spectate and not (options.room or options.code):
+            say("error: --spectate needs --room ID or --code CODE (see `netplay rooms`)")
+            return 2
+        rejoined = await self._rejoin()
+        if rejoined is not None:
+            return rejoined
+        if options.vs is not None:
+            return await self._versus()
         try:
             if options.room or options.code:
                 if options.clock:
                     say("Note: --clock is ignored when joining a room; the room's own clock applies.")
                 return await client.join(options.room, code=options.code, spectate=options.spectate)
-            if options.spectate:
-                say("error: --spectate needs --room ID or --code CODE (see `netplay rooms`)")
-                return 2
             if options.private:
                 return await client.create_room(options.game, private=True, clock=options.clock)
             return await client.quick_match(options.game, clock=options.clock)
@@ -220,22 +315,143 @@ class _Session:
             say(f"error: {exc.message}")
             return 1
 
-    async def run(self) -> tuple[int, Tally]:
+    async def _rejoin(self) -> dict[str, Any] | None:
+        """The room of the kept session, if the hello resumed it and it is still a seat in a room
+        of this game: the server sends its ``joined`` (``resumed``) and then its state. Else None,
+        and this run starts as if nothing was kept (a token the server forgot is dropped quietly)."""
+        kept, welcome = self.kept, self.client.welcome
+        if kept is None or not welcome.get("resumed") or kept.room not in (welcome.get("rooms") or ()):
+            return None
+        try:
+            async with asyncio.timeout(10.0):
+                while True:
+                    event = await self.client.next_event()
+                    if event["type"] == "joined" and event["room"]["id"] == kept.room:
+                        break
+        except (TimeoutError, ConnectionClosed):
+            return None
+        if event["room"].get("game") != self.options.game or event.get("role") != "player":
+            return None
+        self.resumed = self.rejoined = True
+        for name in ("games", "won", "lost", "drawn"):
+            setattr(self.tally, name, int(kept.tally.get(name, 0)))
+        self.counted = {(int(game), int(version)) for game, version in kept.counted}
+        return event
+
+    def _keep(self, joined: dict[str, Any]) -> None:
+        """Write this session to its state file, token and all, to be resumed if this process dies."""
+        token = self.client.welcome.get("token")
+        if self.slot is None or joined.get("role") != "player" or not token:
+            return
+        earlier = self.kept.code if self.kept is not None and self.resumed else None
+        self.kept = KeptSession(
+            server=self.options.server,
+            game=self.options.game,
+            room=self.room_id,
+            how=self.options.how,
+            token=str(token),
+            code=joined.get("code") or self.options.code or earlier,
+        )
+        self._save()
+
+    def _save(self) -> None:
+        if self.slot is None or self.kept is None:
+            return
+        self.kept.tally = self.tally.to_json()
+        self.kept.counted = sorted(self.counted)
+        try:
+            self.slot.save(self.kept)
+        except OSError as exc:
+            self.say(
+                f"Note: cannot keep this session in {self.slot.path} ({exc.strerror or exc}); "
+                "if this process dies, running it again cannot resume the seat."
+            )
+            self.slot.release()
+            self.slot = None
+
+    async def _versus(self) -> dict[str, Any] | int:
+        """Open a private room and seat the server's bot opposite: the ``joined`` reply, or a status."""
+        client, options, say = self.client, self.options, self.say
+        try:
+            joined = await client.create_room(options.game, private=True, clock=options.clock)
+        except NetplayError as exc:
+            say(f"error: {exc.message}")
+            return 1
+        request: dict[str, Any] = {"type": "add_bot", "room": joined["room"]["id"]}
+        if options.vs:
+            request["bot"] = options.vs
+        try:
+            for _ in range(max(int(joined["room"].get("free_seats") or 1), 1)):  # every other seat
+                await client.request(request)
+        except NetplayError as exc:
+            if exc.code != "no_such_bot":
+                say(f"error: {exc.message}")
+                return 1
+            bots = await self._server_bots()
+            if not bots:
+                say(f"error: {options.game} has no bots on this server (see `netplay games`)")
+            else:
+                say(f"error: {exc.message}")
+                example = f"netplay play {options.game} --vs {bots[0]}"
+                say(f"The bots of {options.game} here: {', '.join(bots)} (for example: {example})")
+            return 2
+        return joined
+
+    async def _server_bots(self) -> list[str]:
+        """The server-side bots of this game, as the server lists them (empty if it cannot say)."""
+        try:
+            games = await self.client.list_games()
+        except (NetplayError, TimeoutError):
+            return []
+        for game in games:
+            if game.get("name") == self.options.game:
+                return [str(bot) for bot in game.get("bots") or ()]
+        return []
+
+    async def run(self, *, interrupts: bool = False) -> tuple[int, Tally]:
         joined = await self.enter()
         if isinstance(joined, int):
             return joined, self.tally
+        self.room_id = joined["room"]["id"]
+        self._keep(joined)
+        previous = self._catch_interrupts() if interrupts else None
+        try:
+            return await self._play(joined)
+        finally:
+            if previous is not None:
+                self.loop.remove_signal_handler(signal.SIGINT)
+                signal.signal(signal.SIGINT, previous)  # asyncio.run's own: Ctrl-C while closing
+
+    def _catch_interrupts(self) -> Any:
+        """Ctrl-C becomes an item of the inbox, so it can ask first; returns the handler it replaced
+        (None where signals cannot be caught like this: Windows, or not the main thread; Ctrl-C then
+        leaves at once, as KeyboardInterrupt)."""
+        previous = signal.getsignal(signal.SIGINT)
+        try:
+            self.loop.add_signal_handler(signal.SIGINT, self.inbox.put_nowait, ("interrupt", None))
+        except (NotImplementedError, RuntimeError, ValueError):
+            return None
+        return previous if previous is not None else signal.SIG_DFL
+
+    def _read_terminal(self) -> None:
+        if not self.reading:
+            self.reading = True
+            _stdin_lines(self.loop, self.inbox)
+
+    async def _play(self, joined: dict[str, Any]) -> tuple[int, Tally]:
         say = self.say
         room = joined["room"]
-        self.room_id = room["id"]
-        say(f"You are {self.client.name}, in room {room['id']} ({room['game']}) as {joined['role']}.")
+        where = "back in room" if self.resumed else "in room"
+        say(f"You are {self.client.name}, {where} {room['id']} ({room['game']}) as {joined['role']}.")
         if room.get("clock"):
             say(f"Time control: {room['clock']} (each player's clock runs only while they may move).")
-        if "code" in joined:
-            say(f"Private room: friends join with  netplay play {room['game']} --code {joined['code']}")
-        if joined["role"] == "player" and room.get("free_seats"):
-            say("Waiting for an opponent...")
+        if self.options.vs is None:  # else the bot has the other seat: no code to share, no one to wait for
+            if "code" in joined:
+                say(f"Private room: friends join with  netplay play {room['game']} --code {joined['code']}")
+            if joined["role"] == "player" and room.get("free_seats"):
+                say("Waiting for an opponent...")
         if self.bot is None and not self.options.spectate:
-            _stdin_lines(self.loop, self.inbox)
+            self._read_terminal()
             say(f"At the move prompt you may also type: {_commands_help()}.")
         pump = asyncio.create_task(self._pump())
         try:
@@ -273,11 +489,20 @@ class _Session:
             say(f"Connection closed: {reason}.")
             self.tally.ended_early = "closed"
             return 1
+        if kind == "interrupt":
+            return self._on_interrupt()
         if kind == "eof":
+            if self.asking:  # no answer will come: Ctrl-C, then the end of the input
+                return self._on_answer("y")
+            if self.bot is not None:
+                return None  # a bot needs no input: the terminal was only read to answer Ctrl-C
             say("Input ended; leaving the game.")
             return 1
         if kind == "line":
-            await self._on_line(item)
+            if self.asking:
+                return self._on_answer(item)
+            if self.bot is None:
+                await self._on_line(item)
         elif kind == "moved":
             await self._on_moved(item)
         elif kind == "warn":
@@ -289,6 +514,33 @@ class _Session:
         return None
 
     # -- the terminal ----------------------------------------------------------------------------
+    def _in_game(self) -> bool:
+        """Whether this player has a seat in a game in progress (leaving now forfeits it)."""
+        return self.latest is not None and self.latest["outcome"] is None and self.seat is not None
+
+    def _on_interrupt(self) -> int | None:
+        """Ctrl-C: in a game in progress, ask first; else (waiting, between games, watching), or at
+        a second Ctrl-C, leave at once."""
+        if self.asking or not self._in_game():
+            self.say("Left the game: you forfeit it." if self._in_game() else "Left the room.")
+            self.tally.ended_early = "left"
+            return 130
+        self.asking = True
+        self._read_terminal()
+        self.say("Leave and forfeit this game? [y/N] ")
+        return None
+
+    def _on_answer(self, text: str) -> int | None:
+        self.asking = False
+        if text.strip().lower() in ("y", "yes"):
+            self.say("Left the game: you forfeit it." if self._in_game() else "Left the room.")
+            self.tally.ended_early = "left"
+            return 130
+        self.say("Staying in the game.")
+        if self.my_version is not None and not self.in_flight and self.bot is None:
+            self._prompt()
+        return None
+
     async def _on_line(self, text: str) -> None:
         word = text.strip().lower()
         if word in COMMANDS:
@@ -422,6 +674,7 @@ class _Session:
             self.say(f"{self.who(event['seat'])} offers a draw.")
 
     async def _on_state(self, event: dict[str, Any]) -> int | None:
+        rejoined, self.rejoined = self.rejoined, False
         self.latest = event
         self.received = self.loop.time()
         self.my_version = None
@@ -435,16 +688,22 @@ class _Session:
                 await self._maybe_act()
             return None
         key = (event["game"], event["version"])
-        if key in self.counted:
-            return None
-        self.counted.add(key)
-        _count(self.tally, outcome, seat, self.options.spectate)
-        self.say(_result_line(outcome, seat, event, self.rules))
+        fresh = key not in self.counted
+        if fresh:
+            self.counted.add(key)
+            _count(self.tally, outcome, seat, self.options.spectate)
+            self.say(_result_line(outcome, seat, event, self.rules))
+            self._save()
+        elif not rejoined:
+            return None  # the same result again, after a reconnection: already acted on
         if outcome["reason"] in ("forfeit", "abandoned") or self.tally.games >= self.options.games:
             return 0
         if seat is not None:
+            # Asked again after taking the seat back: the run that died may not have asked (a vote
+            # the server already has counts once).
             await self.client.rematch(self.room_id)
-            self.say("Rematch requested...")
+            if fresh:
+                self.say("Rematch requested...")
         return None
 
     async def _maybe_act(self) -> None:
@@ -465,12 +724,20 @@ class _Session:
             self._send_move(move)
             return
         left = self._time_left(seat)
-        timing = "" if left is None else f", {clock_text(left)} left"
-        self.say(f"Your move ({self.rules.seat_label(seat)}{timing}; {_HINT}): ")
+        if not self.asking:  # the question of Ctrl-C is answered first; then the prompt comes again
+            self._prompt()
         running = (event.get("clock") or {}).get("running") or []
         if left is not None and seat in running and left > WARN_AT:
             version = event["version"]
             self.warning = self.loop.call_later(left - WARN_AT, self.inbox.put_nowait, ("warn", version))
+
+    def _prompt(self) -> None:
+        seat = self.seat
+        if seat is None:
+            return
+        left = self._time_left(seat)
+        timing = "" if left is None else f", {clock_text(left)} left"
+        self.say(f"Your move ({self.rules.seat_label(seat)}{timing}; {_HINT}): ")
 
     def _time_left(self, seat: int | None) -> float | None:
         """Seconds left on ``seat``'s clock now, from the latest state (None: no clock)."""
@@ -492,18 +759,6 @@ def _commands_help() -> str:
     return "; ".join(f"{word} ({what})" for word, what in COMMANDS.items())
 
 
-async def _session(
-    client: Client,
-    options: PlayOptions,
-    rules: Game,
-    bot: Any,
-    rng: random.Random,
-    tally: Tally,
-    say: Any,
-) -> tuple[int, Tally]:
-    return await _Session(client, options, rules, bot, rng, tally, say).run()
-
-
 def _show_state(event: dict[str, Any], rules: Game, seat: int | None, say: Any) -> None:
     """The board, with who plays whom, the last move, the phase, the clocks and any draw offer."""
     players = {p["seat"]: p for p in event["players"] if p is not None}
@@ -513,13 +768,13 @@ def _show_state(event: dict[str, Any], rules: Game, seat: int | None, say: Any) 
     last = event.get("last")
     if last is not None:
         if "move" in last:
-            line += f". {who(last['seat'])} played {json.dumps(last['move'])}"
+            line += f". {who(last['seat'])} played {rules.move_text(last['move'])}"
         else:  # a game that hides moves: the others only learn that this seat has moved
             line += f". {who(last['seat'])} has chosen"
     say(line + ".")
     if event.get("phase"):
         say(f"Phase: {event['phase']}.")
-    say(rules.render(event["state"], seat))
+    say(rules.render(event["state"], seat), multiline=True)
     clock = event.get("clock")
     if clock:
         running = set(clock.get("running") or ())
@@ -615,7 +870,7 @@ def _result_line(outcome: dict[str, Any], seat: int | None, event: dict[str, Any
 def run_play(options: PlayOptions) -> int:
     """Run ``play`` to completion and print the JSON tally if asked; return the exit status."""
     try:
-        status, tally = asyncio.run(play(options))
+        status, tally = asyncio.run(play(options, sessions=SessionStore(), interrupts=True))
     except KeyboardInterrupt:
         print("\nLeft the game.", flush=True)
         return 130

@@ -7,14 +7,18 @@ A ``ServerConnection`` walks AWAITING_HELLO -> OPEN -> CLOSED:
     AWAITING_HELLO  anything else             -> CLOSED      (Rejected handshake_required, fatal)
     OPEN            valid request             -> OPEN        (event Request)
     OPEN            invalid JSON / message    -> OPEN        (Rejected, not fatal: framing is intact)
+    OPEN            nested past MAX_DEPTH     -> OPEN        (Rejected invalid_message, not fatal)
     any             broken framing            -> CLOSED      (Rejected, fatal: the stream is lost)
 
 It never touches a socket, a clock or an event loop; the transport feeds it and acts on the events.
 Stream transports (TCP) call ``receive_data``; message transports (WebSocket) ``receive_payload``.
+Only the server refuses deep nesting: a client takes what the server sends, which wraps a client's
+63 levels in a few of its own.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -22,7 +26,7 @@ from typing import Any
 from . import codec
 from .errors import ErrorCode, ProtocolError
 from .framing import FrameDecoder, FrameError, frame
-from .messages import PROTOCOL_VERSIONS, valid_request_id, validate_client_message
+from .messages import MAX_STRING, PROTOCOL_VERSIONS, valid_request_id, validate_client_message
 
 __all__ = [
     "ClientConnection",
@@ -97,6 +101,10 @@ Event = Hello | Request | Relay | Message | Rejected
 class _Base:
     __slots__ = ("_decoder", "max_frame_size", "phase")
 
+    #: Payloads this long or longer may nest too deep and are checked (``codec.too_deep``); the
+    #: client's "never" makes that one comparison always false.
+    _check_depth_from = sys.maxsize
+
     def __init__(self, max_frame_size: int) -> None:
         self.max_frame_size = max_frame_size
         self._decoder = FrameDecoder(max_frame_size)
@@ -109,6 +117,7 @@ class _Base:
         events: list[Event] = []
         handle = self._handle
         loads, errors = codec.loads, codec.LOADS_ERRORS
+        check_depth_from = self._check_depth_from
         for item in self._decoder.feed(data):
             # The hot path: every message of every TCP client comes through here.
             if type(item) is bytes:  # the decoder already enforced the size limit
@@ -118,6 +127,9 @@ class _Base:
                     events.append(
                         self._reject(ProtocolError(ErrorCode.INVALID_JSON, "payload is not UTF-8 JSON"))
                     )
+                    continue
+                if len(item) >= check_depth_from and codec.too_deep(item, message):
+                    events.append(self._too_deep(message))
                     continue
                 events.append(handle(message))
                 if self.phase is Phase.CLOSED:
@@ -145,12 +157,24 @@ class _Base:
             message = codec.decode(payload)
         except codec.DecodeError:
             return self._reject(ProtocolError(ErrorCode.INVALID_JSON, "payload is not UTF-8 JSON"))
+        if len(payload) >= self._check_depth_from and codec.too_deep(payload, message):
+            return self._too_deep(message)
         return self._handle(message)
 
     def _reject(self, error: ProtocolError, re: Any = None) -> Rejected:
         if error.fatal:
             self.phase = Phase.CLOSED
         return Rejected(error, re)
+
+    def _too_deep(self, message: Any) -> Rejected:
+        """Refuse a message nested past ``codec.MAX_DEPTH``: it could not be sent on (module doc)."""
+        return self._reject(
+            ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"arrays and objects in the message are nested deeper than {codec.MAX_DEPTH} levels",
+            ),
+            _request_id(message),
+        )
 
     def _handle(self, message: Any) -> Event:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -168,6 +192,7 @@ class ServerConnection(_Base):
     """The server's view of one client connection."""
 
     __slots__ = ()
+    _check_depth_from = codec.SHALLOW_BELOW
 
     def _reject(self, error: ProtocolError, re: Any = None) -> Rejected:
         if self.phase is Phase.AWAITING_HELLO:
@@ -177,7 +202,8 @@ class ServerConnection(_Base):
     def _handle(self, message: Any) -> Event:
         if type(message) is dict and message.get("type") == "relay" and self.phase is Phase.OPEN:
             room = message.get("room")
-            if type(room) is str and "data" in message:
+            # the table's rule for every string field (MAX_STRING printable characters), inline
+            if type(room) is str and "data" in message and len(room) <= MAX_STRING and room.isprintable():
                 rid = message.get("id")
                 if (rid is None and "id" not in message) or valid_request_id(rid):
                     return Relay(room, message["data"], rid)

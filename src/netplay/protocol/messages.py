@@ -34,7 +34,7 @@ CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
     "ping": {},
     "pong": {},
     "list_games": {},
-    "list_rooms": {"game": ("string", False)},
+    "list_rooms": {"game": ("string", False), "after": ("integer", False), "limit": ("integer", False)},
     "create_room": {
         "kind": ("string", False),
         "game": ("string", False),
@@ -56,11 +56,14 @@ CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
     "resign": {"room": ("string", True)},
     "offer_draw": {"room": ("string", True)},
     "decline_draw": {"room": ("string", True)},
-    "add_bot": {"room": ("string", True), "bot": ("string", False)},
+    "add_bot": {"room": ("string", True), "bot": ("string", False), "level": ("integer", False)},
     "relay": {"room": ("string", True), "data": (_ANY, True)},
 }
 
 _MAX_NAME = 32
+#: Every string field of a request (a game name, a relay room's label, a room id, a code, a clock,
+#: a bot) is at most this long and printable: it is listed to others and shown in their terminals.
+MAX_STRING: Final = 64
 
 
 def valid_request_id(rid: Any) -> bool:
@@ -110,6 +113,11 @@ def validate_client_message(message: Any) -> dict[str, Any]:
             article = "an" if accepted[0] in "aeiou" else "a"
             raise ProtocolError(
                 ErrorCode.INVALID_MESSAGE, f"field '{field}' of '{kind}' must be {article} {accepted}"
+            )
+        if accepted == "string" and (len(value) > MAX_STRING or not value.isprintable()):
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE,
+                f"field '{field}' of '{kind}' must be at most {MAX_STRING} printable characters",
             )
     if kind == "hello":
         name = message.get("name")

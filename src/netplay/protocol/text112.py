@@ -18,7 +18,7 @@ and writes lines out, and ``netplay.server.text_rooms`` seats the clients in rel
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
@@ -98,6 +98,12 @@ class LineSplitter:
             pending += rest
         return lines
 
+    def end(self) -> int:
+        """The stream ended: drop the unfinished line (only complete lines count); its length."""
+        dropped = len(self._pending)
+        self._pending = bytearray()
+        return dropped
+
     def _fail(self) -> None:
         self.failed = True
         self._pending = bytearray()
@@ -175,13 +181,15 @@ def data_from_line(instr: bytes, details: bytes) -> dict[str, str]:
 class IdPool:
     """Hands out text-client ids: ``names`` in order, or ``Player1``, ``Player2``, ... without them.
 
-    An id is never handed out again while a client that may remember its last holder is connected:
-    ``release`` takes the witnesses (everyone who shared a room with the holder), and ``take`` only
-    reuses a name once ``alive`` is false for all of them. Numbered ids are never reused. With
-    ``names``, a ``take`` that finds no usable name returns None: the list is the player cap.
+    ``take`` gives the first name of the list that nobody holds; ``release`` frees it the moment its
+    holder has left. Reusing a name confuses no one: a client hears of every member of its room with
+    ``newPlayer`` before any of that member's lines, so a new holder of a name is announced like any
+    newcomer. With ``names``, a ``take`` while every name is held returns None: the list is the
+    player cap. Numbered ids are never reused (there is no cap to come back under). Nothing is kept
+    for a holder that left, so the pool's size is the names' (or one counter).
     """
 
-    __slots__ = ("_counter", "_held", "_names", "_witnesses")
+    __slots__ = ("_counter", "_held", "_names")
 
     def __init__(self, names: Sequence[str] = ()) -> None:
         for name in names:
@@ -192,26 +200,23 @@ class IdPool:
         self._names = tuple(names)
         self._counter = 0
         self._held: set[str] = set()
-        self._witnesses: dict[str, list[Hashable]] = {}
 
-    def take(self, alive: Callable[[Any], bool] = lambda _: False) -> str | None:
+    @property
+    def held(self) -> int:
+        """How many ids are out (numbered ones are not counted: they are never given back)."""
+        return len(self._held)
+
+    def take(self) -> str | None:
         if not self._names:
             self._counter += 1
             return f"Player{self._counter}"
+        held = self._held
         for name in self._names:
-            if name in self._held:
-                continue
-            witnesses = self._witnesses.get(name)
-            if witnesses:
-                witnesses[:] = [w for w in witnesses if alive(w)]
-                if witnesses:
-                    continue
-            self._witnesses.pop(name, None)
-            self._held.add(name)
-            return name
+            if name not in held:
+                held.add(name)
+                return name
         return None
 
-    def release(self, player: str, witnesses: Iterable[Hashable] = ()) -> None:
+    def release(self, player: str) -> None:
+        """``player``'s holder has left: the name is free again (a numbered id is simply dropped)."""
         self._held.discard(player)
-        if self._names:
-            self._witnesses[player] = list(witnesses)

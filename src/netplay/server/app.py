@@ -1,4 +1,8 @@
-"""The server process: a hub plus its listeners, the timeout sweep, and clean shutdown on signals."""
+"""The server process: a hub plus its listeners, the timeout sweep, and clean shutdown on signals.
+
+Every listener's sockets take their slots from one ``ConnectionGate`` (``max_connections``,
+``max_connections_per_address``), from the moment each is accepted until it closes.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,13 @@ from ..games import Game, builtin_games
 from ..store import MatchStore, open_store
 from ..transports.coalesce import WriteCoalescer
 from ..transports.tcp import TcpConnection
-from ..transports.websocket import PortSniffer, WebConnection, WebSite
+from ..transports.text import TextConnection
+from ..transports.websocket import PortSniffer, WebConnection, WebSite, load_game_boards, load_static_files
 from .config import ServerConfig
 from .directory import RoomDirectory
+from .gate import ConnectionGate
 from .hub import Hub
-from .text_rooms import TextLobby, serve_text
+from .text_rooms import TextLobby
 
 __all__ = ["Server", "install_uvloop", "run"]
 
@@ -39,6 +45,8 @@ class Server:
         self.games: dict[str, Game] = {g.name: g for g in chosen}
         self._directory = directory
         self.hub: Hub | None = None
+        #: The connection slots every listener's sockets take (set by ``start``).
+        self.gate: ConnectionGate | None = None
         self.store: MatchStore | None = None
         #: Matches in progress brought back from the database at start.
         self.restored = 0
@@ -56,17 +64,21 @@ class Server:
     async def start(self) -> None:
         """Bind the listeners and start serving; returns once they accept connections."""
         loop = asyncio.get_running_loop()
+        # The board modules games ship are read first: a missing one stops the start (ValueError)
+        # before anything is opened.
+        files = {**load_static_files(), **load_game_boards(self.games.values())} if self.config.web else {}
         self.store = open_store(self.config.db, durable=self.config.db_durable)
         hub = Hub(self.config, self.games, self._directory, loop, store=self.store)
         self.hub = hub
         self.restored = hub.restore_matches()
         coalescer = WriteCoalescer(loop)
+        gate = self.gate = ConnectionGate(self.config)
         # -- web: on the TCP port (sniffing each connection's first bytes) or a port of its own --
         cfg = self.config
-        make_tcp: Callable[[], asyncio.Protocol] = lambda: TcpConnection(hub, coalescer)  # noqa: E731
+        make_tcp: Callable[[], asyncio.Protocol] = lambda: TcpConnection(hub, coalescer, gate)  # noqa: E731
         factory = make_tcp
         if cfg.web:
-            web = self.web = WebSite(hub, coalescer)
+            web = self.web = WebSite(hub, coalescer, files, gate)
             if cfg.web_port is None:
                 factory = lambda: PortSniffer(web, make_tcp)  # noqa: E731
             else:
@@ -94,8 +106,15 @@ class Server:
         self.port = tcp.sockets[0].getsockname()[1]
         if cfg.web and cfg.web_port is None:
             self.web_port = self.port
-        if self.config.text_port is not None:
-            self.text, text_server = await serve_text(hub, self.config)
+        if cfg.text_port is not None:
+            # What text_rooms.serve_text does, but with the text protocol behind the gate.
+            text = self.text = TextLobby(hub, cfg)
+            lines = TextConnection.factory(
+                text, loop, max_line=text.max_line, max_send_buffer=text.max_send_buffer
+            )
+            text_server = await loop.create_server(
+                gate.guard(lines), cfg.host, cfg.text_port, backlog=1024, reuse_address=True
+            )
             self._servers.append(text_server)
             self.text_port = text_server.sockets[0].getsockname()[1]
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="netplay-sweep")

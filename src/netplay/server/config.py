@@ -45,8 +45,19 @@ class ServerConfig:
     rate_limit: float = 200.0
     #: ... and in a burst. A client that keeps sending this many more while limited is cut off.
     rate_burst: int = 400
-    #: Connections at once; one more is refused with ``server_full``.
+    #: Bytes per second a TCP or WebSocket connection may send on average (0: no limit) ...
+    byte_rate: float = 1024 * 1024
+    #: ... and at once. Past them the server stops reading from that connection until it is back
+    #: within the rate (TCP slows the sender down): nothing is refused or lost. Keep the burst plus
+    #: one read (256 KiB) under ``max_send_buffer``, so that a burst relayed to members who read
+    #: at the sender's rate never fills their send buffers.
+    byte_burst: int = 512 * 1024
+    #: Sockets at once, of every listener and whatever they speak (netplay, HTTP, WebSocket,
+    #: 15-112 text); one more is refused (a netplay client with ``server_full``) and closed.
     max_connections: int = 20_000
+    #: Sockets at once from one IP address (IPv6: one /64); one more is refused like one past
+    #: ``max_connections``. 0: no limit (behind a reverse proxy every client has the proxy's address).
+    max_connections_per_address: int = 256
     #: SQLite file where matches are kept (None or ":memory:": nothing is kept).
     db: str | None = None
     #: fsync every move (survives power loss), not only write it (survives a crash of the process).

@@ -15,7 +15,19 @@ from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["InMemoryDirectory", "RoomDirectory", "RoomInfo", "new_code", "new_id"]
+__all__ = [
+    "CODE_LENGTH",
+    "LISTING_PAGE",
+    "InMemoryDirectory",
+    "RoomDirectory",
+    "RoomInfo",
+    "new_code",
+    "new_id",
+    "normal_code",
+]
+
+#: Rooms in one ``list_rooms`` reply unless the request asks for fewer; also the most it may ask.
+LISTING_PAGE = 50
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 
@@ -25,9 +37,19 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def new_code(length: int = 6) -> str:
+#: Characters in a private code: 32^8 (about 10^12) codes, so that at the limit of wrong guesses
+#: (``CODE_GUESSES``), finding any one of 1,000 open private rooms takes about 200 years.
+CODE_LENGTH = 8
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
     """A private-room code that is easy to read out and type."""
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
+def normal_code(text: str) -> str:
+    """A code as typed ("abcd-efgh", "ABCD EFGH") as it is kept ("ABCDEFGH")."""
+    return text.replace("-", "").replace(" ", "").strip().upper()
 
 
 @dataclass(slots=True)
@@ -81,8 +103,12 @@ class RoomDirectory(ABC):
         """The oldest open public room of ``game``, ``kind`` and time control ``clock`` not in ``skip``."""
 
     @abstractmethod
-    def listing(self, game: str | None = None) -> list[dict[str, Any]]:
-        """Every room's lobby listing (of ``game``), oldest first."""
+    def listing(
+        self, game: str | None = None, *, after: int = 0, limit: int = LISTING_PAGE
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """A page of the rooms' lobby listings (of ``game``), oldest first: at most ``limit`` rooms
+        listed after the cursor ``after`` (0: from the start), and the cursor of the next page
+        (None: this was the last). A cursor is a room's place in the order rooms were listed."""
 
     @abstractmethod
     def __len__(self) -> int: ...
@@ -96,6 +122,10 @@ class InMemoryDirectory(RoomDirectory):
         self._codes: dict[str, str] = {}
         #: (kind, game, clock) -> open public room ids, oldest first (a dict keeps insertion order).
         self._open: dict[tuple[str, str, str | None], dict[str, None]] = {}
+        #: Each listed room's place (the cursor of list_rooms), in the order rooms were listed.
+        self._order: dict[int, str] = {}
+        self._place: dict[str, int] = {}
+        self._places = 0
 
     def new_room_id(self) -> str:
         while (room_id := new_id("r")) in self._rooms:
@@ -116,6 +146,10 @@ class InMemoryDirectory(RoomDirectory):
                 raise ValueError(f"the code of room {info.id} is taken")
             self._codes[info.code] = info.id
         self._rooms[info.id] = info
+        if old is None:
+            self._places += 1
+            self._order[self._places] = info.id
+            self._place[info.id] = self._places
         key = (info.kind, info.game, info.clock)
         if info.open and info.code is None:
             self._open.setdefault(key, {}).setdefault(info.id)
@@ -126,6 +160,7 @@ class InMemoryDirectory(RoomDirectory):
         info = self._rooms.pop(room_id, None)
         if info is None:
             return
+        del self._order[self._place.pop(room_id)]
         if info.code is not None:
             self._codes.pop(info.code, None)
         self._unindex((info.kind, info.game, info.clock), room_id)
@@ -139,7 +174,7 @@ class InMemoryDirectory(RoomDirectory):
         return self._rooms.get(room_id)
 
     def by_code(self, code: str) -> RoomInfo | None:
-        room_id = self._codes.get(code.strip().upper())
+        room_id = self._codes.get(normal_code(code))
         return None if room_id is None else self._rooms.get(room_id)
 
     def find_open(
@@ -150,8 +185,22 @@ class InMemoryDirectory(RoomDirectory):
                 return self._rooms[room_id]
         return None
 
-    def listing(self, game: str | None = None) -> list[dict[str, Any]]:
-        return [r.listing for r in self._rooms.values() if game is None or r.game == game]
+    def listing(
+        self, game: str | None = None, *, after: int = 0, limit: int = LISTING_PAGE
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        page: list[dict[str, Any]] = []
+        page_end = after
+        for place, room_id in self._order.items():
+            if place <= after:
+                continue
+            info = self._rooms[room_id]
+            if game is not None and info.game != game:
+                continue
+            if len(page) == limit:
+                return page, page_end
+            page.append(info.listing)
+            page_end = place
+        return page, None
 
     def __len__(self) -> int:
         return len(self._rooms)

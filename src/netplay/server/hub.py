@@ -32,8 +32,10 @@ from ..protocol import (
 )
 from ..protocol.outgoing import Outgoing
 from ..store import MatchStore, NullStore
+from ..transports.websocket import game_board_path
 from .config import ServerConfig
-from .directory import InMemoryDirectory, RoomDirectory, RoomInfo, new_id
+from .directory import LISTING_PAGE, InMemoryDirectory, RoomDirectory, RoomInfo, new_id, normal_code
+from .guesses import CodeGuesses
 from .lifecycle import SessionState
 from .rooms import MatchRoom, Member, RelayRoom, Room
 from .session import Link, Session
@@ -79,6 +81,7 @@ class Hub:
         #: request, option or flag can (a client choosing the seed would choose the dice).
         #: 63 bits: SQLite's INTEGER is a signed 64-bit number.
         self._unguessable = Unguessable()
+        self._guesses = CodeGuesses()
         self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
@@ -150,7 +153,11 @@ class Hub:
                 return
             room = session.rooms.get(event.room)
             if type(room) is RelayRoom:
-                room.relay(session.id, event.data)
+                try:  # free in 3.11 unless raised: data the room cannot pass on is refused, not fatal
+                    room.relay(session.id, event.data)
+                except ProtocolError as error:
+                    session.send(error.to_message(event.id))
+                    return
                 if event.id is not None:
                     session.send({"type": "ok", "re": event.id})
                 return
@@ -527,14 +534,22 @@ class Hub:
                 "description": g.description,
                 "players": g.players,
                 "bots": list(g.bots),
+                "web_board": _web_board(g),
             }
             for g in self.games.values()
         ]
         session.send(_reply(message, {"type": "games", "games": games}))
 
     def _on_list_rooms(self, session: Session, message: dict[str, Any]) -> None:
-        rooms = self.directory.listing(message.get("game"))
-        session.send(_reply(message, {"type": "rooms", "rooms": rooms}))
+        """A page of the lobby: at most ``limit`` rooms (default and most: LISTING_PAGE) after the
+        cursor ``after``; ``next`` is the cursor of the next page, or None."""
+        limit = message.get("limit", LISTING_PAGE)
+        if not 1 <= limit <= LISTING_PAGE:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"'limit' must be from 1 to {LISTING_PAGE}")
+        rooms, following = self.directory.listing(
+            message.get("game"), after=max(message.get("after", 0), 0), limit=limit
+        )
+        session.send(_reply(message, {"type": "rooms", "rooms": rooms, "next": following}))
 
     def _game(self, name: str | None) -> Game:
         if name is None:
@@ -614,16 +629,21 @@ class Hub:
         room_id, code = message.get("room"), message.get("code")
         if room_id is None and code is None:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'join_room' needs 'room' or 'code'")
+        if code is not None:
+            self._guesses.check(session, self.loop.time())
         if room_id is not None:
             info = self.directory.get(room_id)
             if info is None:
                 raise ProtocolError(ErrorCode.NO_SUCH_ROOM, f"no room {room_id!r}")
-            if info.code is not None and (code is None or code.strip().upper() != info.code):
+            if info.code is not None and (code is None or normal_code(code) != info.code):
+                if code is not None:
+                    self._guesses.failed(session, self.loop.time())
                 raise ProtocolError(ErrorCode.WRONG_CODE, "this room is private: its code is needed")
         else:
             assert code is not None
             found = self.directory.by_code(code)
             if found is None:
+                self._guesses.failed(session, self.loop.time())
                 raise ProtocolError(ErrorCode.WRONG_CODE, f"no room has the code {code!r}")
             info = found
         self._enter(session, self._hosted(info), message, spectate=bool(message.get("spectate")))
@@ -694,7 +714,7 @@ class Hub:
         if room.seat_of(session.id) is None:
             raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only a seated player can add a bot")
         bot = message.get("bot") or next(iter(room.rules.bots), "")
-        room.add_bot(bot)
+        room.add_bot(bot, message.get("level"))
         _ok(session, message)
 
     def _on_relay(self, session: Session, message: dict[str, Any]) -> None:
@@ -739,6 +759,13 @@ def _time_control(text: str | None) -> TimeControl | None:
 
 def _describe(room: Room) -> RoomInfo:
     return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), room.info())
+
+
+def _web_board(game: Game) -> str:
+    """How the web page draws ``game``: "builtin", "generic", or the URL of the game's own board."""
+    if game.web_board == "builtin":
+        return "builtin"
+    return "generic" if game.web_board is None else game_board_path(game.name)
 
 
 def _hash_token(token: str) -> str:

@@ -17,8 +17,17 @@ members get the line byte for byte. Lines are rate limited by the hub's ``rate_l
 allows the next line, so nothing is dropped and a flooding client only slows itself.
 
 Room assignment: a new text client joins the oldest public 15-112 relay room with fewer than
-``text_room_size`` members (netplay members count; without the setting, the room's own cap), else
-a new room. A seat freed by someone leaving is filled by the next client to connect.
+``text_room_size`` members (netplay members count; without the setting, the room's own cap) where
+someone can still send, else the oldest such room at all, else a new room. A seat freed by someone
+leaving is filled by the next client to connect. Ids: ``IdPool``, a name free again the moment its
+holder has left; nothing is kept of a client that left.
+
+Half-closed clients (``TextConnection``: they shut their sending side, or closed; a FIN cannot say
+which) are still members and still sent everything, but they give way: before a newcomer would be
+refused (no name free, the server at ``max_connections``) or start a room alone while every room is
+full, the client that stopped sending longest ago leaves, and the newcomer takes its place. So a
+client that closed its socket in a quiet room (no line reaches it, so no reset tells the server it
+is gone) never locks anyone out.
 """
 
 from __future__ import annotations
@@ -56,9 +65,9 @@ log = logging.getLogger("netplay.text")
 
 
 class TextMember:
-    """One text client: the session ``Link`` that renders room messages as lines, its room, who it saw."""
+    """One text client: the session ``Link`` that renders room messages as lines, and its room."""
 
-    __slots__ = ("conn", "id", "lobby", "peer", "room", "seen", "session", "token")
+    __slots__ = ("conn", "id", "lobby", "peer", "room", "session", "token")
 
     def __init__(self, lobby: TextLobby, conn: TextConnection[TextMember], player: str, now: float) -> None:
         self.lobby = lobby
@@ -70,8 +79,6 @@ class TextMember:
         self.session.advance("hello")  # the server speaks first: the greeting is the handshake
         self.session.heartbeat = False  # no pings in this protocol: the kernel's keepalive instead
         self.room: RelayRoom | None = None
-        #: Every member this client has shared its room with: they may remember its id.
-        self.seen: set[Session] = set()
 
     # -- Link ----------------------------------------------------------------------------------
     def rebind(self, session: Session | None) -> None:
@@ -115,6 +122,8 @@ class TextLobby:
         self.rate = config.rate_limit
         self.burst = float(config.rate_burst)
         self.sessions: dict[str, TextMember] = {}
+        #: Members that have stopped sending (half-closed), in the order they did.
+        self.stopped: dict[str, TextMember] = {}
         self.closing = False
         self._time = hub.loop.time
         # The line being relayed (its data dict, and the line text members get), so that rendering
@@ -131,10 +140,12 @@ class TextLobby:
         hub = self.hub
         if self.closing or hub.closing:
             return None
-        if hub.connections >= hub.config.max_connections:
+        if hub.connections >= hub.config.max_connections and not self._make_way():
             log.warning("refusing text client %s: the server is at max_connections", conn.peer)
             return None  # strict protocol: no error line, the connection is just closed
-        player = self.ids.take(self.is_connected)
+        player = self.ids.take()
+        if player is None and self._make_way():
+            player = self.ids.take()
         if player is None:
             log.info("refusing text client %s: every player name is taken", conn.peer)
             return None
@@ -145,20 +156,21 @@ class TextLobby:
             log.warning("refusing text client %s: the id %s is a netplay session's", conn.peer, player)
             self.ids.release(player)
             return None
+        room: RelayRoom | None = None
         try:
             room = self._room_for(player)
-            existing = [s for s in map(hub.sessions.get, room.members) if s is not None]
-            # Tells the members: newPlayer / member_joined (and each text member's link notes it saw us).
-            room.join(Member(player, player), spectate=False)
+            existing = [member_id for member_id in room.members if is_token(member_id)]
+            room.join(Member(player, player), spectate=False)  # tells the members: newPlayer / member_joined
         except Exception:
             hub.disconnect(session)
             self.ids.release(player)
+            if room is not None and not room.members:  # a room made for it must not stay behind
+                hub.room_emptied(room)
             raise
         session.rooms[room.id] = room
         member.room = room
-        member.seen.update(existing)
         self.sessions[player] = member
-        conn.write(greeting(player, [s.id for s in existing if is_token(s.id)]))
+        conn.write(greeting(player, existing))
         log.debug("text client %s (%s) joined room %s", player, conn.peer, room.id)
         return member
 
@@ -179,15 +191,21 @@ class TextLobby:
                 self._line_data = self._line = None
         return self._wait(session) if self.rate else 0.0
 
+    def half_closed(self, member: TextMember) -> None:
+        """The client sends no more: it stays, written to, until it is gone or its place is needed."""
+        if self.sessions.get(member.id) is member:
+            self.stopped[member.id] = member
+
     def lost(self, member: TextMember) -> None:
-        """The client is gone: it leaves its room (telling the others); its id is freed when safe."""
+        """The client is gone: it leaves its room (telling the others), and its id is free again."""
         if self.sessions.get(member.id) is not member:
             return
         del self.sessions[member.id]
+        self.stopped.pop(member.id, None)
         member.room = None
         if member.session is not None:
             self.hub.disconnect(member.session, member)  # leaves its room: it has no token to come back
-        self.ids.release(member.id, member.seen)
+        self.ids.release(member.id)
         log.debug("text client %s left", member.id)
 
     # -- the rate limit ------------------------------------------------------------------------
@@ -219,9 +237,6 @@ class TextLobby:
         if not isinstance(member_id, str) or not is_token(member_id):
             return None
         if kind == "member_joined":
-            witness = self.hub.sessions.get(member_id)
-            if witness is not None:
-                member.seen.add(witness)
             return new_player_line(member_id)
         if kind == "member_left" and self.leave_notice:
             return player_left_line(member_id)
@@ -237,28 +252,55 @@ class TextLobby:
             return None
         return relay_line(parsed[0], sender.encode("ascii"), parsed[1])
 
-    # -- the rest ------------------------------------------------------------------------------
+    # -- seats -----------------------------------------------------------------------------------
     def _room_for(self, player: str) -> RelayRoom:
+        """The room a new client joins (see the module's docstring); made and hosted if need be."""
+        quiet: RelayRoom | None = None  # the oldest with a place, where nobody can send any more
+        stopped = self.stopped
         for room in self.hub.rooms.values():
             if (
                 isinstance(room, RelayRoom)
                 and room.game == self.game
                 and room.code is None
-                and not room.closed
-                and room.is_open()
-                and len(room.members) < self.room_size
+                and self._has_place(room)
                 and player not in room.members
             ):
-                return room
+                if not stopped or any(m not in stopped for m in room.members):
+                    return room
+                if quiet is None:
+                    quiet = room
+        if quiet is not None:
+            return quiet
+        for member in stopped.values():  # every room is full: the longest half-closed gives way
+            full = member.room
+            if full is not None and full.code is None and not full.closed:
+                self._give_way(member)
+                if self._has_place(full):
+                    return full
+                break
         room = RelayRoom(
             self.hub, self.game, room_id=self.hub.directory.new_room_id(), max_members=self.room_size
         )
         self.hub.host_room(room)
         return room
 
-    def is_connected(self, session: Any) -> bool:
-        """Whether a witness (a session that shared a room with an id's holder) is still connected."""
-        return isinstance(session, Session) and self.hub.sessions.get(session.id) is session
+    def _has_place(self, room: RelayRoom) -> bool:
+        return not room.closed and room.is_open() and len(room.members) < self.room_size
+
+    def _make_way(self) -> bool:
+        """A newcomer needs a name or a connection: the client that stopped sending longest ago
+        leaves. False when every client can still send."""
+        oldest = next(iter(self.stopped.values()), None)
+        if oldest is None:
+            return False
+        self._give_way(oldest)
+        return True
+
+    def _give_way(self, member: TextMember) -> None:
+        """A half-closed client's place is needed: it leaves now (it may well have closed long ago)."""
+        log.debug("text client %s (%s) stopped sending and gives its place up", member.id, member.peer)
+        self.lost(member)
+        member.conn.abort()
 
     def shutdown(self) -> None:
         """Close every text connection (nothing is said: the protocol has no words for it)."""

@@ -1,7 +1,7 @@
 """Persistence of matches: the MatchStore interface, SQLite (the embedded default) and a null store."""
 
-from .base import MatchStore, NullStore, SavedMatch, SavedMove, SavedPlayer
-from .sqlite import SqliteStore, StoreError
+from .base import MatchStore, NullStore, SavedMatch, SavedMove, SavedPlayer, StoreError
+from .sqlite import SqliteStore
 
 __all__ = [
     "MatchStore",

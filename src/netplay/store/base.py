@@ -6,7 +6,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer"]
+__all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer", "StoreError"]
+
+
+class StoreError(Exception):
+    """The database cannot be used. The message is one line that names the file, says what is wrong
+    and what to do, ready to be shown after ``error: --db ``."""
 
 
 @dataclass(slots=True)

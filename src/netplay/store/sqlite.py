@@ -8,14 +8,18 @@ a disk flush per move.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
-from .base import MatchStore, SavedMatch, SavedMove, SavedPlayer
+from ._lock import DbLock
+from .base import MatchStore, SavedMatch, SavedMove, SavedPlayer, StoreError
 
-__all__ = ["SCHEMA_VERSION", "SqliteStore", "StoreError"]
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "StoreError"]  # StoreError: also here, where it was
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS matches (
@@ -60,40 +64,58 @@ ALTER TABLE moves ADD COLUMN kind TEXT NOT NULL DEFAULT 'move';
 """
 
 
-class StoreError(Exception):
-    """The database cannot be used (for example, a newer netplay wrote it)."""
-
-
 class SqliteStore(MatchStore):
-    """A MatchStore in an SQLite database file."""
+    """A MatchStore in an SQLite database file. A writable store holds the file's lock (``DB.lock``)
+    until it is closed: one server per database."""
 
     def __init__(self, path: str | Path, *, durable: bool = False, readonly: bool = False) -> None:
         """Open (or create) the database; ``readonly`` for looking at a server's matches without
-        writing to it. Raises StoreError for a database written by a newer netplay."""
+        writing to it (and without its lock). Raises StoreError, with a one-line message that names
+        the file, for a database that cannot be used: no such folder, not a database, read-only,
+        written by a newer netplay, or held by another server."""
         self.path = str(path)
-        if readonly:
-            uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        else:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._lock: DbLock | None = None
+        self._shown = self.path if self.path in ("", ":memory:") else os.path.abspath(self.path)
+        if not readonly and self._shown not in ("", ":memory:"):
+            problem = _place_problem(self._shown)
+            if problem is not None:
+                raise StoreError(problem)
+            try:
+                self._lock = DbLock.acquire(self.path, self._shown)
+            except OSError as exc:
+                raise StoreError(_lock_problem(self._shown, exc)) from exc
+        try:
+            if readonly:
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            else:
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._v1 = self._prepare(durable=durable, readonly=readonly)
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(_sqlite_problem(self._shown, exc)) from exc
+            raise
+
+    def _prepare(self, *, durable: bool, readonly: bool) -> bool:
+        """Check the schema version and bring the schema up to date; True to read a schema-1
+        database as it is (opened read-only, it cannot be migrated)."""
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
-            self._db.close()
             raise StoreError(
-                f"{self.path} was written by a newer netplay (schema {version}; this one knows "
+                f"{self._shown} was written by a newer netplay (schema {version}; this one knows "
                 f"{SCHEMA_VERSION}): upgrade netplay, or use another --db"
             )
-        #: A schema-1 database opened read-only is read as it is (it cannot be migrated).
-        self._v1 = version == 1
         if readonly:
-            return
-        self._v1 = False
+            return bool(version == 1)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys = ON")
-        if version < SCHEMA_VERSION:
-            script = _SCHEMA if version == 0 else _MIGRATE_1_TO_2
-            self._db.executescript(f"BEGIN; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        script = "" if version == SCHEMA_VERSION else _SCHEMA if version == 0 else _MIGRATE_1_TO_2
+        # A write even when there is nothing to migrate: a file that SQLite could open only for reading
+        # (read-only, or no room for its journal) is refused now, not at the first move of a match.
+        self._db.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        return False
 
     def match_started(self, match: SavedMatch) -> None:
         players = [
@@ -134,13 +156,22 @@ class SqliteStore(MatchStore):
         )
 
     def unfinished(self) -> list[SavedMatch]:
-        rows = self._db.execute(
-            "SELECT * FROM matches WHERE finished_at IS NULL ORDER BY started_at"
-        ).fetchall()
-        return [self._with_moves(self._match(row)) for row in rows]
+        """Raises StoreError for a damaged database (a server reads this first, as it starts)."""
+        try:
+            rows = self._db.execute(
+                "SELECT * FROM matches WHERE finished_at IS NULL ORDER BY started_at"
+            ).fetchall()
+            return [self._with_moves(self._match(row)) for row in rows]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_sqlite_problem(self._shown, exc)) from exc
 
     def recent(self, limit: int = 20) -> list[SavedMatch]:
-        rows = self._db.execute("SELECT * FROM matches ORDER BY started_at DESC LIMIT ?", (limit,)).fetchall()
+        try:
+            rows = self._db.execute(
+                "SELECT * FROM matches ORDER BY started_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_sqlite_problem(self._shown, exc)) from exc
         return [self._match(row) for row in rows]
 
     def move_count(self, match_id: str) -> int:
@@ -148,11 +179,20 @@ class SqliteStore(MatchStore):
         return int(count)
 
     def get(self, match_id: str) -> SavedMatch | None:
-        row = self._db.execute("SELECT * FROM matches WHERE id = ?", (match_id,)).fetchone()
-        return None if row is None else self._with_moves(self._match(row))
+        try:
+            row = self._db.execute("SELECT * FROM matches WHERE id = ?", (match_id,)).fetchone()
+            return None if row is None else self._with_moves(self._match(row))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_sqlite_problem(self._shown, exc)) from exc
 
     def close(self) -> None:
-        self._db.close()
+        """Close the database, then let go of its lock (so that the next server finds it complete)."""
+        db: sqlite3.Connection | None = getattr(self, "_db", None)  # None if opening it failed
+        if db is not None:
+            db.close()
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     # -- rows -----------------------------------------------------------------------------------
     _COLUMNS = (
@@ -204,3 +244,82 @@ class SqliteStore(MatchStore):
             SavedMove(seat, json.loads(m), version, at, kind) for seat, m, version, at, kind in rows
         ]
         return match
+
+
+# -- what is wrong, in one line -----------------------------------------------------------------
+def _place_problem(shown: str) -> str | None:
+    """Why no database can be at ``shown`` (absolute): it is a folder, or its folder is missing or
+    is a file. None when its folder is there."""
+    if os.path.isdir(shown):
+        example = os.path.join(shown, "netplay.db")
+        return f"{shown} is a folder, not a database file: give --db a file in it, such as {example}"
+    folder = probe = os.path.dirname(shown)
+    while True:
+        try:
+            mode = os.stat(probe).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            if os.path.dirname(probe) == probe:
+                return None  # nothing exists at all: let SQLite say what it finds
+            probe = os.path.dirname(probe)
+            continue
+        except OSError as exc:
+            reason = exc.strerror or exc
+            return f"{shown}: cannot reach the folder {folder} ({reason}): give --db a path this user may use"
+        if not stat.S_ISDIR(mode):
+            return f"{shown}: {probe} is a file, not a folder: give --db a path in an existing folder"
+        if probe != folder:
+            return (
+                f"{shown}: the folder {folder} does not exist: create it (mkdir -p {folder}), "
+                "or give another --db"
+            )
+        return None
+
+
+def _lock_problem(shown: str, exc: OSError) -> str:
+    """Why the lock file beside the database could not be opened or created."""
+    lock = os.path.realpath(shown) + ".lock"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not os.path.exists(lock):
+        name = os.path.basename(lock)[: -len(".lock")]
+        return (
+            f"{shown}: cannot create files in the folder {os.path.dirname(lock)} ({exc.strerror}): the "
+            f"server keeps {name}.lock, {name}-wal and {name}-shm beside the database; make the folder "
+            "writable for this user, or give another --db"
+        )
+    if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP):
+        return (
+            f"{shown}: cannot lock {lock} ({exc.strerror}): this file system does not lock files; "
+            "keep the database on a local disk"
+        )
+    return f"{shown}: cannot open its lock file {lock} ({exc.strerror}): make it writable for this user"
+
+
+def _sqlite_problem(shown: str, exc: sqlite3.Error) -> str:
+    """SQLite's error about the database, said for the person who runs the server."""
+    code = str(getattr(exc, "sqlite_errorname", ""))
+    name = os.path.basename(shown)
+    if code == "SQLITE_NOTADB":
+        return (
+            f"{shown} is not an SQLite database: give --db the server's database file, or move this "
+            "file away to start a new database there"
+        )
+    if code.startswith("SQLITE_CORRUPT"):
+        return (
+            f"{shown} is damaged ({exc}): restore it from a backup (docs/operations.md, section 5), "
+            "or move it away to start a new database there"
+        )
+    if code in ("SQLITE_CANTOPEN", "SQLITE_READONLY_DIRECTORY"):
+        folder = os.path.dirname(shown)
+        return (
+            f"{shown}: SQLite cannot open it or create its journal ({name}-wal, {name}-shm) in {folder} "
+            f"({exc}): make the folder and the file writable for this user, or give another --db"
+        )
+    if code.startswith("SQLITE_READONLY"):
+        return (
+            f"{shown} is read-only ({exc}): the server writes every move to it; make it (and "
+            f"{name}-wal, {name}-shm) writable for this user, or give another --db"
+        )
+    if code in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        return f"{shown} is locked by another program (a sqlite3 shell?): close it, then start again"
+    if code == "SQLITE_FULL":
+        return f"{shown}: the disk is full: free some space, then start again"
+    return f"{shown} cannot be used: {exc}" + (f" ({code})" if code else "")

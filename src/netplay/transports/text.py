@@ -9,6 +9,12 @@ Flow control is the handler's to ask for: ``line`` returns how long to wait befo
 The connection then stops reading from the socket (``pause_reading``) and resumes on a loop timer,
 so a client sending faster than the server lets it is slowed down (TCP pushes back on it) and never
 loses a line: the protocol has no way to say "slow down".
+
+Half-close: a client that shuts down only its sending side (``shutdown(SHUT_WR)``) is still written
+to, as the starter server does; its unfinished line is dropped. A FIN cannot tell a half-close from
+a close, so the connection ends only when the socket fails: a write to a peer that has closed makes
+it answer with a reset, and the loop no longer reads such a socket, so ``flush`` and a timer every
+``HALF_CLOSED_PROBE`` seconds look at its error state (a reset, or a dead peer found by keepalive).
 """
 
 from __future__ import annotations
@@ -23,7 +29,14 @@ from typing import Generic, Protocol, TypeVar, cast
 from ..protocol.text112 import DEFAULT_MAX_LINE, LineSplitter
 from .coalesce import WriteCoalescer, write_bounded
 
-__all__ = ["KEEPALIVE_COUNT", "KEEPALIVE_IDLE", "KEEPALIVE_INTERVAL", "LineHandler", "TextConnection"]
+__all__ = [
+    "HALF_CLOSED_PROBE",
+    "KEEPALIVE_COUNT",
+    "KEEPALIVE_IDLE",
+    "KEEPALIVE_INTERVAL",
+    "LineHandler",
+    "TextConnection",
+]
 
 log = logging.getLogger("netplay.text")
 
@@ -40,6 +53,10 @@ class LineHandler(Protocol[Handle]):
         """One complete line (its ``\\n`` removed). Returns the seconds to wait before the next one
         may be taken (0: at once); until then the connection does not read from the socket."""
 
+    def half_closed(self, handle: Handle) -> None:
+        """The client shut its sending side (or closed: a FIN cannot say which): no more lines come,
+        but the connection stays open for writing until it fails or is closed."""
+
     def lost(self, handle: Handle) -> None:
         """The connection of ``handle`` is gone (called once, only after an ``open`` that gave one)."""
 
@@ -48,6 +65,10 @@ class LineHandler(Protocol[Handle]):
 #: instead, and a peer that vanished (a laptop closed, a cable pulled) is dropped after about
 #: KEEPALIVE_IDLE + KEEPALIVE_COUNT * KEEPALIVE_INTERVAL seconds instead of holding its name forever.
 KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 60, 10, 3
+
+#: Seconds between looks at a half-closed client's socket for a reset or a dead peer: the event loop
+#: stops reading a socket at its EOF, so it would only find out at the next write.
+HALF_CLOSED_PROBE = 1.0
 
 
 def enable_keepalive(sock: socket.socket | None) -> None:
@@ -72,12 +93,14 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
 
     __slots__ = (
         "_closing",
+        "_eof",
         "_flusher",
         "_handler",
         "_held",
         "_loop",
         "_next",
         "_out",
+        "_probe",
         "_splitter",
         "_timer",
         "handle",
@@ -102,6 +125,10 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         self.max_send_buffer = max_send_buffer
         self._out: list[bytes] = []
         self._closing = False
+        #: The client has shut its sending side: nothing more to read, still written to.
+        self._eof = False
+        #: While half-closed: the timer of the next look at the socket (``_watch``).
+        self._probe: asyncio.TimerHandle | None = None
         #: While the handler makes the client wait: lines read but not yet taken (from ``_next`` on)
         #: and the timer that resumes. Reading is paused meanwhile, so this is at most one read.
         self._held: list[bytes] = []
@@ -153,7 +180,21 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
             self._too_long()
 
     def eof_received(self) -> bool:
-        return False  # a client that stops sending has left: close our side too
+        """The client will send no more. Like the starter server, keep writing to it (True: the
+        transport stays open); it leaves when the connection fails (``_watch``) or is closed."""
+        if self.handle is None or self._closing or self._eof:
+            return not self._closing
+        self._eof = True
+        dropped = self._splitter.end()
+        log.debug("text client %s stopped sending (%d bytes of a line dropped)", self.peer, dropped)
+        try:
+            self._handler.half_closed(self.handle)
+        except Exception:
+            log.exception("text client %s: the handler failed on its half-close", self.peer)
+            self.abort()
+            return True
+        self._watch()
+        return not self._closing
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
@@ -202,14 +243,48 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
             self._too_long()
             return
         transport = self.transport
-        if transport is not None and not transport.is_closing():
-            transport.resume_reading()
+        if transport is not None and not transport.is_closing() and not self._eof:
+            transport.resume_reading()  # (after its EOF there is nothing to read: the loop stopped)
 
     def _release(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._probe is not None:
+            self._probe.cancel()
+            self._probe = None
         self._held, self._next = [], 0
+
+    # -- half-closed ---------------------------------------------------------------------------
+    def _watch(self) -> None:
+        """While half-closed: drop the connection if its socket failed, else look again later."""
+        self._probe = None
+        if self._closing:
+            return
+        if self._failed():
+            return
+        self._probe = self._loop.call_later(HALF_CLOSED_PROBE, self._watch)
+
+    def _failed(self) -> bool:
+        """Whether the half-closed socket has an error (a reset, a keepalive timeout); if so, abort.
+
+        The loop no longer reads it, so the error waits on the socket until someone asks.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return False  # a failed write or a close reports the loss itself
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        try:
+            error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        except OSError as exc:
+            error = exc.errno or -1
+        if not error:
+            return False
+        log.debug("text client %s is gone: its half-closed connection failed (errno %d)", self.peer, error)
+        self.abort()
+        return True
 
     def _too_long(self) -> None:
         limit = self._splitter.max_line
@@ -236,6 +311,8 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         if not write_bounded(transport, b"".join(out), self.max_send_buffer):
             log.info("disconnecting text client %s: it is not reading (send buffer full)", self.peer)
             self.abort()
+        elif self._eof:  # a peer that closed answers this write with a reset: often here already
+            self._failed()
 
     def close(self) -> None:
         """Flush and close (a text client is never told why: the protocol has no words for it)."""

@@ -18,19 +18,30 @@ parsing, the WebSocket handshake and the framing; the protocol core does the res
 The limits are TCP's: ``max_frame`` caps a message (the library refuses a larger one with close
 code 1009), ``max_send_buffer`` cuts off a client that does not read, and the hub's handshake,
 heartbeat (``{"type": "ping"}``) and idle timeouts apply to WebSocket sessions as to any other.
+The control frames the library answers count too: pongs and the close reply go through the same
+bounded write as messages, and each ping frame takes a token of the session's message rate limit
+(past the rate it gets no pong; a burst beyond it, and the client is cut off, as for messages).
+A big read is parsed a slice per loop turn, so that a flood of small frames never holds the loop.
+The byte rate is TCP's too (``byte_rate``, ``byte_burst``: past it the socket is not read until
+the client is back within it), and so are the connection slots: every socket, HTTP or WebSocket,
+holds one of the server's (``server.gate``) from the moment it is accepted, and one over a limit is
+closed at once, told why in its own protocol when it says which it speaks in time (a netplay frame:
+``server_full``; HTTP: 503).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, cast
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
@@ -42,12 +53,27 @@ from websockets.typing import Origin
 from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
 from ..protocol.outgoing import Outgoing
 from .coalesce import WriteCoalescer, write_bounded
+from .pacing import ByteBudget
+from .tcp import SERVER_FULL
 
 if TYPE_CHECKING:
+    from ..games import Game
+    from ..server.gate import ConnectionGate
     from ..server.hub import Hub
     from ..server.session import Session
 
-__all__ = ["WS_PATH", "PortSniffer", "StaticFile", "WebConnection", "WebSite", "load_static_files"]
+__all__ = [
+    "REFUSAL_WAIT",
+    "WS_PATH",
+    "PortSniffer",
+    "StaticFile",
+    "WebConnection",
+    "WebSite",
+    "game_board_path",
+    "load_game_board",
+    "load_game_boards",
+    "load_static_files",
+]
 
 log = logging.getLogger("netplay.websocket")
 # The library logs every connection opened and closed at INFO: too chatty for a server log.
@@ -78,8 +104,21 @@ _CLOSE_CODES: dict[str, int] = {
     ErrorCode.INTERNAL_ERROR: 1011,
 }
 _POLICY_VIOLATION = 1008
+#: A read is parsed this much per loop turn: 256 KiB of small frames take ~9 ms to parse, 8 KiB
+#: under half a millisecond, so a flood of them never holds the loop (the other clients) for long.
+_PARSE_SLICE = 8 * 1024
+_NOTHING = memoryview(b"")
 # The first four bytes of an HTTP request: a method (and, for GET, its space).
 _HTTP_STARTS = (b"GET ", b"HEAD", b"POST", b"PUT ", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC")
+#: On the shared port a socket over a connection limit may wait this long for its first bytes,
+#: to be refused in its own protocol (clients send them at once); then it is closed without a word.
+REFUSAL_WAIT = 1.0
+#: What an HTTP client over a connection limit is told before it is closed.
+_FULL_TEXT = b"the server is full; try again later\n"
+_HTTP_FULL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Retry-After: 10\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s" % (len(_FULL_TEXT), _FULL_TEXT)
+)
 
 
 # -- static files ---------------------------------------------------------------------------------
@@ -91,7 +130,8 @@ class StaticFile:
 
 
 def load_static_files(package: str = "netplay", folder: str = "web") -> dict[str, StaticFile]:
-    """Every file of the package's web folder, by URL path ("/" is index.html). Read once, at start.
+    """Every file of the package's web folder and its subfolders (``boards/``), by URL path ("/"
+    is index.html). Read once, at start.
 
     Only the names found here are ever served, so no request path can reach outside the folder.
     """
@@ -99,17 +139,71 @@ def load_static_files(package: str = "netplay", folder: str = "web") -> dict[str
     root = resources.files(package).joinpath(folder)
     if not root.is_dir():
         return files
-    for entry in root.iterdir():
-        name = entry.name
-        suffix = name[name.rfind(".") :] if "." in name else ""
-        if not entry.is_file() or name.startswith(".") or suffix not in _CONTENT_TYPES:
-            continue
-        body = entry.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        files["/" + name] = StaticFile(body, _CONTENT_TYPES[suffix], etag)
+    folders = [("/", root)]
+    while folders:
+        prefix, where = folders.pop()
+        for entry in where.iterdir():
+            name = entry.name
+            suffix = name[name.rfind(".") :] if "." in name else ""
+            if name.startswith(".") or name == "__pycache__":
+                continue
+            if entry.is_dir():
+                folders.append((f"{prefix}{name}/", entry))
+            elif entry.is_file() and suffix in _CONTENT_TYPES:
+                files[prefix + name] = _static_file(entry.read_bytes(), _CONTENT_TYPES[suffix])
     if "/index.html" in files:
         files["/"] = files["/index.html"]
     return files
+
+
+def _static_file(body: bytes, content_type: str) -> StaticFile:
+    return StaticFile(body, content_type, '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
+
+
+def game_board_path(name: str) -> str:
+    """The URL path at which a game's own board module is served (``Game.web_board``)."""
+    return f"/games/{quote(name, safe='')}/board.js"
+
+
+def load_game_board(game: Game) -> StaticFile | None:
+    """The JavaScript board module ``game`` ships, read from the folder of its class's module.
+
+    None for a game the page draws itself (``web_board`` None or "builtin"). Raises ValueError,
+    in words for the game's author, when the file is not a ``.js`` or ``.mjs`` file inside that
+    folder (no "..", no absolute path, no link out of it) or cannot be read.
+    """
+    name = game.web_board
+    if name is None or name == "builtin":
+        return None
+    cls = type(game)
+    where = f"{cls.__module__}.{cls.__qualname__}.web_board"
+    if not isinstance(name, str) or not name.endswith((".js", ".mjs")):
+        raise ValueError(f'{where} must be "builtin", None or the name of a .js file, not {name!r}')
+    parts = PurePosixPath(name).parts
+    if PurePosixPath(name).is_absolute() or PureWindowsPath(name).drive or "\\" in name or ".." in parts:
+        raise ValueError(f"{where} {name!r} must be a file in the folder of {cls.__module__}")
+    try:
+        folder = Path(inspect.getfile(cls)).resolve().parent
+    except (TypeError, OSError):
+        raise ValueError(f"{where}: cannot tell which folder {cls.__qualname__} comes from") from None
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder):
+        raise ValueError(f"{where} {name!r} leads out of {folder}")
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read {path}: {exc.strerror or exc}") from None
+    return _static_file(body, _CONTENT_TYPES[".js"])
+
+
+def load_game_boards(games: Iterable[Game]) -> dict[str, StaticFile]:
+    """The board module of every game that ships one, by URL path. Read once, at start."""
+    boards: dict[str, StaticFile] = {}
+    for game in games:
+        board = load_game_board(game)
+        if board is not None:
+            boards[unquote(game_board_path(game.name))] = board  # requests are looked up unquoted
+    return boards
 
 
 def _header(request: Request, name: str) -> str | None:
@@ -138,8 +232,11 @@ class WebSite:
         hub: Hub,
         coalescer: WriteCoalescer | None = None,
         files: dict[str, StaticFile] | None = None,
+        gate: ConnectionGate | None = None,
     ) -> None:
         self.hub = hub
+        #: The server's connection slots (None: not counted here, as for a bare hub in tests).
+        self.gate = gate
         self.config = hub.config
         self.loop = hub.loop
         self.files = load_static_files() if files is None else files
@@ -200,16 +297,34 @@ class WebSite:
 
 
 # -- one HTTP / WebSocket connection ---------------------------------------------------------------
+class _ServerProtocol(ServerProtocol):
+    """The library's server protocol, except that it leaves pings to the connection to answer.
+
+    The library answers every ping at once with a pong, whatever the rate and however much output
+    is waiting unread; the connection answers them itself, within the message rate limit.
+    """
+
+    def recv_frame(self, frame: Frame) -> None:
+        if frame.opcode is Opcode.PING:
+            self.events.append(frame)  # everything the library does with a ping, but the pong
+            return
+        super().recv_frame(frame)
+
+
 class WebConnection(asyncio.Protocol):
     """An HTTP client of static files, or (after ``GET /ws``) a WebSocket session's ``Link``."""
 
     __slots__ = (
+        "_allowance",
+        "_budget",
         "_closing",
         "_fatal",
         "_fragments",
         "_out",
+        "_paced",
         "_site",
         "_timer",
+        "_unparsed",
         "conn",
         "peer",
         "session",
@@ -223,8 +338,13 @@ class WebConnection(asyncio.Protocol):
         self._fragments: list[bytes | bytearray | memoryview] | None = None
         self._closing = False
         self._fatal: bytes | None = None  # the last fatal error sent, for the close frame
+        self._unparsed = _NOTHING  # the rest of a big read, parsed a slice per loop turn
         config = site.config
-        self.ws = ServerProtocol(max_size=config.max_frame, logger=_library_log)
+        # The byte rate, as on TCP: the allowance left, the bucket (once needed), a pause's timer.
+        self._allowance = ByteBudget.initial(config.byte_rate, config.byte_burst)
+        self._budget: ByteBudget | None = None
+        self._paced: asyncio.TimerHandle | None = None
+        self.ws = _ServerProtocol(max_size=config.max_frame, logger=_library_log)
         self.conn = ServerConnection(config.max_frame)
         self.peer = "?"
         self.transport: asyncio.Transport | None = None
@@ -244,9 +364,76 @@ class WebConnection(asyncio.Protocol):
             self._cancel_timer()
             self.transport.abort()
             return
+        gate = self._site.gate
+        if gate is not None and not gate.admit(self.transport):  # on a web port of its own
+            self._closing = True
+            self._cancel_timer()
+            self.transport.write(_HTTP_FULL)
+            self.transport.close()
+            return
         self._site.pending.add(self)
 
     def data_received(self, data: bytes) -> None:
+        self._allowance -= len(data)
+        if self._allowance < 0:  # past the byte rate: this read is parsed, the next ones wait
+            self._overdrawn()
+        if self._unparsed:  # a big read is still being parsed (reading is paused: hardly ever)
+            self._unparsed = memoryview(bytes(self._unparsed) + data)
+        elif len(data) <= _PARSE_SLICE:
+            self._receive(data)  # the usual case: a read of a few messages
+        else:
+            self._unparsed = memoryview(data)
+            self._parse_a_slice()
+
+    def _parse_a_slice(self) -> None:
+        """Parse the next slice of a big read; not reading meanwhile, continue on the next loop turn.
+
+        Other clients' reads run between two slices, and a client cut off in the middle of a read
+        (for its rate, or for not reading) costs no more parsing.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            self._unparsed = _NOTHING
+            return
+        view = self._unparsed
+        self._unparsed = view[_PARSE_SLICE:]
+        self._receive(bytes(view[:_PARSE_SLICE]))
+        if transport.is_closing():
+            self._unparsed = _NOTHING
+        elif self._unparsed:
+            if transport.is_reading():
+                transport.pause_reading()
+            self._site.loop.call_soon(self._parse_a_slice)
+        elif self._paced is None and not transport.is_reading():
+            transport.resume_reading()
+
+    def _overdrawn(self) -> None:
+        """The read allowance ran out: take the next one, or stop reading until the rate allows."""
+        if self._paced is not None:
+            return
+        loop = self._site.loop
+        now = loop.time()
+        budget = self._budget
+        if budget is None:
+            config = self._site.config
+            budget = self._budget = ByteBudget(config.byte_rate, config.byte_burst, now)
+        self._allowance, wait = budget.settle(self._allowance, now)
+        if wait > 0.0:
+            if self.transport is not None:
+                self.transport.pause_reading()
+            self._paced = loop.call_later(wait, self._unpace)
+
+    def _unpace(self) -> None:
+        """The pause for the byte rate is over: read again (unless a big read is still parsed)."""
+        self._paced = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self._overdrawn()
+        if self._paced is None and not self._unparsed:
+            transport.resume_reading()
+
+    def _receive(self, data: bytes) -> None:
         ws = self.ws
         ws.receive_data(data)
         for event in ws.events_received():
@@ -258,16 +445,25 @@ class WebConnection(asyncio.Protocol):
         self._write_protocol_output()
 
     def eof_received(self) -> bool:
+        if self._unparsed:  # the end of the stream comes after the rest of the read
+            rest, self._unparsed = bytes(self._unparsed), _NOTHING
+            self._receive(rest)
         self.ws.receive_eof()
         self._write_protocol_output()
         return False  # close our side too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
+        self._unparsed = _NOTHING
         self._out.clear()
         self._cancel_timer()
+        if self._paced is not None:
+            self._paced.cancel()
+            self._paced = None
         self.conn.close()
         self._site.pending.discard(self)
+        if self._site.gate is not None and self.transport is not None:
+            self._site.gate.release(self.transport)
         if self.session is not None:
             self._site.hub.disconnect(self.session, self)
 
@@ -315,8 +511,11 @@ class WebConnection(asyncio.Protocol):
                 return
             payload = b"".join(self._fragments)
             self._fragments = None
+        elif opcode is Opcode.PING:
+            self._on_ping(frame.data)
+            return
         else:
-            return  # ping, pong and close: the library answers them
+            return  # pong and close: the library does what they need
         session = self.session
         if session is not None:
             event = self.conn.receive_payload(payload)
@@ -324,17 +523,59 @@ class WebConnection(asyncio.Protocol):
             hub.heard_from(session)
             hub.receive(session, event)
 
+    def _on_ping(self, data: bytes | bytearray | memoryview) -> None:
+        """Answer a ping frame with a pong if the rate limit allows it: a ping counts as a message.
+
+        The same token bucket as the hub's (``Hub._within_rate``), on the session's own allowance,
+        so pings and messages share one rate: past it a ping is refused (no pong; the client is
+        warned once), and a client that goes on until it is ``rate_burst`` over is cut off with a
+        fatal ``rate_limited``.
+        """
+        session = self.session
+        if session is None:
+            return
+        config = self._site.config
+        rate, burst = config.rate_limit, config.rate_burst
+        if rate:
+            now = self._site.loop.time()
+            allowance = session.allowance + (now - session.rate_checked) * rate
+            session.rate_checked = now
+            if allowance < 1.0:
+                session.allowance = allowance - 1.0
+                if session.allowance <= -burst:
+                    log.info("disconnecting %s: it kept sending pings past the rate limit", self.peer)
+                    self.close(
+                        ProtocolError(ErrorCode.RATE_LIMITED, "too many messages: disconnected", fatal=True)
+                    )
+                elif not session.rate_warned:
+                    session.rate_warned = True
+                    message = f"more than {rate:g} messages per second: slow down"
+                    session.send(ProtocolError(ErrorCode.RATE_LIMITED, message).to_message())
+                return
+            session.allowance = (allowance if allowance < burst else burst) - 1.0
+            session.rate_warned = False
+        self.ws.send_pong(data)
+
     def _write_protocol_output(self) -> None:
-        """Send what the library queued (handshake replies, pongs, close frames); close on EOF."""
+        """Send what the library queued (handshake replies, pongs, close frames); close on EOF.
+
+        Once the connection is a WebSocket, this output counts against ``max_send_buffer`` as
+        messages do: a client that sends pings (or anything the library answers) and never reads
+        is cut off, not buffered for.
+        """
         transport = self.transport
         if transport is None:
             return
-        end = False
-        for data in self.ws.data_to_send():
-            if data:
-                transport.write(data)
-            else:
-                end = True
+        writes = self.ws.data_to_send()
+        end = bool(writes) and not writes[-1]  # the library ends the stream with an empty write
+        data = b"".join(writes)
+        if data:
+            if self.ws.state is State.CONNECTING:
+                transport.write(data)  # an HTTP response: one per connection, then it closes
+            elif not write_bounded(transport, data, self._site.config.max_send_buffer):
+                log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
+                self.abort()
+                return
         if end:
             self._closing = True
             self._cancel_timer()
@@ -386,6 +627,10 @@ class WebConnection(asyncio.Protocol):
             code, reason = self._close_code(error)
             self.ws.send_close(code, reason)
             self._write_protocol_output()
+            if reason == ErrorCode.RATE_LIMITED:
+                # Cut off for flooding: not read any more (as on TCP), so no wait for its close frame.
+                transport.close()
+                return
             # The client answers with its close frame and the library then ends the stream; a
             # client that never does is dropped.
             self._timer = self._site.loop.call_later(CLOSE_TIMEOUT, self.abort)
@@ -424,9 +669,14 @@ class PortSniffer(asyncio.Protocol):
 
     It looks only at the first bytes of a connection. A connection that stays silent is handed to
     TCP when the handshake timeout has passed, so the hub closes it exactly as before.
+
+    It also takes the connection's slot (``WebSite.gate``). A connection over a limit is closed
+    without being handed on: at once, or, while few are waiting so (``gate.may_explain``), on its
+    first bytes, so that a netplay client is told ``server_full`` and a browser 503; one that says
+    nothing within ``REFUSAL_WAIT`` is closed without a word.
     """
 
-    __slots__ = ("_buffer", "_make_tcp", "_site", "_started", "_timer", "transport")
+    __slots__ = ("_buffer", "_make_tcp", "_refused", "_site", "_started", "_timer", "transport")
 
     def __init__(self, site: WebSite, make_tcp: Callable[[], asyncio.Protocol]) -> None:
         self._site = site
@@ -434,6 +684,7 @@ class PortSniffer(asyncio.Protocol):
         self._buffer = b""
         self._started = site.loop.time()
         self._timer: asyncio.TimerHandle | None = None
+        self._refused = False
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -442,10 +693,23 @@ class PortSniffer(asyncio.Protocol):
         if site.hub.closing:
             self.transport.abort()
             return
+        gate = site.gate
+        if gate is not None and not gate.admit(self.transport):
+            self._refused = True
+            if gate.may_explain(self.transport):
+                site.pending.add(self)
+                wait = min(REFUSAL_WAIT, site.config.handshake_timeout)
+                self._timer = site.loop.call_later(wait, self._silent)
+            else:
+                self.transport.close()
+            return
         site.pending.add(self)
         self._timer = site.loop.call_later(site.config.handshake_timeout, self._silent)
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            self._refuse(SERVER_FULL if data[:1] == b"\x00" else _HTTP_FULL)
+            return
         data = self._buffer + data if self._buffer else data
         if data[0] == 0:  # a netplay frame: the common case, decided at once
             self._hand_over(self._make_tcp(), data)
@@ -457,16 +721,34 @@ class PortSniffer(asyncio.Protocol):
             self._hand_over(self._make_tcp(), data)  # TCP's own errors explain what is wrong
 
     def eof_received(self) -> bool:
-        if self._buffer:
+        if self._buffer and not self._refused:
             self._hand_over(self._make_tcp(), self._buffer)
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop()
+        gate = self._site.gate
+        if gate is not None and self.transport is not None:
+            gate.release(self.transport)  # closed before a hand-over (after one, the new protocol is told)
 
     def _silent(self) -> None:
         self._timer = None
-        self._hand_over(self._make_tcp(), b"")
+        if self._refused:
+            self._refuse(b"")
+        else:
+            self._hand_over(self._make_tcp(), b"")
+
+    def _refuse(self, answer: bytes) -> None:
+        """Close a connection that got no slot, with ``answer`` in the protocol its first bytes speak."""
+        self._stop()
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if self._site.gate is not None:
+            self._site.gate.explained(transport)
+        if answer:
+            transport.write(answer)
+        transport.close()
 
     def _stop(self) -> None:
         if self._timer is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ...protocol import ErrorCode, ProtocolError
+from ...protocol import ErrorCode, ProtocolError, codec
 from .base import Member, Room, RoomHost, member_json
 
 __all__ = ["RelayRoom"]
@@ -62,7 +62,17 @@ class RelayRoom(Room):
         return member_json(self.members[member_id], "member")
 
     def relay(self, sender_id: str, data: Any) -> None:
-        """Forward ``data`` to every other member: one message, encoded at most once."""
-        self.host.deliver(
-            self.members, {"type": "relay", "room": self.id, "from": sender_id, "data": data}, sender_id
-        )
+        """Forward ``data`` to every other member: one message, encoded at most once.
+
+        Data that cannot be encoded is refused with ``invalid_message`` and reaches nobody (the first
+        recipient's link encodes it, before any link has queued it). Data from the network always
+        can be: the connection refuses nesting past ``codec.MAX_DEPTH``, which a relay keeps.
+        """
+        try:
+            self.host.deliver(
+                self.members, {"type": "relay", "room": self.id, "from": sender_id, "data": data}, sender_id
+            )
+        except codec.ENCODE_ERRORS as exc:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE, f"relay data cannot be sent as JSON ({exc})"
+            ) from None
