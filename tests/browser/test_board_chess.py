@@ -76,7 +76,7 @@ def chess_room(pages: Pages, url: str, bob_width: int = 1100, **options: object)
     link = ann.locator("#share-link").input_value()
     code = ann.locator("#share-code").inner_text()
     bob = pages.open(link, name="Bob", width=bob_width, height=900 if bob_width > 600 else 812)
-    expect(status(ann)).to_contain_text("Your turn")
+    expect(status(ann)).to_have_text("Your turn: you play White.")  # a side, never X or "seat 0"
     expect(status(bob)).to_contain_text("Ann")
     for page in (ann, bob):
         expect(page.locator(".chess-board .sq")).to_have_count(64)
@@ -139,7 +139,7 @@ def test_fools_mate_by_clicks_with_a_clock_and_the_pgn(
     for page in (ann, bob):
         expect_marked(page, "last", ["f2", "f3"])
         expect(square(page, "f3")).to_have_attribute("aria-label", "white pawn on f3, last move")
-    expect(status(bob)).to_contain_text("Your turn")
+    expect(status(bob)).to_have_text("Your turn: you play Black.")
     for page in (ann, bob):
         expect_running(page, running=1, stopped=0)
     expect_counting_down(ann, 1)

@@ -669,9 +669,15 @@ function boardFailed(name, why) {
   renderRoom();
 }
 
-// A built-in board's name for a seat's side: its class's `sides` if it has them, else X and O for two.
+// The games whose two seats are X and O.
+const XO_GAMES = new Set(["tictactoe", "connect4"]);
+
+// A built-in board's name for a seat's side: its class's (or its `about`'s) `sides` if it has them
+// (chess: White, Black), X and O for tic-tac-toe and Connect Four, else none (then "player 2").
 function builtinSide(seat) {
-  return BOARDS[room.game]?.sides?.[seat] ?? (room.seats === 2 ? MARKS[seat] : undefined);
+  const sides = BOARDS[room.game]?.sides ?? GAMES[room.game]?.sides;
+  if (sides) return sides[seat];
+  return XO_GAMES.has(room.game) && room.seats === 2 ? MARKS[seat] : undefined;
 }
 
 // A seat's side as people read it: a built-in board's (X and O), else the side as the game names it
@@ -832,8 +838,8 @@ function statusLine(state, seat, players) {
     return "You are offline: reconnecting to the game…";
   }
   if (mayAct(state, seat)) {
-    const side = sideName(seat);
-    return room.boardKind === "builtin" ? `Your turn: you play ${side}.` : `Your turn (you are ${side}).`;
+    if (room.boardKind === "builtin" && builtinSide(seat)) return `Your turn: you play ${builtinSide(seat)}.`;
+    return `Your turn (you are ${sideName(seat)}).`;
   }
   const active = activeSeats(state);
   const playing = seat !== null && seat !== undefined;
