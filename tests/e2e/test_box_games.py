@@ -173,3 +173,19 @@ async def test_crazy_eights_against_the_sensible_bot_with_three_players(make_ser
     final = await play_out(CrazyEights(), {seat: human}, room, legal_choice(CrazyEights(), seed=4))
     assert len(final["outcome"]["places"]) == 3
     assert [p["bot"] for p in final["players"] if p["bot"]] == ["sensible", "random"]
+
+
+@pytest.mark.parametrize(
+    ("game", "bot"),
+    [(g.name, b) for g in (Chess(), Battleship(), CrazyEights()) for b in g.bots],
+)
+async def test_every_bot_of_each_game_plays_a_whole_game_over_the_wire(
+    make_server: MakeServer, game: str, bot: str
+) -> None:
+    if bot == "stockfish" and STOCKFISH is None:
+        pytest.skip("no UCI engine here (apt-get install stockfish)")
+    server = await make_server()
+    rules = {"chess": Chess(), "battleship": Battleship(), "crazy8": CrazyEights()}[game]
+    human, room, seat = await versus_bot(server, game, bot)
+    final = await play_out(rules, {seat: human}, room, legal_choice(rules, seed=11))
+    assert final["outcome"] is not None and final["players"][1 - seat]["bot"] == bot
