@@ -66,7 +66,7 @@ def frame(message: dict[str, Any]) -> bytes:
 
 async def measure(members: int, messages: int, batch: int) -> dict[str, float]:
     loop = asyncio.get_running_loop()
-    hub = Hub(ServerConfig(rate_limit=0), builtin_games(), loop=loop)
+    hub = Hub(ServerConfig(rate_limit=0, byte_rate=0), builtin_games(), loop=loop)
     coalescer = WriteCoalescer(loop)
     conns, transports = [], []
     for i in range(members):

@@ -42,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = ServerConfig(host=args.host, port=args.port, **parse_overrides(args.set))  # type: ignore[arg-type]
+    # The load generator opens every connection from one address (127.0.0.1), as no crowd of
+    # players does: the per-address connection limit (256) is lifted unless --set says otherwise.
+    overrides = {"max_connections_per_address": 0, **parse_overrides(args.set)}
+    config = ServerConfig(host=args.host, port=args.port, **overrides)  # type: ignore[arg-type]
 
     def ready(server: Server) -> None:
         print(f"netplay serving on {args.host}:{server.port}", flush=True)

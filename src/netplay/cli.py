@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import math
 import os
@@ -229,11 +230,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="messages a connection may send at once (default %(default)s)",
     )
     keep.add_argument(
+        "--byte-rate",
+        type=_number("bytes per second", zero="no limit"),
+        default=defaults.byte_rate,
+        metavar="PER_SECOND",
+        help="bytes per second a connection may send on average; past it the server reads it no "
+        "faster, which slows the sender down (default %(default)s; 0: no limit)",
+    )
+    keep.add_argument(
+        "--byte-burst",
+        type=_count,
+        default=defaults.byte_burst,
+        metavar="BYTES",
+        help="bytes a connection may send at once, before --byte-rate applies (default %(default)s)",
+    )
+    keep.add_argument(
         "--max-connections",
         type=_count,
         default=defaults.max_connections,
         metavar="N",
-        help="connections at once; one more is refused (default %(default)s)",
+        help="connections at once, every socket counted; one more is refused (default %(default)s)",
+    )
+    keep.add_argument(
+        "--max-connections-per-address",
+        type=_integer(0, zero="no limit"),
+        default=defaults.max_connections_per_address,
+        metavar="N",
+        help="connections at once from one IP address (IPv6: one /64); one more is refused "
+        "(default %(default)s; 0: no limit, for a server behind a reverse proxy)",
     )
     keep.add_argument(
         "--max-rooms-per-client",
@@ -318,7 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     play.add_argument("game", help="the game to play, e.g. tictactoe or connect4")
     _add_address(play)
-    play.add_argument("--name", help="your name in the room")
+    play.add_argument("--name", help="your name in the room (default: your login name)")
     play.add_argument("--bot", help="let a bot play this seat (e.g. minimax, random)")
     play.add_argument(
         "--vs",
@@ -383,6 +407,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _login_name() -> str | None:
+    """The user's login name, as a player's name people can read (None: the server picks one)."""
+    try:
+        name = getpass.getuser().strip()
+    except Exception:  # no such user (a container's uid with no passwd entry): getpass raises
+        return None
+    return name[:32] if name and name.isprintable() else None
+
+
 def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     games: dict[str, Game] = builtin_games()
@@ -412,7 +445,10 @@ def _serve(args: argparse.Namespace) -> int:
         reconnect_grace=args.reconnect_grace,
         rate_limit=args.rate_limit,
         rate_burst=args.rate_burst,
+        byte_rate=args.byte_rate,
+        byte_burst=args.byte_burst,
         max_connections=args.max_connections,
+        max_connections_per_address=args.max_connections_per_address,
         max_rooms_per_client=args.max_rooms_per_client,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
@@ -549,7 +585,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 game=args.game,
                 host=args.host,
                 port=args.port,
-                name=args.name,
+                name=args.name or _login_name(),
                 bot=args.bot,
                 vs=args.vs,
                 games=args.games,

@@ -327,6 +327,10 @@ class Chess(Game):
         pgn = to_pgn(state, white, black, outcome)
         return f"FEN: {state['fen']}\n\n{pgn}"
 
+    def move_text(self, move: Any) -> str:
+        """A stored move as it is written: UCI (the state's ``san`` list has the SAN)."""
+        return move if isinstance(move, str) else super().move_text(move)
+
     def parse_move(self, text: str) -> Any:
         """SAN or UCI typed loosely (``nf3``, ``e2-e4``, ``0-0``, ``e8q``); validate judges legality."""
         word = text.strip().rstrip("+#!?")
