@@ -112,7 +112,7 @@ async def test_signals_shut_down_cleanly_and_tell_the_clients(served: tuple[Proc
     client = await Client.connect("127.0.0.1", port)
     proc.process.send_signal(sig)
     notice = await client.wait_for("error")
-    assert notice["code"] == "server_shutdown" and signal.Signals(sig).name in notice["message"]
+    assert notice["code"] == "server_shutdown" and notice["message"] == "the server is shutting down"
     status, output = await proc.finish()
     assert status == 0 and "stopped" in output and "Traceback" not in output
     await client.close()
@@ -215,7 +215,7 @@ async def test_the_server_going_away_is_told_and_the_player_reconnects(served: t
     human = await Proc.start("play", "tictactoe", "--port", str(port), stdin=True)
     await human.expect("Waiting for an opponent")
     server.process.send_signal(signal.SIGTERM)
-    await human.expect(r"The server says: the server is shutting down \(SIGTERM\)")
+    await human.expect(r"The server says: the server is shutting down\.")  # no signal names
     await human.expect("reconnecting")
     assert (await server.finish())[0] == 0
     # A new server on the same port, without the old one's database: the game is gone, and the

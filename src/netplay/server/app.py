@@ -235,9 +235,9 @@ def run(
         stopping: list[asyncio.Task[None]] = []  # holds the task, so it is not garbage-collected
 
         def on_signal(signum: signal.Signals) -> None:
-            if not stopping:
-                reason = f"the server is shutting down ({signum.name})"
-                stopping.append(asyncio.create_task(server.stop(reason)))
+            if not stopping:  # the signal's name is for the log, not for the players
+                log.info("%s: shutting down", signum.name)
+                stopping.append(asyncio.create_task(server.stop("the server is shutting down")))
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):  # Windows: Ctrl-C raises instead
