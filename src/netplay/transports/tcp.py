@@ -121,19 +121,7 @@ class TcpConnection(asyncio.Protocol):
         if self._held:  # still waiting for the peer to read: these wait behind the others
             self._held.extend(events)
             return
-        # _handle(events, 0) written out: this is every message's path (relays above all).
-        receive = hub.receive
-        limit = self._reply_limit
-        for n, event in enumerate(events):
-            session = self.session  # a hello that resumes a session rebinds it mid-read
-            if session is None or self._closing:
-                return
-            if self._queued > limit or self._backed_up:  # its replies are not read: make no more
-                self._held = events[n:]
-                if self.transport is not None:
-                    self.transport.pause_reading()
-                return
-            receive(session, event)
+        self._handle(events, 0)
 
     def _handle(self, events: list[Any], start: int) -> None:
         """Hand ``events[start:]`` to the hub in order, holding the rest once the output backs up."""
