@@ -187,6 +187,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a server-side bot waits before moving (default %(default)s)",
     )
     serve.add_argument(
+        "--bot-workers",
+        type=_integer(0, 256, zero="bots think in threads of the server process"),
+        default=defaults.bot_workers,
+        metavar="N",
+        help="worker processes server-side bots think in, off the server's core "
+        "(default %(default)s here: one per core but the server's; 0: threads of the server process)",
+    )
+    serve.add_argument(
+        "--bot-time",
+        type=_number("seconds"),
+        default=defaults.bot_time,
+        metavar="SECONDS",
+        help="seconds a server-side bot may think over a move; past them a random legal move is "
+        "played for it (default %(default)s)",
+    )
+    serve.add_argument(
         "--move-timeout",
         type=_number("seconds", zero="no limit"),
         default=defaults.move_timeout,
@@ -439,6 +455,8 @@ def _serve(args: argparse.Namespace) -> int:
         idle_timeout=args.idle_timeout,
         max_send_buffer=args.max_send_buffer,
         bot_delay=args.bot_delay,
+        bot_workers=args.bot_workers,
+        bot_time=args.bot_time,
         move_timeout=args.move_timeout,
         db=args.db,
         db_durable=args.db_sync == "full",

@@ -755,7 +755,8 @@ class EngineBot:
     """A bot that asks a UCI engine (stockfish by default) for its move, at ``level`` 0-20.
 
     The level is the engine's "Skill Level"; ``think_time`` is seconds per move. One engine process
-    per bot, started at its first move and shared by the threads bots run in (one move at a time).
+    per bot in each process it thinks in (a bot worker, or the server), started at its first move and
+    used one move at a time.
     If the engine is missing, crashes or errs, the bot logs one line and the simple bot moves instead;
     the next move starts the engine again.
     """

@@ -154,6 +154,8 @@ class Server:
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), grace)
+        if self.hub is not None:
+            self.hub.bots.close()
         if self.store is not None:
             self.store.close()
         self._stopped.set()

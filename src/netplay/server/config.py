@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..protocol import DEFAULT_MAX_FRAME
+from .bots import default_bot_workers
 
 __all__ = ["ServerConfig"]
 
@@ -37,6 +38,11 @@ class ServerConfig:
     move_timeout: float = 300.0
     #: Pause before a server-side bot moves, so humans can follow the game.
     bot_delay: float = 0.4
+    #: Worker processes server-side bots think in (started at a bot's first move), off the event
+    #: loop's core; 0: threads of the server process. Default: one per core but the server's.
+    bot_workers: int = field(default_factory=default_bot_workers)
+    #: Seconds a bot may think over one move; past them a random legal move is played for it.
+    bot_time: float = 10.0
     #: How often timeouts are checked.
     sweep_interval: float = 1.0
     #: A player who drops keeps its seats this long, waiting to come back with its session token.

@@ -33,6 +33,7 @@ from ..protocol import (
 from ..protocol.outgoing import Outgoing
 from ..store import MatchStore, NullStore
 from ..transports.websocket import game_board_path
+from .bots import BotJob, BotWorkers
 from .config import ServerConfig
 from .directory import LISTING_PAGE, InMemoryDirectory, RoomDirectory, RoomInfo, new_id, normal_code
 from .guesses import CodeGuesses
@@ -82,6 +83,8 @@ class Hub:
         #: 63 bits: SQLite's INTEGER is a signed 64-bit number.
         self._unguessable = Unguessable()
         self._guesses = CodeGuesses()
+        #: Where server-side bots think: worker processes, each move within ``bot_time``.
+        self.bots = BotWorkers(games, workers=config.bot_workers, budget=config.bot_time, loop=self.loop)
         self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
@@ -411,16 +414,8 @@ class Hub:
         session = self.sessions.get(member_id)
         return session is not None and session.link is not None
 
-    def run_bot(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
-        future = self.loop.run_in_executor(None, job)
-
-        def finished(f: asyncio.Future[Any]) -> None:
-            if f.cancelled():
-                return
-            error = f.exception()
-            done(None if error else f.result(), error)
-
-        future.add_done_callback(finished)
+    def run_bot(self, job: BotJob, done: Callable[[Any, BaseException | None], None]) -> None:
+        self.bots.run(job, done)
 
     def room_emptied(self, room: Room) -> None:
         if self.rooms.get(room.id) is room:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from ...store import MatchStore
+from ..bots import BotJob
 
 __all__ = ["Cancellable", "Member", "Room", "RoomHost", "member_json"]
 
@@ -43,8 +44,9 @@ class RoomHost(Protocol):
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable: ...
 
-    def run_bot(self, job: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
-        """Run ``job`` off the event loop, then ``done(result, error)`` back on it."""
+    def run_bot(self, job: BotJob, done: Callable[[Any, BaseException | None], None]) -> None:
+        """Think ``job`` off the event loop (within the server's time budget), then call
+        ``done(move, error)`` back on it."""
 
     def new_match(self) -> tuple[str, int]:
         """A fresh match id (public) and a 63-bit seed for its randomness (never sent)."""

@@ -23,6 +23,7 @@ from ...games.engine import CHANGED, Announce, Arm, Finished, Match, NextMatch, 
 from ...games.rng import ALGORITHM, Rng
 from ...protocol import ErrorCode, ProtocolError, codec
 from ...store import SavedMatch, SavedMove, SavedPlayer
+from ..bots import BotJob
 from .base import Cancellable, Member, Room, RoomHost, member_json
 
 __all__ = ["MatchRoom", "Seat", "saved_start"]
@@ -670,13 +671,9 @@ class MatchRoom(Room):
         seat = self.seats[index]
         if seat is None or seat.bot is None:
             return
-        bot_name, _, level = seat.bot.partition(":")
-        bot = self.rules.bots[bot_name]
-        if level:
-            bot = bot.with_level(int(level))  # type: ignore[attr-defined]
         view = self.rules.view(match.state, index)
-        rng = random.Random(self._rng.getrandbits(32))
-        rules = self.rules
+        job = BotJob(self.game, seat.bot, view, index, self._rng.getrandbits(32))
+        rng = random.Random(job.seed)  # for a random move if the bot fails
 
         def done(move: Any, error: BaseException | None) -> None:
             self._thinking.discard((index, version))
@@ -695,7 +692,7 @@ class MatchRoom(Room):
             )
             self._bot_fallback(index, rng)
 
-        self.host.run_bot(lambda: bot(rules, view, index, rng), done)
+        self.host.run_bot(job, done)
 
     def _bot_fallback(self, index: int, rng: random.Random) -> None:
         """A bot that fails must not stall the game: a random legal move, or else it forfeits."""
