@@ -8,6 +8,7 @@ from pathlib import Path
 from netplay.games import TicTacToe
 from netplay.games import engine as eng
 from netplay.store import SavedMatch, SavedMove, SavedPlayer, SqliteStore
+from netplay.store.sqlite import SCHEMA_VERSION
 
 # The schema netplay 0.1 wrote (user_version 1), as it was.
 SCHEMA_1 = """
@@ -78,7 +79,7 @@ def test_a_schema_1_database_is_read_read_only_and_migrated_in_place(tmp_path: P
     store.move_applied("m-1", 2, SavedMove(0, 8, 4, 103.0, "move"))
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     # The old match replays through the engine: its options still carry the seed 0.1 gave setup.
     first = eng.start(
         TicTacToe(), id=match.id, number=1, seats=2, seed=match.seed, options=match.options, at=100.0

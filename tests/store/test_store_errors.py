@@ -97,15 +97,18 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path: Path) -> None:
     path = tmp_path / "netplay.db"
     store = SqliteStore(path)
     reader, writer = os.pipe()
+    started, ready = os.pipe()
     child = os.fork()
     if child == 0:  # the child lives on, holding whatever it inherited, until told to go
+        os.write(ready, b"x")  # the fork's hooks have run: what it let go of, it has let go of
         os.read(reader, 1)
         os._exit(0)
     try:
+        assert os.read(started, 1) == b"x"
         store.close()
         SqliteStore(path).close()  # the child is still alive, and the database is free
     finally:
         os.write(writer, b"x")
         os.waitpid(child, 0)
-        os.close(reader)
-        os.close(writer)
+        for fd in (reader, writer, started, ready):
+            os.close(fd)

@@ -649,6 +649,9 @@ class _Session:
                 self.tally.ended_early = "lost"
                 return 1
             say("Reconnected.")
+            # The room's state comes next. If it shows the game that ended, ask for the rematch
+            # again: the one asked for may have been lost with the server (a repeated vote counts once).
+            self.rejoined = True
         elif etype == "draw_offered":
             self._on_draw_offered(event)
         elif etype == "draw_declined":

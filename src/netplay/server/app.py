@@ -50,6 +50,9 @@ class Server:
         self.store: MatchStore | None = None
         #: Matches in progress brought back from the database at start.
         self.restored = 0
+        #: Match rooms brought back at start: those with a match in progress, those waiting for
+        #: players and those between two games of a series.
+        self.restored_rooms = 0
         self._servers: list[asyncio.Server] = []
         self._sweeper: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
@@ -70,7 +73,7 @@ class Server:
         self.store = open_store(self.config.db, durable=self.config.db_durable)
         hub = Hub(self.config, self.games, self._directory, loop, store=self.store)
         self.hub = hub
-        self.restored = hub.restore_matches()
+        self.restored_rooms, self.restored = hub.restore_rooms()
         coalescer = WriteCoalescer(loop)
         gate = self.gate = ConnectionGate(self.config)
         # -- web: on the TCP port (sniffing each connection's first bytes) or a port of its own --

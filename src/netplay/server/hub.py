@@ -31,7 +31,7 @@ from ..protocol import (
     codec,
 )
 from ..protocol.outgoing import Outgoing
-from ..store import MatchStore, NullStore
+from ..store import MatchStore, NullStore, SavedMatch, SavedRoom
 from ..transports.websocket import game_board_path
 from .bots import BotJob, BotWorkers
 from .config import ServerConfig
@@ -285,48 +285,100 @@ class Hub:
             self.tokens[session.token_hash] = session
         self._go_away(session)
 
-    def restore_matches(self) -> int:
-        """Bring back every match the store says was in progress; return how many.
+    def restore_rooms(self) -> tuple[int, int]:
+        """Bring back the match rooms the store kept; return how many, and how many of them had a
+        match in progress.
 
-        Its players are away until they reconnect with their session tokens (the grace period
-        starts now); a match of a game this server no longer offers is skipped with a warning.
+        A room comes back once, from its room record (waiting for players, between two games, or
+        playing) and its latest match, or, for a match in progress whose room has no record (a
+        database from before room records), from the match alone. Its players are away until
+        they reconnect with their session tokens (the grace period starts now). A room of a game
+        this server no longer offers, or whose match no longer replays, is skipped with a log
+        line and left in the store as it was, to be tried again at the next start.
         """
-        restored = 0
+        playing: dict[str, SavedMatch] = {}
         for saved in self.store.unfinished():
-            if saved.room_id in self.rooms:
-                log.warning("match %s: room %s is already restored; skipped", saved.id, saved.room_id)
-                continue
-            game = self.games.get(saved.game)
-            if game is None:
-                log.warning("match %s is of game %r, which this server does not offer", saved.id, saved.game)
-                continue
-            try:
-                room = MatchRoom.restore(
-                    self,
-                    game,
-                    saved,
-                    max_spectators=self.config.max_spectators,
-                    bot_delay=self.config.bot_delay,
+            earlier = playing.get(saved.room_id)
+            if earlier is not None:  # a match whose result could not be written: the later one counts
+                stale, saved = (earlier, saved) if earlier.number < saved.number else (saved, earlier)
+                log.warning(
+                    "match %s: room %s has a later match, %s; it is left as it was",
+                    stale.id,
+                    stale.room_id,
+                    saved.id,
                 )
-            except (ReplayError, ValueError, KeyError, TypeError):
-                log.exception("match %s could not be replayed; it is left as it was", saved.id)
+            playing[saved.room_id] = saved
+        rooms = matches = 0
+        for record in self.store.rooms():
+            latest = playing.pop(record.id, None)
+            if latest is not None and latest.number < record.games_played:
+                log.warning(
+                    "match %s: room %s has played on since; it is left as it was", latest.id, record.id
+                )
+                latest = None
+            if latest is None and record.match_id is not None:
+                latest = self.store.get(record.match_id)  # the game that ended last
+                if latest is None:
+                    log.warning(
+                        "room %s: its last match %s is not in the database; the room waits for its next game",
+                        record.id,
+                        record.match_id,
+                    )
+            if self._restore_room(record.game, latest, record) is not None:
+                rooms += 1
+                matches += latest is not None and not latest.finished
+        for saved in playing.values():
+            if self._restore_room(saved.game, saved, None) is not None:
+                rooms += 1
+                matches += 1
+        if rooms:
+            were = "room" if rooms == 1 else "rooms"
+            log.info("restored %d %s from the database (%d with a match in progress)", rooms, were, matches)
+        return rooms, matches
+
+    def _restore_room(
+        self, game_name: str, saved: SavedMatch | None, record: SavedRoom | None
+    ) -> Room | None:
+        """Host one room rebuilt from the store, its players away; None if it cannot be."""
+        what = f"match {saved.id}" if saved is not None else f"room {record.id if record else '?'}"
+        game = self.games.get(game_name)
+        if game is None:
+            log.warning("%s is of game %r, which this server does not offer", what, game_name)
+            return None
+        try:
+            room = MatchRoom.restore(
+                self,
+                game,
+                saved,
+                record=record,
+                max_spectators=self.config.max_spectators,
+                bot_delay=self.config.bot_delay,
+            )
+        except (ReplayError, ValueError, KeyError, TypeError):
+            log.exception("%s could not be replayed; it is left as it was", what)
+            return None
+        if room.id in self.rooms or (room.code is not None and self.directory.by_code(room.code)):
+            log.warning("%s: room %s (or its code) is already restored; skipped", what, room.id)
+            return None
+        if not room.has_players():  # no one could ever come back to it, or leave it
+            room.forget_record()
+            return None
+        self.host_room(room)
+        for seat in room.seats:
+            if seat is None or seat.bot is not None:
                 continue
-            self.host_room(room)
-            for player in saved.players:
-                if player.bot is not None:
-                    continue
-                session = self.away.get(player.id)
-                if session is None:
-                    session = Session(player.id, None, self.loop.time())
-                    session.name = player.name
-                    session.token_hash = player.token_hash
-                    session.rooms[room.id] = room
-                    self.adopt(session)
-                else:
-                    session.rooms[room.id] = room
-            room.resume()
-            restored += 1
-        return restored
+            session = self.away.get(seat.id)
+            if session is None:
+                session = Session(seat.id, None, self.loop.time())
+                session.name = seat.name
+                session.token_hash = seat.token_hash
+                session.rooms[room.id] = room
+                self.adopt(session)
+            else:
+                session.rooms[room.id] = room
+        room.record_room()  # as restored: a room known only by its match gets its record now
+        room.resume()
+        return room
 
     def sweep(self) -> None:
         """Enforce the handshake and idle timeouts, and ping quiet clients."""
@@ -421,6 +473,8 @@ class Hub:
         if self.rooms.get(room.id) is room:
             del self.rooms[room.id]
             self.directory.withdraw(room.id)
+            if isinstance(room, MatchRoom):
+                room.forget_record()  # closed for good (a shutdown closes rooms, keeping them)
         room.close()
 
     def room_changed(self, room: Room) -> None:

@@ -1,6 +1,7 @@
-"""Persistence of matches: the MatchStore interface, SQLite (the embedded default) and a null store."""
+"""Persistence of matches and match rooms: the MatchStore interface, SQLite (the embedded default)
+and a null store."""
 
-from .base import MatchStore, NullStore, SavedMatch, SavedMove, SavedPlayer, StoreError
+from .base import MatchStore, NullStore, SavedMatch, SavedMove, SavedPlayer, SavedRoom, StoreError
 from .sqlite import SqliteStore
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "SavedMatch",
     "SavedMove",
     "SavedPlayer",
+    "SavedRoom",
     "SqliteStore",
     "StoreError",
     "open_store",

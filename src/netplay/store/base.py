@@ -1,4 +1,5 @@
-"""What the server remembers about matches, behind an interface: SQLite by default, nothing for tests."""
+"""What the server remembers about matches and match rooms, behind an interface: SQLite by default,
+nothing for tests."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-__all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer", "StoreError"]
+__all__ = ["MatchStore", "NullStore", "SavedMatch", "SavedMove", "SavedPlayer", "SavedRoom", "StoreError"]
 
 
 class StoreError(Exception):
@@ -65,6 +66,34 @@ class SavedMatch:
         return self.outcome is not None
 
 
+@dataclass(slots=True)
+class SavedRoom:
+    """A match room as it stands between its matches' records: its settings, who sits where, and
+    how far its series has got. Rewritten when a seat or the series changes (never per move).
+
+    With a match in progress the match's own record says more (its moves); between games and
+    while waiting for players this record is all there is of the room.
+    """
+
+    id: str
+    code: str | None
+    game: str
+    #: The options the room gives ``setup`` (without a seed: each match draws its own).
+    options: dict[str, Any]
+    clock: str | None
+    move_limit: float | None
+    #: How many seats the room has, and who holds them (free seats are not listed).
+    seats: int
+    players: list[SavedPlayer]
+    #: Games started in the room so far; the id of the latest (None before the first).
+    games_played: int = 0
+    match_id: str | None = None
+    #: Seats that asked for the next game since the latest one ended.
+    rematch: list[int] = field(default_factory=list)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+
 class MatchStore(ABC):
     """Durable record of matches. Each write returns only once it is safe from a process crash."""
 
@@ -92,6 +121,18 @@ class MatchStore(ABC):
     @abstractmethod
     def get(self, match_id: str) -> SavedMatch | None: ...
 
+    @abstractmethod
+    def room_saved(self, room: SavedRoom) -> None:
+        """Write (or rewrite) a match room's record, before the change is told to anyone."""
+
+    @abstractmethod
+    def room_closed(self, room_id: str) -> None:
+        """The room is gone (its last member left): forget its record. Nothing for an unknown id."""
+
+    @abstractmethod
+    def rooms(self) -> list[SavedRoom]:
+        """Every match room still open, oldest first: a restarted server brings them back."""
+
     def close(self) -> None:  # noqa: B027 - optional: most stores hold nothing to release
         """Release the store's resources."""
 
@@ -118,3 +159,12 @@ class NullStore(MatchStore):
 
     def get(self, match_id: str) -> SavedMatch | None:
         return None
+
+    def room_saved(self, room: SavedRoom) -> None:
+        pass
+
+    def room_closed(self, room_id: str) -> None:
+        pass
+
+    def rooms(self) -> list[SavedRoom]:
+        return []

@@ -4,6 +4,9 @@ Writes run on the event loop's thread: in WAL mode with ``synchronous=NORMAL`` a
 the log without an fsync (microseconds), which already survives a crash of the process. With
 ``durable=True`` (``--db-sync full``) every commit is also fsync-ed, surviving power loss at the cost of
 a disk flush per move.
+
+Match rooms are kept too (``rooms``, schema 3), one row per open room, rewritten when a seat or the
+series changes (a join, a leave, a game's start, a rematch vote), never per move.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ._lock import DbLock
-from .base import MatchStore, SavedMatch, SavedMove, SavedPlayer, StoreError
+from .base import MatchStore, SavedMatch, SavedMove, SavedPlayer, SavedRoom, StoreError
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "StoreError"]  # StoreError: also here, where it was
 
@@ -52,7 +55,26 @@ CREATE TABLE IF NOT EXISTS moves (
     PRIMARY KEY (match_id, idx)
 ) WITHOUT ROWID;
 """
-SCHEMA_VERSION = 2
+#: Schema 3: match rooms that are open (waiting for players, between games, or playing), one row
+#: each, rewritten when a seat or the series changes and deleted when the room closes.
+_ROOMS = """
+CREATE TABLE IF NOT EXISTS rooms (
+    id           TEXT PRIMARY KEY,
+    code         TEXT,
+    game         TEXT NOT NULL,
+    options      TEXT NOT NULL,
+    clock        TEXT,
+    move_limit   REAL,
+    seats        INTEGER NOT NULL,
+    players      TEXT NOT NULL,
+    games_played INTEGER NOT NULL,
+    match_id     TEXT,
+    rematch      TEXT NOT NULL,
+    created_at   REAL NOT NULL,
+    updated_at   REAL NOT NULL
+);
+"""
+SCHEMA_VERSION = 3
 
 #: From schema 1 (netplay before the match engine): seeds, clocks and kinds of action.
 _MIGRATE_1_TO_2 = """
@@ -62,6 +84,8 @@ ALTER TABLE matches ADD COLUMN clock TEXT;
 ALTER TABLE matches ADD COLUMN move_limit REAL;
 ALTER TABLE moves ADD COLUMN kind TEXT NOT NULL DEFAULT 'move';
 """
+#: Each version's way to the next: a database is brought up to date one step at a time.
+_MIGRATIONS = {1: _MIGRATE_1_TO_2, 2: _ROOMS}
 
 
 class SqliteStore(MatchStore):
@@ -90,16 +114,17 @@ class SqliteStore(MatchStore):
                 self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
                 self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._v1 = self._prepare(durable=durable, readonly=readonly)
+            self._version = self._prepare(durable=durable, readonly=readonly)
+            self._v1 = self._version == 1
         except BaseException as exc:
             self.close()
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(_sqlite_problem(self._shown, exc)) from exc
             raise
 
-    def _prepare(self, *, durable: bool, readonly: bool) -> bool:
-        """Check the schema version and bring the schema up to date; True to read a schema-1
-        database as it is (opened read-only, it cannot be migrated)."""
+    def _prepare(self, *, durable: bool, readonly: bool) -> int:
+        """Check the schema version and bring the schema up to date; return the version it is read
+        as (an older one only when opened read-only: such a database cannot be migrated)."""
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -107,21 +132,22 @@ class SqliteStore(MatchStore):
                 f"{SCHEMA_VERSION}): upgrade netplay, or use another --db"
             )
         if readonly:
-            return bool(version == 1)
+            return int(version)
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
         self._db.execute("PRAGMA foreign_keys = ON")
-        script = "" if version == SCHEMA_VERSION else _SCHEMA if version == 0 else _MIGRATE_1_TO_2
+        if version == 0:
+            script = _SCHEMA + _ROOMS
+        else:
+            script = "".join(_MIGRATIONS[v] for v in range(version, SCHEMA_VERSION))
         # A write even when there is nothing to migrate: a file that SQLite could open only for reading
         # (read-only, or no room for its journal) is refused now, not at the first move of a match.
+        # One transaction: a migration stopped half-way (kill -9, a full disk) leaves the old schema.
         self._db.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
-        return False
+        return SCHEMA_VERSION
 
     def match_started(self, match: SavedMatch) -> None:
-        players = [
-            {"seat": p.seat, "id": p.id, "name": p.name, "bot": p.bot, "token_hash": p.token_hash}
-            for p in match.players
-        ]
+        players = [_player_json(p) for p in match.players]
         self._db.execute(
             "INSERT INTO matches (id, room_id, room_code, game, number, options, start_version,"
             " players, started_at, seed, rng, clock, move_limit)"
@@ -185,6 +211,61 @@ class SqliteStore(MatchStore):
         except sqlite3.DatabaseError as exc:
             raise StoreError(_sqlite_problem(self._shown, exc)) from exc
 
+    def room_saved(self, room: SavedRoom) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO rooms (id, code, game, options, clock, move_limit, seats, players,"
+            " games_played, match_id, rematch, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                room.id,
+                room.code,
+                room.game,
+                json.dumps(room.options),
+                room.clock,
+                room.move_limit,
+                room.seats,
+                json.dumps([_player_json(p) for p in room.players]),
+                room.games_played,
+                room.match_id,
+                json.dumps(sorted(room.rematch)),
+                room.created_at,
+                room.updated_at,
+            ),
+        )
+
+    def room_closed(self, room_id: str) -> None:
+        self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
+
+    def rooms(self) -> list[SavedRoom]:
+        """Raises StoreError for a damaged database (a server reads this as it starts)."""
+        if self._version < 3:  # an older database, opened read-only: it has no rooms table
+            return []
+        try:
+            rows = self._db.execute(
+                "SELECT id, code, game, options, clock, move_limit, seats, players, games_played,"
+                " match_id, rematch, created_at, updated_at FROM rooms ORDER BY created_at, id"
+            ).fetchall()
+            return [
+                SavedRoom(
+                    id=r[0],
+                    code=r[1],
+                    game=r[2],
+                    options=json.loads(r[3]),
+                    clock=r[4],
+                    move_limit=r[5],
+                    seats=r[6],
+                    players=[SavedPlayer(**p) for p in json.loads(r[7])],
+                    games_played=r[8],
+                    match_id=r[9],
+                    rematch=[int(seat) for seat in json.loads(r[10])],
+                    created_at=r[11],
+                    updated_at=r[12],
+                )
+                for r in rows
+            ]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(_sqlite_problem(self._shown, exc)) from exc
+
     def close(self) -> None:
         """Close the database, then let go of its lock (so that the next server finds it complete)."""
         db: sqlite3.Connection | None = getattr(self, "_db", None)  # None if opening it failed
@@ -244,6 +325,17 @@ class SqliteStore(MatchStore):
             SavedMove(seat, json.loads(m), version, at, kind) for seat, m, version, at, kind in rows
         ]
         return match
+
+
+def _player_json(player: SavedPlayer) -> dict[str, Any]:
+    """A seat as the ``players`` columns keep it: the token's hash, never the token."""
+    return {
+        "seat": player.seat,
+        "id": player.id,
+        "name": player.name,
+        "bot": player.bot,
+        "token_hash": player.token_hash,
+    }
 
 
 # -- what is wrong, in one line -----------------------------------------------------------------

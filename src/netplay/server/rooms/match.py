@@ -5,6 +5,11 @@ host's time, and carries out the effects it returns, in order: records to the st
 is stored before anyone sees it), then the state to every member, announcements, the next
 deadline's timer, a rematch. It decides nothing the engine decides: who may act, validation,
 clocks, randomness, results, draws and rematch votes are all the engine's.
+
+The room keeps a record of its own in the store too (``record_room``: settings, seats, games
+played, rematch votes), rewritten when a seat is taken or freed, a game starts or a vote is cast,
+never per move, and deleted when the room closes: with it a restart brings back a room that is
+waiting for players or between two games, not only one with a match in progress (``restore``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from ...games import engine as eng
 from ...games.engine import CHANGED, Announce, Arm, Finished, Match, NextMatch, Record, Refused, Step
 from ...games.rng import ALGORITHM, Rng
 from ...protocol import ErrorCode, ProtocolError, codec
-from ...store import SavedMatch, SavedMove, SavedPlayer
+from ...store import SavedMatch, SavedMove, SavedPlayer, SavedRoom
 from ..bots import BotJob
 from .base import Cancellable, Member, Room, RoomHost, member_json
 
@@ -79,6 +84,11 @@ class MatchRoom(Room):
         self.match_id: str | None = None
         self.recorded = True
         self.games_played = 0
+        #: When the room was made (a restored room keeps its first server's time): the order the
+        #: store gives rooms back in, oldest first, as the lobby lists them.
+        self.created_at = host.now()
+        #: Whether the store holds a record of this room (so that closing it deletes one).
+        self._room_kept = False
         self._timer: Cancellable | None = None
         self._timer_at: float | None = None
         self._thinking: set[tuple[int, int]] = set()  # (seat, version) of bots at work
@@ -147,6 +157,10 @@ class MatchRoom(Room):
             ids.extend(self.spectators)
         self.host.deliver(ids, message, exclude)
 
+    def has_players(self) -> bool:
+        """Whether a seat is held by a member (not a bot): someone who can come back after a restart."""
+        return any(seat is not None and seat.bot is None for seat in self.seats)
+
     def seat_of(self, member_id: str) -> int | None:
         for i, seat in enumerate(self.seats):
             if seat is not None and seat.bot is None and seat.id == member_id:
@@ -192,6 +206,7 @@ class MatchRoom(Room):
                 ErrorCode.ROOM_FULL, "every seat is taken; join with spectate to watch"
             ) from None
         self.seats[index] = Seat(member.id, member.name, token_hash=member.token_hash)
+        self.record_room()  # before the joined reply: a seat its player was told of survives a crash
         self._seats_changed()
         self.broadcast(_member_event("member_joined", self.id, member, "player", index), member.id)
         return self.joined(member.id)
@@ -208,7 +223,7 @@ class MatchRoom(Room):
         """A seat was taken: between games that is a vote for the next one; else maybe start."""
         match = self.match
         if match is not None and match.outcome is not None and seat is not None and seat not in match.rematch:
-            self._feed(eng.Rematch(seat, self.host.now()))
+            self._vote(seat)
         else:
             self._maybe_start()
 
@@ -235,6 +250,7 @@ class MatchRoom(Room):
             raise ProtocolError(ErrorCode.ROOM_FULL, "no free seat for a bot") from None
         seat = Seat(f"bot-{secrets.token_hex(4)}", name, bot=bot)
         self.seats[index] = seat
+        self.record_room()
         self._seats_changed()
         self.broadcast(
             {
@@ -258,6 +274,10 @@ class MatchRoom(Room):
         seat = self.seats[index]
         assert seat is not None
         self.seats[index] = None
+        if self.has_players():
+            self.record_room()
+        else:  # nobody left to come back to it after a restart (spectators are not kept)
+            self.forget_record()
         self._seats_changed()
         self.broadcast(_member_event("member_left", self.id, Member(seat.id, seat.name), "player", index))
         if self.match is not None and self.match.outcome is None:
@@ -314,7 +334,18 @@ class MatchRoom(Room):
         index = self._player_seat(member_id, "only players can ask for a rematch")
         if self.match is None:
             raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "no game has been played here yet")
-        self._act(eng.Rematch(index, self.host.now()))
+        refused = self._vote(index)
+        if refused is not None:
+            raise _refusal(refused)
+
+    def _vote(self, seat: int) -> Refused | None:
+        """A rematch vote. Votes are the series' state: the room's record keeps them, written
+        before anyone hears of the vote (and rewritten if it starts the next game)."""
+        assert self.match is not None
+        result = eng.step(self.rules, self.match, eng.Rematch(seat, self.host.now()))
+        if result.refused is None:
+            self.record_room(votes=result.match.rematch)
+        return self._carry_out(result)
 
     def _player_seat(self, member_id: str, spectator_words: str) -> int:
         index = self.seat_of(member_id)
@@ -480,6 +511,7 @@ class MatchRoom(Room):
                 move_limit=self.move_limit,
             )
         )
+        self.record_room()  # the seats as this game has them, and its number
         log.info("match %s started in room %s (%s)", match_id, self.id, self.game)
         self._carry_out(first)
         self.host.room_changed(self)  # now playing: no longer open to quick-match
@@ -497,48 +529,139 @@ class MatchRoom(Room):
         assert seat is not None
         return SavedPlayer(index, seat.id, seat.name, seat.bot, seat.token_hash)
 
+    # -- the room's own record -----------------------------------------------------------------
+    def record_room(self, *, votes: frozenset[int] | None = None) -> None:
+        """Write the room's record (settings, seats, series) to the store, as it stands now.
+
+        Called when a seat is taken or freed, a game starts and a rematch vote is cast, never per
+        move. ``votes``: the rematch votes to keep, when a vote is written before the engine's
+        step that casts it is carried out (by default, those of the game that ended last). A
+        failed write is logged, and the room goes on (it would not survive a restart).
+        """
+        store = self.host.store
+        if not store.keeps or self.closed:
+            return
+        match = self.match
+        if votes is None:  # the votes of the game that ended last (none while one is on)
+            ended = match is not None and match.outcome is not None and match.id == self.match_id
+            votes = match.rematch if ended and match is not None else frozenset()
+        record = SavedRoom(
+            id=self.id,
+            code=self.code,
+            game=self.game,
+            options=self.options,
+            clock=self.clock,
+            move_limit=self.move_limit,
+            seats=len(self.seats),
+            players=[self._saved_player(i) for i, seat in enumerate(self.seats) if seat is not None],
+            games_played=self.games_played,
+            match_id=self.match_id if self.recorded else None,
+            rematch=sorted(votes),
+            created_at=self.created_at,
+            updated_at=self.host.now(),
+        )
+        try:
+            store.room_saved(record)
+            self._room_kept = True
+        except Exception:
+            log.exception("could not record room %s; a restart would lose it", self.id)
+
+    def forget_record(self) -> None:
+        """The room closed for good (its last member left): its record goes too."""
+        if not self._room_kept:
+            return
+        self._room_kept = False
+        try:
+            self.host.store.room_closed(self.id)
+        except Exception:  # a restart would bring back an empty room, whose seats then expire
+            log.exception("could not delete the record of room %s", self.id)
+
     @classmethod
     def restore(
         cls,
         host: RoomHost,
         game: Game,
-        saved: SavedMatch,
+        saved: SavedMatch | None,
         *,
+        record: SavedRoom | None = None,
         max_spectators: int = 64,
         bot_delay: float = 0.4,
     ) -> MatchRoom:
-        """Rebuild a room whose match was in progress by replaying its recorded actions.
+        """Rebuild a room from what the store kept of it: its own ``record`` (settings, seats,
+        series: all there is of a room waiting for players or between two games) and its latest
+        match, ``saved``, rebuilt by replaying its recorded actions. Either may be missing (a room
+        that never played has no match; a database from before room records has only matches).
 
-        Time that passed while the server was down is charged to the seats whose clocks were
-        running (the deadlines are data in the record, so a clock that ran out meanwhile ends
-        the game now). Raises ``eng.ReplayError`` if the record and the rules disagree.
+        A match in progress brings its own seats; between games the room's record has the seats
+        (players may have left or come since) and the rematch votes cast. Time that passed while
+        the server was down is charged to the seats whose clocks were running (the deadlines are
+        data in the record, so a clock that ran out meanwhile ends the game now). Raises
+        ``eng.ReplayError`` if the record and the rules disagree.
         """
-        control = None if saved.clock is None else eng.TimeControl.parse(saved.clock)
+        if saved is None and record is None:
+            raise ValueError("nothing to restore a room from")
+        if record is not None:
+            room_id, code, options = record.id, record.code, dict(record.options)
+            clock, move_limit = record.clock, record.move_limit
+        else:
+            assert saved is not None
+            room_id, code = saved.room_id, saved.room_code
+            options = {k: v for k, v in saved.options.items() if k != "seed"}
+            clock, move_limit = saved.clock, saved.move_limit
         room = cls(
             host,
             game,
-            room_id=saved.room_id,
-            code=saved.room_code,
-            options={k: v for k, v in saved.options.items() if k != "seed"},
-            control=control,
-            move_limit=saved.move_limit,
+            room_id=room_id,
+            code=code,
+            options=options,
+            control=None if clock is None else eng.TimeControl.parse(clock),
+            move_limit=move_limit,
             max_spectators=max_spectators,
             bot_delay=bot_delay,
         )
-        room.seats = [None] * len(saved.players)
-        for player in saved.players:
+        in_progress = saved is not None and not saved.finished
+        if record is not None:
+            room.created_at = record.created_at
+            room.games_played = record.games_played
+            room._room_kept = True
+        if record is not None and not in_progress:
+            room.seats = [None] * record.seats
+            players = record.players
+        else:
+            assert saved is not None
+            room.seats = [None] * len(saved.players)
+            players = saved.players
+            room.created_at = min(room.created_at, saved.started_at)
+        for player in players:
             room.seats[player.seat] = Seat(player.id, player.name, player.bot, player.token_hash)
+        if saved is None:
+            return room
         actions = [eng.action_from_record(m.kind, m.seat, m.move, m.at) for m in saved.moves]
         room.match = eng.replay(game, Step(saved_start(game, saved)), actions)
         room.match_id = saved.id
         room.games_played = saved.number
-        if room.match.outcome is not None:  # the crash came between the last move and its result
+        if room.match.outcome is None:
+            return room
+        if in_progress:  # the crash came between the last move and its result
             room._finished(room.match.outcome)
+        elif record is not None and record.match_id == saved.id:
+            votes = frozenset(seat for seat in record.rematch if 0 <= seat < len(room.seats))
+            room.match = room.match.evolve(rematch=votes)
         return room
 
     def resume(self) -> None:
-        """After a restore: enforce the clocks for the time the server was down, let bots move."""
-        if self.match is None or self.match.outcome is not None:
+        """After a restore: enforce the clocks for the time the server was down, let bots move.
+
+        A room whose next game should have begun (its seats full and every vote in, or, without
+        the record of its last game, full) starts it now: the crash came before its start.
+        """
+        match = self.match
+        if match is None:
+            self._maybe_start()
+            return
+        if match.outcome is not None:
+            if len(match.rematch) == len(self.seats):
+                self._maybe_start(rematch=True)
             return
         if self._feed(eng.Tick(self.host.now())) is None:
             self._schedule_bots()
