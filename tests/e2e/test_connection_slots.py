@@ -30,7 +30,9 @@ Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 HELLO = json.dumps({"type": "hello", "protocol": 1, "name": "slot", "id": 0}).encode()
 HELLO_FRAME = struct.pack(">I", len(HELLO)) + HELLO
-HALF_SENT = b"GET / HTTP/1.1\r\nHost: localhost\r\n"  # the blank line that ends it never comes
+#: The blank line that ends it never comes (Connection: close, so that once it is let through, its
+#: answer ends the connection: HTTP/1.1 connections are kept open).
+HALF_SENT = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
 
 
 async def open_from(port: int, source: str = "127.0.0.1", first: bytes = b"") -> Stream:

@@ -82,11 +82,14 @@ async def ws_open() -> AsyncIterator[OpenWs]:
 
 
 async def http_get(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
-    """Send raw request bytes; return the status, the headers (lower-case names) and the body."""
+    """Send raw request bytes (with ``Connection: close`` added after the request line, since the
+    server keeps HTTP/1.1 connections open); return the status, the headers (lower-case names) and
+    the body."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(request)
+    line, _, rest = request.partition(b"\r\n")
+    writer.write(line + b"\r\nConnection: close\r\n" + rest)
     async with asyncio.timeout(5):
-        response = await reader.read()  # the server closes after one answer
+        response = await reader.read()  # the server closes after its one answer
     writer.close()
     head, _, body = response.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")

@@ -1,12 +1,20 @@
 """netplay's protocol over WebSocket, the web client's static files over HTTP, and the shared port.
 
-Three small asyncio protocols, all thin: the ``websockets`` library's Sans-I/O layer does the HTTP
-parsing, the WebSocket handshake and the framing; the protocol core does the rest.
+Three small asyncio protocols, all thin over Sans-I/O cores: ``transports.http`` (h11) parses
+HTTP/1.1, the ``websockets`` library does the WebSocket handshake and the framing, and the protocol
+core does the rest.
 
-- ``WebConnection``: one HTTP connection. ``GET /ws`` with an upgrade becomes a WebSocket whose text
-  messages are netplay messages (the same JSON as a TCP frame's payload), fed to
-  ``ServerConnection.receive_payload``; the connection is then a session ``Link``. Any other ``GET``
-  is answered from the static files of ``netplay/web`` and the connection closes.
+- ``WebConnection``: one HTTP/1.1 connection, kept alive: its requests are answered in order, the
+  pipelined ones too (``GET`` and ``HEAD`` from the static files of ``netplay/web`` through
+  ``WebSite.respond``; another method 405; a body over ``http.MAX_BODY`` 413; a malformed request
+  400; each of the last two then closes). ``GET /ws`` (first on the connection or after other
+  requests) hands the exact bytes of that request, and all that follows, to the library: an upgrade
+  becomes a WebSocket whose text messages are netplay messages (the same JSON as a TCP frame's
+  payload), fed to ``ServerConnection.receive_payload``; the connection is then a session ``Link``.
+  The library answers anything else (a plain ``GET /ws``: 426; a refused origin: 403) and closes.
+  After its last answer (``Connection: close``, HTTP/1.0, an error) a connection closes; one
+  whose client may still be sending (a refused body) closes its side first, and reads and drops
+  what comes until the client closes too, so that no reset loses the answer.
 - ``PortSniffer``: the shared port's first protocol. A netplay frame starts with its 4-byte length
   (0x00 first for any frame under 16 MiB), HTTP with a method such as ``GET``: the sniffer looks
   once, at the first bytes, then hands the transport to a ``TcpConnection`` or a ``WebConnection``
@@ -18,6 +26,13 @@ parsing, the WebSocket handshake and the framing; the protocol core does the res
 The limits are TCP's: ``max_frame`` caps a message (the library refuses a larger one with close
 code 1009), ``max_send_buffer`` cuts off a client that does not read, and the hub's handshake,
 heartbeat (``{"type": "ping"}``) and idle timeouts apply to WebSocket sessions as to any other.
+Until it is a WebSocket, a connection has the handshake timeout for each request (from the end of
+the last answer): a half-sent request is dropped then, and an idle keep-alive connection closed.
+Read backpressure is TCP's too (``tcp._REPLY_BUDGET``): while a connection's unsent output is over
+64 KiB (or half ``max_send_buffer``), its next message (or pipelined HTTP request) waits, unread,
+and the socket is not read, until the client has read; so a client that sends hundreds of
+``list_rooms`` in one write and never reads gets what the kernel's socket buffer takes plus 64 KiB
+of replies built, a few per loop turn, and is neither answered all at once nor cut off.
 The control frames the library answers count too: pongs and the close reply go through the same
 bounded write as messages, and each ping frame takes a token of the session's message rate limit
 (past the rate it gets no pong; a burst beyond it, and the client is cut off, as for messages).
@@ -32,29 +47,29 @@ closed at once, told why in its own protocol when it says which it speaks in tim
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Protocol, cast
 from urllib.parse import quote, unquote
 
-from websockets.datastructures import Headers
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request, Response
-from websockets.protocol import State
+from websockets.http11 import Request
+from websockets.protocol import Event, State
 from websockets.server import ServerProtocol
 from websockets.typing import Origin
 
 from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
 from ..protocol.outgoing import Outgoing
 from .coalesce import WriteCoalescer, write_bounded
+from .http import HttpRequest, HttpResponse, HttpServerConnection, StaticFile, Upgrade, serve_files
 from .pacing import ByteBudget
-from .tcp import SERVER_FULL
+from .tcp import _REPLY_BUDGET, SERVER_FULL
 
 if TYPE_CHECKING:
     from ..games import Game
@@ -66,6 +81,7 @@ __all__ = [
     "REFUSAL_WAIT",
     "WS_PATH",
     "PortSniffer",
+    "Routes",
     "StaticFile",
     "WebConnection",
     "WebSite",
@@ -107,6 +123,8 @@ _POLICY_VIOLATION = 1008
 #: A read is parsed this much per loop turn: 256 KiB of small frames take ~9 ms to parse, 8 KiB
 #: under half a millisecond, so a flood of them never holds the loop (the other clients) for long.
 _PARSE_SLICE = 8 * 1024
+# The frames that carry messages: the ones held while the client does not read its replies.
+_MESSAGE_FRAMES = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
 _NOTHING = memoryview(b"")
 # The first four bytes of an HTTP request: a method (and, for GET, its space).
 _HTTP_STARTS = (b"GET ", b"HEAD", b"POST", b"PUT ", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC")
@@ -122,13 +140,6 @@ _HTTP_FULL = (
 
 
 # -- static files ---------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class StaticFile:
-    body: bytes
-    content_type: str
-    etag: str
-
-
 def load_static_files(package: str = "netplay", folder: str = "web") -> dict[str, StaticFile]:
     """Every file of the package's web folder and its subfolders (``boards/``), by URL path ("/"
     is index.html). Read once, at start.
@@ -212,18 +223,17 @@ def _header(request: Request, name: str) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-def _response(status: HTTPStatus, headers: Headers, body: bytes = b"") -> Response:
-    headers["Connection"] = "close"
-    headers.setdefault("Content-Length", str(len(body)))
-    return Response(status.value, status.phrase, headers, body)
-
-
-def _text_response(status: HTTPStatus, text: str) -> Response:
-    headers = Headers({"Content-Type": "text/plain; charset=utf-8"})
-    return _response(status, headers, text.encode())
-
-
 # -- what the web connections of one server share --------------------------------------------------
+class Routes(Protocol):
+    """HTTP routes of their own, for ``WebSite.respond``: sans-I/O, a request in, a response out."""
+
+    def handles(self, path: str) -> bool:
+        """Whether ``path`` (decoded, without its query) is one of these routes."""
+
+    def respond(self, request: HttpRequest) -> HttpResponse:
+        """The answer to a request for one of these routes."""
+
+
 class WebSite:
     """The hub, the static files and the rules every web connection of one server uses."""
 
@@ -233,10 +243,14 @@ class WebSite:
         coalescer: WriteCoalescer | None = None,
         files: dict[str, StaticFile] | None = None,
         gate: ConnectionGate | None = None,
+        *,
+        routes: Routes | None = None,
     ) -> None:
         self.hub = hub
         #: The server's connection slots (None: not counted here, as for a bare hub in tests).
         self.gate = gate
+        #: Routes answered before the static files (the operator's), or None.
+        self.routes = routes
         self.config = hub.config
         self.loop = hub.loop
         self.files = load_static_files() if files is None else files
@@ -247,30 +261,17 @@ class WebSite:
         #: Writes queued during one loop turn go out together, as on TCP (shared with it).
         self.coalescer = coalescer or WriteCoalescer(self.loop)
 
-    def respond(self, request: Request) -> Response:
-        """The answer to a plain HTTP request for a static file."""
-        if request.method not in ("GET", "HEAD"):
-            response = _text_response(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD\n")
-            response.headers["Allow"] = "GET, HEAD"
-            return response
-        path = unquote(request.path.partition("?")[0].partition("#")[0])
-        found = self.files.get(path)
-        if found is None:
-            return _text_response(HTTPStatus.NOT_FOUND, f"no such page: {path[:200]}\n")
-        headers = Headers(
-            {
-                "Content-Type": found.content_type,
-                "Cache-Control": "no-cache",  # revalidate: the ETag makes that a cheap 304
-                "ETag": found.etag,
-                "X-Content-Type-Options": "nosniff",
-                # Pages served elsewhere may import netplay.js from this server.
-                "Access-Control-Allow-Origin": "*",
-            }
-        )
-        if _header(request, "If-None-Match") == found.etag:
-            return _response(HTTPStatus.NOT_MODIFIED, headers)
-        headers["Content-Length"] = str(len(found.body))
-        return _response(HTTPStatus.OK, headers, b"" if request.method == "HEAD" else found.body)
+    def respond(self, request: HttpRequest) -> HttpResponse:
+        """The answer to a plain HTTP request: a plain function of it (no I/O, no state).
+
+        Every route is here: ``routes`` for the paths it ``handles``, then the static files and
+        the games' boards (``GET /ws`` never comes here: the library answers it). A request's body
+        (at most ``http.MAX_BODY``) is in ``request.body`` for the routes that take one.
+        """
+        routes = self.routes
+        if routes is not None and routes.handles(request.path):
+            return routes.respond(request)
+        return serve_files(self.files, request)
 
     def allowed_origins(self, request: Request) -> list[str | None] | None:
         """The Origin values a WebSocket handshake may carry; None: any.
@@ -312,25 +313,35 @@ class _ServerProtocol(ServerProtocol):
 
 
 class WebConnection(asyncio.Protocol):
-    """An HTTP client of static files, or (after ``GET /ws``) a WebSocket session's ``Link``."""
+    """An HTTP/1.1 connection (``transports.http`` does the HTTP), or (after ``GET /ws``) a WebSocket
+    session's ``Link``."""
 
     __slots__ = (
         "_allowance",
+        "_backed_up",
         "_budget",
         "_closing",
         "_fatal",
         "_fragments",
+        "_held",
+        "_http",
         "_out",
         "_paced",
+        "_queued",
+        "_reply_limit",
         "_site",
+        "_stalled",
         "_timer",
         "_unparsed",
+        "_unsent",
         "conn",
         "peer",
         "session",
         "transport",
         "ws",
     )
+    #: The transport's name (``Link.kind``: the server's counters are kept by it).
+    kind = "websocket"
 
     def __init__(self, site: WebSite, started: float | None = None) -> None:
         self._site = site
@@ -344,12 +355,24 @@ class WebConnection(asyncio.Protocol):
         self._allowance = ByteBudget.initial(config.byte_rate, config.byte_burst)
         self._budget: ByteBudget | None = None
         self._paced: asyncio.TimerHandle | None = None
+        #: The HTTP side, until the connection is handed to the WebSocket library (then None).
+        self._http: HttpServerConnection | None = HttpServerConnection(WS_PATH)
         self.ws = _ServerProtocol(max_size=config.max_frame, logger=_library_log)
         self.conn = ServerConnection(config.max_frame)
+        # Read backpressure, as on TCP: bytes of messages queued this turn, whether the transport's
+        # buffer is over the limit (pause_writing), and the input that waits meanwhile: WebSocket
+        # events parsed but not handled (``_held``), or HTTP requests h11 has buffered.
+        self._queued = 0
+        self._reply_limit = min(config.max_send_buffer // 2, _REPLY_BUDGET)
+        self._backed_up = False
+        self._stalled = False
+        self._held: list[Event] = []
         self.peer = "?"
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
-        # Until it is a WebSocket (or has its answer), an HTTP client has the handshake timeout.
+        # Until it is a WebSocket, an HTTP client has the handshake timeout for each request; the
+        # unsent output when the timer was armed tells a client still reading an answer.
+        self._unsent = 0
         wait = config.handshake_timeout
         if started is not None:
             wait = max(0.0, wait - (site.loop.time() - started))
@@ -372,13 +395,19 @@ class WebConnection(asyncio.Protocol):
             self.transport.close()
             return
         self._site.pending.add(self)
+        # pause_writing past the reply limit, resume_writing once the client has read half of it.
+        # (A transport without limits of its own, as the tests' in-memory one, has only _queued.)
+        with contextlib.suppress(NotImplementedError):
+            self.transport.set_write_buffer_limits(high=self._reply_limit, low=self._reply_limit // 2)
 
     def data_received(self, data: bytes) -> None:
         self._allowance -= len(data)
         if self._allowance < 0:  # past the byte rate: this read is parsed, the next ones wait
             self._overdrawn()
-        if self._unparsed:  # a big read is still being parsed (reading is paused: hardly ever)
-            self._unparsed = memoryview(bytes(self._unparsed) + data)
+        if self._closing and self._http is not None:
+            return  # after the last HTTP answer: read and dropped
+        if self._unparsed or self._stalled:  # a big read is still being parsed, or input waits
+            self._unparsed = memoryview(bytes(self._unparsed) + data)  # (reading is paused: hardly ever)
         elif len(data) <= _PARSE_SLICE:
             self._receive(data)  # the usual case: a read of a few messages
         else:
@@ -395,11 +424,19 @@ class WebConnection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             self._unparsed = _NOTHING
             return
+        if self._stalled:
+            return  # resume_writing goes on with it
         view = self._unparsed
+        if not view:  # nothing left (the end of the stream took it): b"" would mean that end
+            if self._paced is None:
+                transport.resume_reading()
+            return
         self._unparsed = view[_PARSE_SLICE:]
         self._receive(bytes(view[:_PARSE_SLICE]))
         if transport.is_closing():
             self._unparsed = _NOTHING
+        elif self._stalled:
+            pass  # not reading, until the client has read
         elif self._unparsed:
             if transport.is_reading():
                 transport.pause_reading()
@@ -430,24 +467,89 @@ class WebConnection(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         self._overdrawn()
-        if self._paced is None and not self._unparsed:
+        if self._paced is None and not self._unparsed and not self._stalled:
             transport.resume_reading()
 
     def _receive(self, data: bytes) -> None:
+        http = self._http
+        if http is not None:
+            http.receive_data(data)
+            self._serve()
+            return
         ws = self.ws
         ws.receive_data(data)
-        for event in ws.events_received():
-            if isinstance(event, Frame):
-                if not self._closing:
-                    self._on_frame(event)
-            elif isinstance(event, Request):
-                self._on_request(event)
+        events = ws.events_received()
+        if self._held:  # still waiting for the client to read: these wait behind the others
+            self._held += events
+        elif events:
+            self._handle(events, 0)
         self._write_protocol_output()
 
+    def _handle(self, events: list[Event], start: int) -> None:
+        """Act on ``events[start:]`` in order; hold the rest from the first message on that comes
+        while the output is backed up (pings and close frames are the library's and ours)."""
+        limit = self._reply_limit
+        for n in range(start, len(events)):
+            event = events[n]
+            if isinstance(event, Frame):
+                if self._closing:
+                    continue
+                if (self._backed_up or self._queued > limit) and event.opcode in _MESSAGE_FRAMES:
+                    self._held = events[n:]  # its replies are not read: make no more
+                    self._stall()
+                    return
+                self._on_frame(event)
+            elif isinstance(event, Request):
+                self._on_request(event)
+
+    def _stall(self) -> None:
+        """Input waits until the client has read (``resume_writing``): stop reading meanwhile."""
+        self._stalled = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def pause_writing(self) -> None:
+        """The transport's buffer passed the reply limit (``set_write_buffer_limits``)."""
+        self._backed_up = True
+
+    def resume_writing(self) -> None:
+        """The client has read: go on with the input that waited."""
+        self._backed_up = False
+        self._resume_input()
+
+    def _resume_input(self) -> None:
+        if not self._stalled:
+            return
+        self._stalled = False
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            self._held = []
+            return
+        if self._http is not None:
+            if not self._closing:
+                self._serve()
+        else:
+            held, self._held = self._held, []
+            self._handle(held, 0)
+            self._write_protocol_output()
+        if self._stalled or transport.is_closing():
+            return
+        if self._unparsed:
+            self._site.loop.call_soon(self._parse_a_slice)
+        elif self._paced is None:
+            transport.resume_reading()
+
     def eof_received(self) -> bool:
+        if self._closing and self._http is not None:
+            return False  # the client closes after our last answer: close too
         if self._unparsed:  # the end of the stream comes after the rest of the read
             rest, self._unparsed = bytes(self._unparsed), _NOTHING
             self._receive(rest)
+        http = self._http
+        if http is not None:  # requests complete before the end are answered (what waits is not)
+            http.receive_data(b"")
+            self._serve()
+            return False
         self.ws.receive_eof()
         self._write_protocol_output()
         return False  # close our side too
@@ -455,6 +557,7 @@ class WebConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closing = True
         self._unparsed = _NOTHING
+        self._held = []
         self._out.clear()
         self._cancel_timer()
         if self._paced is not None:
@@ -468,13 +571,66 @@ class WebConnection(asyncio.Protocol):
             self._site.hub.disconnect(self.session, self)
 
     # -- HTTP ----------------------------------------------------------------------------------
-    def _on_request(self, request: Request) -> None:
-        site = self._site
-        if request.path.partition("?")[0] != WS_PATH:
-            self.ws.send_response(site.respond(request))
+    def _serve(self) -> None:
+        """Answer the requests h11 has complete, in order, while the client reads the answers."""
+        http = self._http
+        transport = self.transport
+        if http is None or transport is None or self._closing:
             return
+        respond = self._site.respond
+        answered = False
+        while True:
+            if self._backed_up:  # the answers so far are not read: the next requests wait
+                self._stall()
+                break
+            event = http.next_event()
+            if event is None:
+                break
+            if isinstance(event, Upgrade):
+                self._upgrade(event.raw)
+                return
+            http.answer(event, respond(event))
+            transport.write(http.data_to_send())
+            answered = True
+        out = http.data_to_send()  # an error's answer, or a 100 Continue
+        if out:
+            transport.write(out)
+        if http.done:
+            self._finish(http)
+        elif answered:
+            self._arm_timer()  # the next request has the whole timeout, from now
+
+    def _upgrade(self, raw: bytes) -> None:
+        """``GET /ws``: the library parses that request again, from its first byte, and the rest."""
+        self._http = None
+        self._receive(raw)
+
+    def _finish(self, http: HttpServerConnection) -> None:
+        """After the last answer: close. If the client may still be sending (a body refused, bytes
+        after the last request), close only our side, and drop what it sends until it closes too:
+        closing with its bytes unread would reset the connection, and the client could lose the
+        answer. A client that never closes is dropped after the handshake timeout."""
+        self._closing = True
+        self._stalled = False
+        transport = self.transport
+        if transport is None:
+            return
+        self._arm_timer()
+        if http.client_done and not self._unparsed:
+            transport.close()
+        elif transport.can_write_eof():
+            transport.write_eof()
+            if self._paced is None:
+                transport.resume_reading()
+        else:  # TLS: no half-close
+            transport.close()
+        self._unparsed = _NOTHING
+
+    def _on_request(self, request: Request) -> None:
+        """The library parsed a ``GET /ws``: the handshake."""
+        site = self._site
         if site.hub.closing:
-            self.ws.send_response(_text_response(HTTPStatus.SERVICE_UNAVAILABLE, "shutting down\n"))
+            self.ws.send_response(self.ws.reject(HTTPStatus.SERVICE_UNAVAILABLE, "shutting down\n"))
             return
         self.ws.origins = cast("list[Origin | None] | None", site.allowed_origins(request))
         response = self.ws.accept(request)
@@ -486,11 +642,35 @@ class WebConnection(asyncio.Protocol):
         site.pending.discard(self)
         self.session = site.hub.connect(self)
 
+    def _arm_timer(self) -> None:
+        self._cancel_timer()
+        if self.transport is not None:
+            self._unsent = self.transport.get_write_buffer_size()
+        self._timer = self._site.loop.call_later(self._site.config.handshake_timeout, self._too_slow)
+
     def _too_slow(self) -> None:
+        """The handshake timeout since the connection or the last answer: close, unless the client
+        is still reading an answer (then it gets as long again)."""
         self._timer = None
-        if self.session is None and self.transport is not None:
-            log.info("closing %s: no complete HTTP request in time", self.peer)
-            self.transport.abort()
+        transport = self.transport
+        if self.session is not None or transport is None:
+            return
+        unsent = transport.get_write_buffer_size()
+        if 0 < unsent < self._unsent:
+            self._arm_timer()
+            return
+        http = self._http
+        if self._closing:
+            transport.abort()  # the last answer is out (or never read): the client did not close
+        elif http is not None and http.idle and not unsent:
+            log.debug("closing %s: an idle HTTP connection", self.peer)
+            transport.close()
+        else:
+            if unsent:
+                log.info("closing %s: it does not read its HTTP answers", self.peer)
+            else:
+                log.info("closing %s: no complete HTTP request in time", self.peer)
+            transport.abort()
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -571,7 +751,7 @@ class WebConnection(asyncio.Protocol):
         data = b"".join(writes)
         if data:
             if self.ws.state is State.CONNECTING:
-                transport.write(data)  # an HTTP response: one per connection, then it closes
+                transport.write(data)  # the handshake's refusal (an accepting one makes it OPEN)
             elif not write_bounded(transport, data, self._site.config.max_send_buffer):
                 log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
                 self.abort()
@@ -594,6 +774,7 @@ class WebConnection(asyncio.Protocol):
         if not queued:
             self._site.coalescer.mark(self)
         queued.append(payload)
+        self._queued += len(payload)
         if payload.startswith(b'{"type":"error"') and b'"fatal":true' in payload:
             self._fatal = payload  # the hub sends a fatal error, then closes: the close code says why
 
@@ -603,6 +784,7 @@ class WebConnection(asyncio.Protocol):
         if not out:
             return
         self._out = []
+        self._queued = 0
         if transport is None or transport.is_closing() or self.ws.state is not State.OPEN:
             return
         send_text = self.ws.send_text
@@ -611,6 +793,10 @@ class WebConnection(asyncio.Protocol):
         if not write_bounded(transport, b"".join(self.ws.data_to_send()), self._site.config.max_send_buffer):
             log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
             self.abort()
+        elif self._stalled and not self._backed_up:
+            # The transport took it without passing its limit, so it will not call resume_writing:
+            # go on with the held messages next turn (a few replies' worth a turn, between others).
+            self._site.loop.call_soon(self._resume_input)
 
     def close(self, error: ProtocolError | None = None) -> None:
         if self._closing:
@@ -653,6 +839,7 @@ class WebConnection(asyncio.Protocol):
     def abort(self) -> None:
         self._closing = True
         self._out.clear()
+        self._held = []
         self._cancel_timer()
         if self.transport is not None:
             self.transport.abort()
