@@ -575,7 +575,7 @@ def _rooms(args: argparse.Namespace) -> int:
     for room in rooms:  # type: ignore[attr-defined]
         privacy = "private" if room["private"] else "public"
         if room["kind"] == "match":
-            names = ", ".join(p["name"] for p in room["players"]) or "-"
+            names = ", ".join(p["name"] or "(private)" for p in room["players"]) or "-"
             line = (
                 f"{room['id']}  {room['game']:<10} {privacy:<7} {room['status']:<8} "
                 f"{room['free_seats']} free of {room['seats']}  players: {names}  "

@@ -207,9 +207,9 @@ def test_a_private_room_is_joined_through_its_share_link(web_server: NetplayServ
     assert link.endswith(f"#join={code}") and len(code) >= 4
     assert bob.url.rstrip("/").endswith(str(web_server.port))  # the page forgot the code once used
     expect(bob.locator(".chip").nth(1)).to_have_text("OBob (you)")
-    # Strangers see a private room in the lobby but cannot join it from there.
+    # Strangers see a private room in the lobby, not who plays in it, and cannot join it from there.
     stranger = online(pages.open(web_server.url, name="Stranger"))
-    row = stranger.locator("[data-rooms=tictactoe] .room-row", has_text="Ann vs Bob")
+    row = stranger.locator("[data-rooms=tictactoe] .room-row", has_text="a player vs a player")
     expect(row.locator(".badge")).to_have_text("private")
     expect(row.get_by_role("button")).to_have_count(0)
     # The code typed in the lobby works too (to watch, as the seats are taken).

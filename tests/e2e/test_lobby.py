@@ -33,6 +33,9 @@ async def test_rooms_are_listed_with_seats_spectators_and_privacy(connect: Conne
     assert [p["name"] for p in pub["players"]] == ["Ann"]
     priv = rooms[private["room"]["id"]]
     assert priv["private"] is True and "code" not in priv
+    # Strangers see that a private room has a player, not who: no name, no player id.
+    assert [(p["seat"], p["id"], p["name"]) for p in priv["players"]] == [(0, None, None)]
+    assert private["room"]["players"][0]["name"] == "Bob"  # its own members see everyone
     only_c4 = await cat.list_rooms("connect4")
     assert [r["id"] for r in only_c4] == [private["room"]["id"]]
 

@@ -807,7 +807,12 @@ def _time_control(text: str | None) -> TimeControl | None:
 
 
 def _describe(room: Room) -> RoomInfo:
-    return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), room.info())
+    listing = room.info()
+    if room.private:  # the lobby shows strangers that a private room has players, not who they are
+        for field in ("players", "members"):
+            if field in listing:
+                listing[field] = [{**p, "id": None, "name": None} for p in listing[field]]
+    return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing)
 
 
 def _web_board(game: Game) -> str:

@@ -525,7 +525,7 @@ function roomRow(info) {
   const names = [];
   for (let seat = 0; seat < info.seats; seat++) {
     const player = info.players.find((p) => p.seat === seat);
-    names.push(player ? player.name : "…");
+    names.push(player ? (player.name ?? "a player") : "…"); // a private room's are not named
   }
   const who = document.createElement("span");
   who.className = "who";
