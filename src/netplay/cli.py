@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import math
 import os
 import shlex
@@ -14,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
+from .client.admin import read_token, run_admin
 from .client.aio import Client, NetplayError
 from .client.safe_text import safe_text
 from .client.terminal import COMMANDS, PlayOptions, run_play
@@ -23,6 +23,7 @@ from .protocol.text112 import IdPool
 from .replay import plural, show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
+from .server.logs import configure as configure_logs
 from .store import StoreError
 from .transports.websocket import load_game_board
 
@@ -348,6 +349,71 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="the least important messages the server logs (default %(default)s)",
     )
+    serve.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="log lines for people (text, the default) or one JSON object a line, with stable field "
+        "names, for log collectors (docs/operations.md)",
+    )
+    # -- operations (docs/operations.md) --
+    ops = serve.add_argument_group("operations: metrics, health, admin (docs/operations.md)")
+    ops.add_argument(
+        "--admin-token-file",
+        metavar="FILE",
+        help="turn on /admin and `netplay admin`, with the token on this file's first line "
+        "(default: no admin at all)",
+    )
+    ops.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="the same, with the token given here (or in $NETPLAY_ADMIN_TOKEN; other users can see "
+        "a command line: prefer the file)",
+    )
+    ops.add_argument(
+        "--metrics-port",
+        type=_listen_port,
+        metavar="PORT",
+        help="serve /metrics, /healthz and /readyz on this port too (0 picks a free one; default: "
+        "only on the web port)",
+    )
+
+    admin = sub.add_parser(
+        "admin",
+        help="look after a running server: its rooms and players, notices, drain (needs its admin token)",
+    )
+    admin.add_argument(
+        "--url",
+        default=f"http://127.0.0.1:{DEFAULT_PORT}",
+        help=f"the server's web address (default http://127.0.0.1:{DEFAULT_PORT})",
+    )
+    admin.add_argument("--token-file", metavar="FILE", help="the admin token, on this file's first line")
+    admin.add_argument("--token", help="the admin token (or set NETPLAY_ADMIN_TOKEN)")
+    tasks = admin.add_subparsers(dest="task", required=True, metavar="TASK")
+    tasks.add_parser("status", help="the server's key figures and last errors")
+    tasks.add_parser("rooms", help="every room")
+    tasks.add_parser("players", help="every player, connected or away")
+    show = tasks.add_parser("room", help="a room: its state and its moves")
+    show.add_argument("id")
+    close = tasks.add_parser("close", help="close a room; its players are told why")
+    close.add_argument("id")
+    close.add_argument("--reason", help="what the players are told")
+    kick = tasks.add_parser("kick", help="disconnect a player (its seats are given up)")
+    kick.add_argument("id", help="the player id (see `netplay admin players`)")
+    kick.add_argument("--reason", help="what the player is told")
+    notice = tasks.add_parser("notice", help="send a notice to every player, or to one room")
+    notice.add_argument("text")
+    notice.add_argument("--room", help="only this room's members")
+    drain = tasks.add_parser(
+        "drain", help="start no new match, let the running ones finish, then stop the server"
+    )
+    drain.add_argument(
+        "--deadline",
+        type=_number("seconds"),
+        metavar="SECONDS",
+        help="stop then even if matches are still running (they are kept, and resume after a restart)",
+    )
+    drain.add_argument("--wait", action="store_true", help="wait, reporting, until the server has stopped")
 
     play = sub.add_parser(
         "play",
@@ -433,7 +499,18 @@ def _login_name() -> str | None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logs(args.log_level, args.log_format)
+    try:
+        admin_token = read_token(args.admin_token, args.admin_token_file)
+    except OSError as exc:
+        print(f"error: --admin-token-file: {exc.strerror}: {args.admin_token_file}", file=sys.stderr)
+        return 2
+    if admin_token is not None and len(admin_token) < 16:
+        print(
+            "error: the admin token must be at least 16 characters (try: openssl rand -hex 16)",
+            file=sys.stderr,
+        )
+        return 2
     games: dict[str, Game] = builtin_games()
     custom: list[str] = []  # the user's own games: the banner suggests playing one of them
     for spec in args.game:
@@ -476,6 +553,8 @@ def _serve(args: argparse.Namespace) -> int:
         text_leave_notice=args.text_leave_notice,
         text_max_line=args.text_max_line,
         web=not args.no_web,
+        admin_token=admin_token,
+        metrics_port=args.metrics_port,
         web_port=args.web_port,
         web_origins=tuple(args.origin) if args.origin else None,
     )
@@ -632,6 +711,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     if args.command == "rooms":
         return _rooms(args)
+    if args.command == "admin":
+        try:
+            token = read_token(args.token, args.token_file)
+        except OSError as exc:
+            print(f"error: --token-file: {exc.strerror}: {args.token_file}", file=sys.stderr)
+            return 2
+        return run_admin(
+            args.url,
+            token,
+            args.task,
+            getattr(args, "id", None),
+            getattr(args, "text", None),
+            room=getattr(args, "room", None),
+            reason=getattr(args, "reason", None),
+            deadline=getattr(args, "deadline", None),
+            wait=getattr(args, "wait", False),
+        )
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -442,7 +442,7 @@ class Client:
             # On a resume, each room is sent again: keep the one the program was using.
             if not (message.get("resumed") and self.room in self.welcome.get("rooms", ())):
                 self.room = message["room"]["id"]
-        elif kind == "left" and message.get("room") == self.room:
+        elif kind in ("left", "room_closed") and message.get("room") == self.room:
             self.room = None
         elif kind == "state":
             self.states[message["room"]] = message

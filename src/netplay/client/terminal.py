@@ -630,6 +630,12 @@ class _Session:
             say(f"The server says: {event['message']}.")
         elif etype == "error":
             say(f"Refused: {event['message']}")
+        elif etype == "notice":
+            say(f"Notice from the server: {event['text']}")
+        elif etype == "room_closed":
+            say(f"The server closed the room: {event['reason']}.")
+            self.tally.ended_early = "closed"
+            return 1
         elif etype == "member_joined":
             member = event["member"]
             say(f"{member['name']} joined as {member.get('role', 'member')}.")

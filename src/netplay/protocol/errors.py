@@ -27,6 +27,8 @@ class ErrorCode(StrEnum):
     SERVER_FULL = "server_full"
     RATE_LIMITED = "rate_limited"
     SESSION_REPLACED = "session_replaced"
+    SERVER_DRAINING = "server_draining"
+    KICKED = "kicked"
     # Lobby and rooms.
     NO_SUCH_GAME = "no_such_game"
     NO_SUCH_ROOM = "no_such_room"

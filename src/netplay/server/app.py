@@ -20,6 +20,8 @@ from ..transports.coalesce import WriteCoalescer
 from ..transports.tcp import TcpConnection
 from ..transports.text import TextConnection
 from ..transports.websocket import PortSniffer, WebConnection, WebSite, load_game_boards, load_static_files
+from . import operations
+from .admin import ErrorLog, HealthRoutes, Operator
 from .config import ServerConfig
 from .directory import RoomDirectory
 from .gate import ConnectionGate
@@ -29,6 +31,9 @@ from .text_rooms import TextLobby
 __all__ = ["Server", "install_uvloop", "run"]
 
 log = logging.getLogger("netplay.server")
+
+#: What players are told when a drained server stops.
+DRAINED = "the server is restarting for an upgrade; your game was over, come back in a minute"
 
 
 class Server:
@@ -55,6 +60,10 @@ class Server:
         self.restored_rooms = 0
         self._servers: list[asyncio.Server] = []
         self._sweeper: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        #: The operator's routes (``/metrics``, ``/healthz``, ``/readyz``, ``/admin``), set by ``start``.
+        self.operator: Operator | None = None
+        self._errors = ErrorLog()
         self._stopped = asyncio.Event()
         self.port: int = self.config.port
         #: The 15-112 text listener (config.text_port): its lobby and bound port, when it is on.
@@ -63,6 +72,8 @@ class Server:
         #: The web side (config.web): static files and WebSocket sessions, and the port it is on.
         self.web: WebSite | None = None
         self.web_port: int | None = None
+        #: The port of /metrics, /healthz and /readyz when they have one of their own (metrics_port).
+        self.metrics_port: int | None = None
 
     async def start(self) -> None:
         """Bind the listeners and start serving; returns once they accept connections."""
@@ -74,6 +85,13 @@ class Server:
         hub = Hub(self.config, self.games, self._directory, loop, store=self.store)
         self.hub = hub
         self.restored_rooms, self.restored = hub.restore_rooms()
+        logging.getLogger("netplay").addHandler(self._errors)
+        admin_page = {path: f for path, f in files.items() if path.startswith("/admin/")}
+        for path in admin_page:  # the admin page is the operator's, never a public file
+            del files[path]
+        self.operator = Operator(
+            hub, token=self.config.admin_token, errors=self._errors, page=admin_page, ready=self._not_ready
+        )
         coalescer = WriteCoalescer(loop)
         gate = self.gate = ConnectionGate(self.config)
         # -- web: on the TCP port (sniffing each connection's first bytes) or a port of its own --
@@ -81,7 +99,7 @@ class Server:
         make_tcp: Callable[[], asyncio.Protocol] = lambda: TcpConnection(hub, coalescer, gate)  # noqa: E731
         factory = make_tcp
         if cfg.web:
-            web = self.web = WebSite(hub, coalescer, files, gate)
+            web = self.web = WebSite(hub, coalescer, files, gate, routes=self.operator)
             if cfg.web_port is None:
                 factory = lambda: PortSniffer(web, make_tcp)  # noqa: E731
             else:
@@ -113,27 +131,57 @@ class Server:
             # What text_rooms.serve_text does, but with the text protocol behind the gate.
             text = self.text = TextLobby(hub, cfg)
             lines = TextConnection.factory(
-                text, loop, max_line=text.max_line, max_send_buffer=text.max_send_buffer
+                text,
+                loop,
+                max_line=text.max_line,
+                max_send_buffer=text.max_send_buffer,
+                counts=hub.stats.text,
             )
             text_server = await loop.create_server(
                 gate.guard(lines), cfg.host, cfg.text_port, backlog=1024, reuse_address=True
             )
             self._servers.append(text_server)
             self.text_port = text_server.sockets[0].getsockname()[1]
+        if cfg.metrics_port is not None:  # plain HTTP, for a monitoring network: no game, no admin
+            health = WebSite(hub, coalescer, {}, gate, routes=HealthRoutes(self.operator), websocket=False)
+            metrics_server = await loop.create_server(
+                lambda: WebConnection(health), cfg.host, cfg.metrics_port, backlog=128, reuse_address=True
+            )
+            self._servers.append(metrics_server)
+            self.metrics_port = metrics_server.sockets[0].getsockname()[1]
         self._sweeper = asyncio.create_task(self._sweep_forever(), name="netplay-sweep")
+
+    def _not_ready(self) -> str | None:
+        """Why the server cannot take players now, for ``/readyz`` (draining is said by the route)."""
+        if self.hub is None or self.hub.closing:
+            return "stopping"
+        if getattr(self.hub.store, "failing", False):
+            return "the database cannot be written"
+        return None
 
     @property
     def address(self) -> tuple[str, int]:
         return self.config.host, self.port
 
     async def _sweep_forever(self) -> None:
-        assert self.hub is not None
+        """Every ``sweep_interval``: timeouts, the event loop's lag (how late this very timer ran),
+        and whether a draining server may stop."""
+        hub = self.hub
+        assert hub is not None
+        loop = asyncio.get_running_loop()
+        interval = self.config.sweep_interval
         while True:
-            await asyncio.sleep(self.config.sweep_interval)
+            due = loop.time() + interval
+            await asyncio.sleep(interval)
+            hub.stats.loop_lag.observe(max(loop.time() - due, 0.0))
             try:
-                self.hub.sweep()
+                hub.sweep()
             except Exception:  # the sweep must never die, or timeouts stop being enforced
                 log.exception("timeout sweep failed")
+            if operations.drained(hub, hub.now()):
+                log.info("drained: stopping", extra={"event": "drained"})
+                self._stopping = asyncio.create_task(self.stop(DRAINED))  # stop() ends this task
+                return
 
     async def stop(self, reason: str = "the server is shutting down", grace: float = 2.0) -> None:
         """Stop accepting, tell every client why, and wait (up to ``grace`` s) for them to go."""
@@ -161,6 +209,7 @@ class Server:
             self.hub.bots.close()
         if self.store is not None:
             self.store.close()
+        logging.getLogger("netplay").removeHandler(self._errors)
         self._stopped.set()
 
     async def wait_stopped(self) -> None:

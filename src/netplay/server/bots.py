@@ -29,9 +29,12 @@ import random
 import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..games import Game
+
+if TYPE_CHECKING:
+    from .metrics import Buckets
 
 __all__ = ["BotJob", "BotTimeout", "BotWorkers", "default_bot_workers"]
 
@@ -84,8 +87,11 @@ class BotWorkers:
         workers: int,
         budget: float,
         loop: asyncio.AbstractEventLoop,
+        timed: Buckets | None = None,
     ) -> None:
         self.loop = loop
+        #: Where each move's think time goes (``netplay_bot_think_seconds``), queueing included.
+        self.timed = timed
         self.budget = budget
         self.games = games
         self._workers = workers
@@ -97,6 +103,8 @@ class BotWorkers:
 
     def run(self, job: BotJob, done: Done) -> None:
         """Think ``job``, then call ``done(move, None)`` or ``done(None, error)`` on the loop."""
+        if self.timed is not None:
+            done = _timing(done, self.timed, self.loop)
         if job.game in self._portable:
             self._in_worker(job, done)
         else:
@@ -152,6 +160,16 @@ class BotWorkers:
             self.budget, lambda: answer(None, BotTimeout(f"no move within {self.budget:g} s"))
         )
         self.loop.run_in_executor(None, think, rules, job).add_done_callback(finished)
+
+
+def _timing(done: Done, timed: Buckets, loop: asyncio.AbstractEventLoop) -> Done:
+    started = loop.time()
+
+    def timed_done(move: Any, error: BaseException | None) -> None:
+        timed.observe(loop.time() - started)
+        done(move, error)
+
+    return timed_done
 
 
 def _report(future: concurrent.futures.Future[Any], done: Done, budget: float) -> None:

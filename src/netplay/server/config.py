@@ -101,6 +101,13 @@ class ServerConfig:
     #: origins (e.g. "https://example.com"); clients that send no Origin (not browsers) always may.
     web_origins: tuple[str, ...] | None = None
 
+    # -- operations (docs/operations.md) --
+    #: The admin token (``/admin``, ``netplay admin``); None: no admin at all. Never logged.
+    admin_token: str | None = field(default=None, repr=False)
+    #: A port of its own for ``/metrics``, ``/healthz`` and ``/readyz`` (0: any free port); None:
+    #: only on the web port (they are always there while the web side is on).
+    metrics_port: int | None = None
+
     def __post_init__(self) -> None:
         smallest = min(self.handshake_timeout, self.heartbeat_interval, self.idle_timeout)
         self.sweep_interval = min(self.sweep_interval, max(smallest / 4, 0.01))

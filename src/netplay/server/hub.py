@@ -38,6 +38,7 @@ from .config import ServerConfig
 from .directory import LISTING_PAGE, InMemoryDirectory, RoomDirectory, RoomInfo, new_id, normal_code
 from .guesses import CodeGuesses
 from .lifecycle import SessionState
+from .metrics import Stats, TimedStore
 from .rooms import MatchRoom, Member, RelayRoom, Room
 from .session import Link, Session
 from .unguessable import Unguessable
@@ -74,7 +75,11 @@ class Hub:
         #: Every greeted session (connected or away) by the SHA-256 of its token.
         self.tokens: dict[str, Session] = {}
         self.connections = 0
-        self.store: MatchStore = store if store is not None else NullStore()
+        #: What ``/metrics`` reports: plain counters the paths below bump.
+        self.stats = Stats()
+        store = store if store is not None else NullStore()
+        #: The match store, timed (``netplay_store_write_seconds``) where it keeps anything.
+        self.store: MatchStore = TimedStore(store, self.stats.store_write) if store.keeps else store
         self.closing = False
         self._empty = asyncio.Event()
         self._time = self.loop.time
@@ -83,8 +88,18 @@ class Hub:
         #: 63 bits: SQLite's INTEGER is a signed 64-bit number.
         self._unguessable = Unguessable()
         self._guesses = CodeGuesses()
+        #: No new match may start (``drain``): the server stops once the running ones are over.
+        self.draining = False
+        #: While draining with a deadline: the wall-clock time (``now()``) to stop at.
+        self.drain_until: float | None = None
         #: Where server-side bots think: worker processes, each move within ``bot_time``.
-        self.bots = BotWorkers(games, workers=config.bot_workers, budget=config.bot_time, loop=self.loop)
+        self.bots = BotWorkers(
+            games,
+            workers=config.bot_workers,
+            budget=config.bot_time,
+            loop=self.loop,
+            timed=self.stats.bot_think,
+        )
         self._rate_limited = bool(config.rate_limit)
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
@@ -156,6 +171,7 @@ class Hub:
                 return
             room = session.rooms.get(event.room)
             if type(room) is RelayRoom:
+                self.stats.relay_messages += 1
                 try:  # free in 3.11 unless raised: data the room cannot pass on is refused, not fatal
                     room.relay(session.id, event.data)
                 except ProtocolError as error:
@@ -181,6 +197,7 @@ class Hub:
                 return
             session.send(event.error.to_message(event.re))
             if event.error.fatal and session.link is not None:
+                session.ending = "protocol_error"
                 session.link.close()
 
     def _handle_request(self, session: Session, message: dict[str, Any]) -> None:
@@ -213,6 +230,7 @@ class Hub:
         session.allowance = allowance = allowance - 1.0
         if allowance <= -cfg.rate_burst and session.link is not None:
             log.info("disconnecting %s: it kept sending past the rate limit", session.link.peer)
+            session.ending = "rate_limited"
             session.send(
                 ProtocolError(
                     ErrorCode.RATE_LIMITED, "too many messages: disconnected", fatal=True
@@ -238,6 +256,8 @@ class Hub:
         del self.sessions[session.id]
         self.connections -= 1
         session.link = None
+        self.stats.disconnected(session.ending or "closed")
+        session.ending = None
         if self.closing:  # the server is stopping: games stay as they stand, kept for a restart
             session.advance("lost")
         elif (
@@ -270,6 +290,23 @@ class Hub:
             session.advance("expired")
             log.info("%s (%r) did not come back; it leaves its rooms", session.id, session.name)
             self._forget(session)
+
+    def remove(self, session: Session, reason: str) -> None:
+        """Take a player off the server now (the operator's kick): told why, its seats given up, its
+        token forgotten (it can only come back as a new player)."""
+        if self.away.get(session.id) is session:
+            del self.away[session.id]
+            if session.expiry is not None:
+                session.expiry.cancel()
+                session.expiry = None
+            session.advance("expired")
+            self._forget(session)
+            return
+        self._forget(session)  # its rooms are told it left, a game in progress is forfeited
+        if session.link is not None:
+            session.send(ProtocolError(ErrorCode.KICKED, reason, fatal=True).to_message())
+            session.ending = "kicked"
+            session.link.close()
 
     def _forget(self, session: Session) -> None:
         for room in list(session.rooms.values()):
@@ -397,6 +434,7 @@ class Hub:
                             fatal=True,
                         ).to_message()
                     )
+                    session.ending = "timeout"
                     link.close()
                 continue
             quiet = now - session.last_seen
@@ -406,6 +444,7 @@ class Hub:
                         ErrorCode.IDLE_TIMEOUT, f"nothing received for {cfg.idle_timeout:g} s", fatal=True
                     ).to_message()
                 )
+                session.ending = "timeout"
                 link.close()
             elif quiet > cfg.heartbeat_interval and not session.pinged:
                 session.pinged = True
@@ -418,6 +457,7 @@ class Hub:
         for session in list(self.sessions.values()):
             session.send(notice)
             if session.link is not None:
+                session.ending = "shutdown"
                 session.link.close()
         for session in self.away.values():
             if session.expiry is not None:
@@ -544,6 +584,7 @@ class Hub:
             old_link.rebind(None)  # so its close reports nothing: count it gone now
             old_link.close()
             self.connections -= 1
+            self.stats.disconnected("replaced")
         else:
             self.away.pop(session.id, None)
             if session.expiry is not None:
@@ -568,6 +609,7 @@ class Hub:
         self._forget(session)
         _ok(session, message)
         if session.link is not None:
+            session.ending = "bye"
             session.link.close()
 
     def _on_ping(self, session: Session, message: dict[str, Any]) -> None:
@@ -661,7 +703,14 @@ class Hub:
         except Exception:  # the request has had its one reply: this is the room's problem, logged
             log.exception("room %s failed to start its game", room.id)
 
+    def _refuse_while_draining(self) -> None:
+        if self.draining:
+            raise ProtocolError(
+                ErrorCode.SERVER_DRAINING, "the server is about to restart: no new game starts now"
+            )
+
     def _on_create_room(self, session: Session, message: dict[str, Any]) -> None:
+        self._refuse_while_draining()
         self._check_room_quota(session)
         kind = message.get("kind", "match")
         room = self._new_room(
@@ -695,9 +744,13 @@ class Hub:
                 self._guesses.failed(session, self.loop.time())
                 raise ProtocolError(ErrorCode.WRONG_CODE, f"no room has the code {code!r}")
             info = found
-        self._enter(session, self._hosted(info), message, spectate=bool(message.get("spectate")))
+        spectate = bool(message.get("spectate"))
+        if not spectate and info.kind == "match":
+            self._refuse_while_draining()  # a player would start a game; watching is fine
+        self._enter(session, self._hosted(info), message, spectate=spectate)
 
     def _on_quick_match(self, session: Session, message: dict[str, Any]) -> None:
+        self._refuse_while_draining()
         self._check_room_quota(session)
         game = message["game"]
         kind = message.get("kind", "match")
@@ -739,10 +792,18 @@ class Hub:
         session.send(_reply(message, {"type": "left", "room": room.id}))
 
     def _on_move(self, session: Session, message: dict[str, Any]) -> None:
-        self._match_room(session, message).move(session.id, message["move"], message.get("version"))
+        try:
+            self._match_room(session, message).move(session.id, message["move"], message.get("version"))
+        except ProtocolError as error:
+            self.stats.refused(error.code)
+            raise
+        self.stats.moves_accepted += 1
+        # From the read that brought the move to its new state queued for every player.
+        self.stats.move_to_broadcast.observe(self._time() - session.last_seen)
         _ok(session, message)
 
     def _on_rematch(self, session: Session, message: dict[str, Any]) -> None:
+        self._refuse_while_draining()
         self._match_room(session, message).rematch(session.id)
         _ok(session, message)
 

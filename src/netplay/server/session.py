@@ -18,6 +18,8 @@ class Link(Protocol):
     """What a transport offers a session: queue a message, close, see the peer."""
 
     peer: str
+    #: The transport, as ``/metrics`` names it: "tcp", "websocket" or "text".
+    kind: str
 
     def rebind(self, session: Session | None) -> None:
         """Report this connection's events for ``session`` from now on (None: report nothing).
@@ -48,6 +50,7 @@ class Session:
     __slots__ = (
         "allowance",
         "connected_at",
+        "ending",
         "expiry",
         "heartbeat",
         "id",
@@ -79,6 +82,9 @@ class Session:
         self.token_hash: str | None = None
         #: While the link is down: the timer that ends the grace period.
         self.expiry: Any = None
+        #: Why the server is ending the connection (a ``metrics.DISCONNECT_REASONS`` name), set just
+        #: before it closes it; None: the client closed it, or the network dropped it.
+        self.ending: str | None = None
         #: Token bucket of the message rate limit.
         self.allowance = 0.0
         self.rate_checked = now

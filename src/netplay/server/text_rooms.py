@@ -68,6 +68,7 @@ class TextMember:
     """One text client: the session ``Link`` that renders room messages as lines, and its room."""
 
     __slots__ = ("conn", "id", "lobby", "peer", "room", "session", "token")
+    kind = "text"
 
     def __init__(self, lobby: TextLobby, conn: TextConnection[TextMember], player: str, now: float) -> None:
         self.lobby = lobby
@@ -204,6 +205,8 @@ class TextLobby:
         self.stopped.pop(member.id, None)
         member.room = None
         if member.session is not None:
+            if member.conn.ending is not None:
+                member.session.ending = member.conn.ending
             self.hub.disconnect(member.session, member)  # leaves its room: it has no token to come back
         self.ids.release(member.id)
         log.debug("text client %s left", member.id)
@@ -314,7 +317,9 @@ async def serve_text(hub: Hub, config: ServerConfig) -> tuple[TextLobby, asyncio
     lobby = TextLobby(hub, config)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        TextConnection.factory(lobby, loop, max_line=lobby.max_line, max_send_buffer=lobby.max_send_buffer),
+        TextConnection.factory(
+            lobby, loop, max_line=lobby.max_line, max_send_buffer=lobby.max_send_buffer, counts=hub.stats.text
+        ),
         config.host,
         config.text_port,
         backlog=1024,

@@ -50,12 +50,14 @@ SERVER_FULL = Outgoing(
 class TcpConnection(asyncio.Protocol):
     """One TCP client: decodes frames into protocol events for the hub; implements the session Link."""
 
+    kind = "tcp"
     __slots__ = (
         "_allowance",
         "_backed_up",
         "_budget",
         "_closing",
         "_coalescer",
+        "_counts",
         "_gate",
         "_held",
         "_hub",
@@ -86,6 +88,7 @@ class TcpConnection(asyncio.Protocol):
         self._held: list[Any] = []  # events read but not handled: waiting for the peer to read
         self._reply_limit = min(hub.config.max_send_buffer // 2, _REPLY_BUDGET)
         self._closing = False
+        self._counts = hub.stats.tcp
         self.conn = ServerConnection(hub.config.max_frame)
         self.peer = "?"
         self.transport: asyncio.Transport | None = None
@@ -109,14 +112,18 @@ class TcpConnection(asyncio.Protocol):
         self.transport.set_write_buffer_limits(high=self._reply_limit, low=self._reply_limit // 2)
 
     def data_received(self, data: bytes) -> None:
-        self._allowance -= len(data)
+        size = len(data)
+        self._allowance -= size
         if self._allowance < 0:  # past the byte rate: this read is handled, the next ones wait
             self._overdrawn()
         if self.session is None or self._closing:
             return
         hub = self._hub
         events = self.conn.receive_data(data)
+        counts = self._counts
+        counts.bytes_in += size
         if events:  # a partial frame is not a sign of life: only complete messages count
+            counts.messages_in += len(events)
             hub.heard_from(self.session)
         if self._held:  # still waiting for the peer to read: these wait behind the others
             self._held.extend(events)
@@ -216,8 +223,14 @@ class TcpConnection(asyncio.Protocol):
             return
         self._out = []
         self._queued = 0
-        if not write_bounded(transport, b"".join(out), self._hub.config.max_send_buffer):
+        data = b"".join(out)
+        counts = self._counts
+        counts.messages_out += len(out)
+        counts.bytes_out += len(data)
+        if not write_bounded(transport, data, self._hub.config.max_send_buffer):
             log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
+            if self.session is not None:
+                self.session.ending = "send_buffer_full"
             self.abort()
         elif self._held and not self._backed_up:
             # The transport took it without passing its limit, so it will not call resume_writing:

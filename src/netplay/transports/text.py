@@ -28,6 +28,7 @@ from typing import Generic, Protocol, TypeVar, cast
 
 from ..protocol.text112 import DEFAULT_MAX_LINE, LineSplitter
 from .coalesce import WriteCoalescer, write_bounded
+from .counts import TransportCounts
 
 __all__ = [
     "HALF_CLOSED_PROBE",
@@ -93,6 +94,7 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
 
     __slots__ = (
         "_closing",
+        "_counts",
         "_eof",
         "_flusher",
         "_handler",
@@ -103,6 +105,7 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         "_probe",
         "_splitter",
         "_timer",
+        "ending",
         "handle",
         "max_send_buffer",
         "peer",
@@ -117,8 +120,11 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         *,
         max_line: int = DEFAULT_MAX_LINE,
         max_send_buffer: int = 1 << 20,
+        counts: TransportCounts | None = None,
     ) -> None:
         self._handler = handler
+        #: Where this connection counts its lines and bytes (``/metrics``).
+        self._counts = counts if counts is not None else TransportCounts()
         self._flusher = flusher
         self._loop = loop
         self._splitter = LineSplitter(max_line)
@@ -135,6 +141,8 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         self._next = 0
         self._timer: asyncio.TimerHandle | None = None
         self.peer = "?"
+        #: Why this side ended the connection ("send_buffer_full"), for the handler's ``lost``.
+        self.ending: str | None = None
         self.transport: asyncio.Transport | None = None
         self.handle: Handle | None = None
 
@@ -146,10 +154,13 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         *,
         max_line: int = DEFAULT_MAX_LINE,
         max_send_buffer: int = 1 << 20,
+        counts: TransportCounts | None = None,
     ) -> Callable[[], TextConnection[Handle]]:
         """A protocol factory for ``loop.create_server``."""
         flusher = WriteCoalescer(loop)
-        return lambda: cls(handler, flusher, loop, max_line=max_line, max_send_buffer=max_send_buffer)
+        return lambda: cls(
+            handler, flusher, loop, max_line=max_line, max_send_buffer=max_send_buffer, counts=counts
+        )
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -171,6 +182,9 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         if handle is None or self._closing:
             return
         lines = self._splitter.feed(data)
+        counts = self._counts
+        counts.bytes_in += len(data)
+        counts.messages_in += len(lines)
         if self._timer is not None:  # read before the pause took effect: it waits with the others
             self._held.extend(lines)
             return
@@ -308,8 +322,13 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
             out.clear()
             return
         self._out = []
-        if not write_bounded(transport, b"".join(out), self.max_send_buffer):
+        data = b"".join(out)
+        counts = self._counts
+        counts.messages_out += len(out)
+        counts.bytes_out += len(data)
+        if not write_bounded(transport, data, self.max_send_buffer):
             log.info("disconnecting text client %s: it is not reading (send buffer full)", self.peer)
+            self.ending = "send_buffer_full"
             self.abort()
         elif self._eof:  # a peer that closed answers this write with a reset: often here already
             self._failed()

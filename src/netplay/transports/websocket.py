@@ -245,8 +245,11 @@ class WebSite:
         gate: ConnectionGate | None = None,
         *,
         routes: Routes | None = None,
+        websocket: bool = True,
     ) -> None:
         self.hub = hub
+        #: Whether ``GET /ws`` opens a WebSocket here (not on the metrics port: plain HTTP only).
+        self.upgrade_path = WS_PATH if websocket else None
         #: The server's connection slots (None: not counted here, as for a bare hub in tests).
         self.gate = gate
         #: Routes answered before the static files (the operator's), or None.
@@ -356,7 +359,7 @@ class WebConnection(asyncio.Protocol):
         self._budget: ByteBudget | None = None
         self._paced: asyncio.TimerHandle | None = None
         #: The HTTP side, until the connection is handed to the WebSocket library (then None).
-        self._http: HttpServerConnection | None = HttpServerConnection(WS_PATH)
+        self._http: HttpServerConnection | None = HttpServerConnection(site.upgrade_path)
         self.ws = _ServerProtocol(max_size=config.max_frame, logger=_library_log)
         self.conn = ServerConnection(config.max_frame)
         # Read backpressure, as on TCP: bytes of messages queued this turn, whether the transport's
@@ -590,6 +593,7 @@ class WebConnection(asyncio.Protocol):
                 self._upgrade(event.raw)
                 return
             http.answer(event, respond(event))
+            self._site.hub.stats.http_requests += 1
             transport.write(http.data_to_send())
             answered = True
         out = http.data_to_send()  # an error's answer, or a 100 Continue
@@ -700,6 +704,9 @@ class WebConnection(asyncio.Protocol):
         if session is not None:
             event = self.conn.receive_payload(payload)
             hub = self._site.hub
+            counts = hub.stats.websocket
+            counts.messages_in += 1
+            counts.bytes_in += len(payload)
             hub.heard_from(session)
             hub.receive(session, event)
 
@@ -790,8 +797,14 @@ class WebConnection(asyncio.Protocol):
         send_text = self.ws.send_text
         for payload in out:
             send_text(payload)  # already UTF-8 JSON: sent as it is
-        if not write_bounded(transport, b"".join(self.ws.data_to_send()), self._site.config.max_send_buffer):
+        data = b"".join(self.ws.data_to_send())
+        counts = self._site.hub.stats.websocket
+        counts.messages_out += len(out)
+        counts.bytes_out += len(data)
+        if not write_bounded(transport, data, self._site.config.max_send_buffer):
             log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
+            if self.session is not None:
+                self.session.ending = "send_buffer_full"
             self.abort()
         elif self._stalled and not self._backed_up:
             # The transport took it without passing its limit, so it will not call resume_writing:

@@ -329,6 +329,15 @@ function onEvent(message) {
     case "error":
       if (!message.fatal) notify(message.message, "error");
       break;
+    case "notice": // from the server's operator, to everyone or to this room
+      showBanner(`Notice from the server: ${message.text}`, "OK", hideBanner);
+      break;
+    case "room_closed":
+      if (here) {
+        showLobby();
+        showBanner(`The server closed the room: ${message.reason}.`, "OK", hideBanner);
+      }
+      break;
   }
 }
 
@@ -370,6 +379,8 @@ function closedWords(reason) {
       return "Connection lost: the page sent the server more than it accepts.";
     case "rate_limited":
       return "Connection lost: the page sent the server too much, too fast.";
+    case "kicked": // the operator's words, meant for the player
+      return `The server's operator removed you: ${reason.message}`;
     default:
       return navigator.onLine === false ? "Connection lost: this device is offline." : "Connection lost.";
   }

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ...store import MatchStore
 from ..bots import BotJob
+
+if TYPE_CHECKING:
+    from ..metrics import Stats
 
 __all__ = ["Cancellable", "Member", "Room", "RoomHost", "member_json"]
 
@@ -38,6 +41,8 @@ class RoomHost(Protocol):
     """What a room needs from the server around it."""
 
     store: MatchStore
+    #: Counters for ``/metrics`` (matches started and finished, bots' moves).
+    stats: Stats
 
     def now(self) -> float:
         """Wall-clock seconds (the engine's time; stored with every move)."""

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ...games import Game
+from ...games import Game, Outcome
 from ...games import engine as eng
 from ...games.engine import CHANGED, Announce, Arm, Finished, Match, NextMatch, Record, Refused, Step
 from ...games.rng import ALGORITHM, Rng
@@ -426,6 +426,7 @@ class MatchRoom(Room):
             return False
 
     def _finished(self, outcome: Any) -> None:
+        self.host.stats.matches_finished += 1
         self.host.room_changed(self)
         log.info("match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome)
         if not self.recorded:
@@ -512,6 +513,7 @@ class MatchRoom(Room):
             )
         )
         self.record_room()  # the seats as this game has them, and its number
+        self.host.stats.matches_started += 1
         log.info("match %s started in room %s (%s)", match_id, self.id, self.game)
         self._carry_out(first)
         self.host.room_changed(self)  # now playing: no longer open to quick-match
@@ -565,6 +567,29 @@ class MatchRoom(Room):
             self._room_kept = True
         except Exception:
             log.exception("could not record room %s; a restart would lose it", self.id)
+
+    def abandon(self) -> None:
+        """The room is being closed by the server's operator: a game in progress ends here, recorded
+        as closed (a draw with the reason ``closed``), so a restart does not bring it back."""
+        match = self.match
+        if match is None or match.outcome is not None:
+            return
+        if self.recorded and self.match_id is not None:
+            outcome = Outcome.draw("closed").for_seats(len(self.seats))
+            try:
+                self.host.store.match_finished(self.match_id, outcome.to_json(), self.host.now())
+            except Exception:
+                log.exception("could not record that match %s was closed", self.match_id)
+        self.host.stats.matches_finished += 1
+
+    def move_log(self) -> list[dict[str, Any]]:
+        """The current match's actions as the store has them (none for a store that keeps nothing)."""
+        if not self.recorded or self.match_id is None:
+            return []
+        saved = self.host.store.get(self.match_id)
+        if saved is None:
+            return []
+        return [{"seat": m.seat, "move": m.move, "kind": m.kind, "at": m.at} for m in saved.moves]
 
     def forget_record(self) -> None:
         """The room closed for good (its last member left): its record goes too."""
@@ -805,6 +830,10 @@ class MatchRoom(Room):
                 return
             if error is None:
                 refused = self._feed(eng.Move(index, move, self.host.now(), version))
+                if refused is None:
+                    self.host.stats.moves_accepted += 1
+                else:
+                    self.host.stats.refused(refused.code)
                 if refused is None or refused.code == "stale_version":
                     if refused is not None:
                         self._schedule_bots()  # the world moved on while it thought: think again
