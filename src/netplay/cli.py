@@ -581,6 +581,16 @@ def _serve(args: argparse.Namespace) -> int:
         if server.web_port is not None:
             scheme = "https" if config.tls_cert else "http"
             print(f"Play in a browser:  {scheme}://{shown}:{server.web_port}/", flush=True)
+            if config.admin_token:
+                print(
+                    f"Admin page:  {scheme}://{shown}:{server.web_port}/admin (with the admin token)",
+                    flush=True,
+                )
+        if server.metrics_port is not None:
+            print(
+                f"Metrics and health: http://{shown}:{server.metrics_port}/metrics, /healthz, /readyz",
+                flush=True,
+            )
         if config.db and config.db != ":memory:":
             kept = os.path.abspath(config.db)  # the command works from any folder with the full path
             print(f"Matches are kept in {kept} (see: netplay matches --db {shlex.quote(kept)}).", flush=True)

@@ -17,7 +17,7 @@ UNITS = ("_seconds", "_bytes", "_total")
 
 
 async def scrape(hub: Hub) -> list:  # type: ignore[type-arg]
-    return list(text_string_to_metric_families(render(metrics_registry(hub)).decode()))
+    return list(text_string_to_metric_families(render(metrics_registry(hub))[0].decode()))
 
 
 async def test_every_netplay_metric_follows_the_naming_rules() -> None:

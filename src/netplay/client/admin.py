@@ -69,6 +69,10 @@ def read_token(token: str | None, token_file: str | None) -> str | None:
     return os.environ.get("NETPLAY_ADMIN_TOKEN") or token
 
 
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
 def _room_line(room: dict[str, Any]) -> str:
     players = ", ".join(p["name"] for p in room.get("players", [])) or "-"
     status = room.get("status", "open")
@@ -81,11 +85,15 @@ def _status(client: AdminClient) -> None:
     s = overview["server"]
     connections = sum(s["connections"].values())
     print(f"up {s['uptime'] / 60:.0f} min{'; DRAINING' if s['draining'] else ''}")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in s["connections"].items())
     print(
-        f"{connections} connections ({', '.join(f'{k} {v}' for k, v in s['connections'].items())}); "
-        f"{s['sessions']['connected']} players connected, {s['sessions']['away']} away"
+        f"{_plural(connections, 'connection')} ({kinds}); "
+        f"{_plural(s['sessions']['connected'], 'player')} connected, {s['sessions']['away']} away"
     )
-    print(f"{s['rooms']} rooms, {s['matches']} matches in progress, {s['moves']} moves so far")
+    print(
+        f"{_plural(s['rooms'], 'room')}, {_plural(s['matches'], 'match', 'matches')} in progress, "
+        f"{_plural(s['moves'], 'move')} so far"
+    )
     for error in overview["errors"][-5:]:
         print(safe_text(f"  {error['level'].upper()} {error['message']}"))
 
@@ -108,7 +116,7 @@ def run_admin(
             _status(client)
         elif command == "rooms":
             rooms = client.get("overview")["rooms"]
-            print(f"{len(rooms)} room{'' if len(rooms) == 1 else 's'}")
+            print(_plural(len(rooms), "room"))
             for line in rooms:
                 print(safe_text(_room_line(line)))
         elif command == "players":
@@ -118,7 +126,7 @@ def run_admin(
                 print(
                     safe_text(f"{p['id']}  {p['name']:<16} {where:<22} rooms: {', '.join(p['rooms']) or '-'}")
                 )
-            print(f"{len(players)} player{'' if len(players) == 1 else 's'}")
+            print(_plural(len(players), "player"))
         elif command == "room":
             answer = client.get(f"rooms/{target}")
             print(safe_text(_room_line(answer["room"])))
@@ -139,10 +147,10 @@ def run_admin(
             print(f"removed {target}")
         elif command == "notice":
             answer = client.post("notice", {"text": text, **({"room": room} if room else {})})
-            print(f"told {answer['sent']} player{'' if answer['sent'] == 1 else 's'}")
+            print(f"told {_plural(answer['sent'], 'player')}")
         elif command == "drain":
             answer = client.post("drain", {"deadline": deadline} if deadline else {})
-            print(f"draining: {answer['matches']} match{'' if answer['matches'] == 1 else 'es'} in progress")
+            print(f"draining: {_plural(answer['matches'], 'match', 'matches')} in progress")
             if wait:
                 return _wait_for_exit(client)
         else:  # pragma: no cover - argparse allows only the commands above
@@ -163,6 +171,6 @@ def _wait_for_exit(client: AdminClient) -> int:
             print("the server has stopped")
             return 0
         if matches != last:
-            print(f"{matches} match{'' if matches == 1 else 'es'} in progress")
+            print(f"{_plural(matches, 'match', 'matches')} in progress")
             last = matches
         time.sleep(1.0)

@@ -30,7 +30,7 @@ import orjson
 from ..protocol.messages import MAX_STRING
 from ..transports.http import HttpRequest, HttpResponse, StaticFile, text_response
 from . import operations
-from .metrics import CONTENT_TYPE, connections, metrics_registry, render
+from .metrics import connections, metrics_registry, render
 from .rooms import MatchRoom
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ class Operator:
         if path == "/metrics":
             if request.method not in ("GET", "HEAD"):
                 return _not_allowed("GET, HEAD")
-            return HttpResponse(HTTPStatus.OK, (("Content-Type", CONTENT_TYPE),), render(self.registry))
+            body, content_type = render(self.registry, request.header("Accept") or "")
+            return HttpResponse(HTTPStatus.OK, (("Content-Type", content_type),), body)
         if self._token is None:
             return text_response(
                 HTTPStatus.NOT_FOUND, "no such page: this server has no admin (--admin-token)\n"

@@ -20,10 +20,9 @@ from prometheus_client import (
     GCCollector,
     PlatformCollector,
     ProcessCollector,
-    generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import choose_encoder
 
 from ..store import MatchStore, SavedMatch, SavedMove, SavedRoom
 from ..transports.counts import TransportCounts
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from .hub import Hub
 
 __all__ = [
-    "CONTENT_TYPE",
     "DISCONNECT_REASONS",
     "TRANSPORTS",
     "Buckets",
@@ -44,8 +42,6 @@ __all__ = [
     "render",
 ]
 
-#: The ``Content-Type`` of a scrape's answer.
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 #: What a client connects with: netplay frames over TCP, WebSocket (the browser), 15-112 text lines.
 TRANSPORTS = ("tcp", "websocket", "text")
 #: Why a connection ended. ``closed``: the client closed it or the network dropped it.
@@ -339,6 +335,8 @@ def metrics_registry(hub: Hub) -> CollectorRegistry:
     return registry
 
 
-def render(registry: CollectorRegistry) -> bytes:
-    """A scrape's body, in the Prometheus text format."""
-    return generate_latest(registry)
+def render(registry: CollectorRegistry, accept: str = "") -> tuple[bytes, str]:
+    """A scrape's body and its content type, in the format the scraper's ``Accept`` asks for (the
+    Prometheus text format 0.0.4 by default; OpenMetrics if asked)."""
+    encode, content_type = choose_encoder(accept)
+    return encode(registry), content_type
