@@ -24,6 +24,7 @@ from netplay.client import Client, NetplayError
 from netplay.protocol import frame
 from netplay.protocol.codec import encode
 from netplay.server import Server
+from netplay.server.metrics import render
 
 from ..conftest import RawPeer
 from .test_cli import Proc
@@ -214,6 +215,15 @@ async def test_every_disconnect_reason_is_counted_once(make_server: MakeServer) 
     assert await counted("send_buffer_full") == was + 1
     await sender.close()
     await stalled.close()
+    # and the server stopping: each connection still open then is counted once, as shutdown
+    left = [await Client.connect("127.0.0.1", port, reconnect=False) for _ in range(3)]
+    assert server.operator is not None
+    registry = server.operator.registry
+    await server.stop()
+    after = Scrape(render(registry)[0].decode())
+    assert after("netplay_disconnects_total", reason="shutdown") == 3
+    for client in left:
+        await client.close()
 
 
 async def test_health_readiness_and_a_drain_that_lets_the_game_finish(make_server: MakeServer) -> None:
