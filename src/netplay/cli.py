@@ -20,6 +20,7 @@ from .client.terminal import COMMANDS, PlayOptions, run_play
 from .games import Game, builtin_games, load_game
 from .games.engine import TimeControl
 from .protocol.text112 import IdPool
+from .proxy import Link, parse_duration, serve_proxy
 from .replay import plural, show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
@@ -415,6 +416,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     drain.add_argument("--wait", action="store_true", help="wait, reporting, until the server has stopped")
 
+    proxy = sub.add_parser(
+        "proxy",
+        help="forward to a server through a bad network: latency, jitter, stalls (try a game on lag)",
+    )
+    proxy.add_argument("--to", required=True, metavar="HOST:PORT", help="the server to forward to")
+    proxy.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    proxy.add_argument(
+        "--port",
+        type=_listen_port,
+        default=DEFAULT_PORT + 1,
+        help=f"port to listen on (default {DEFAULT_PORT + 1})",
+    )
+    proxy.add_argument(
+        "--latency", type=_duration, default=0.0, metavar="TIME",
+        help="added to every round trip, half each way (e.g. 150ms; default 0)",
+    )  # fmt: skip
+    proxy.add_argument(
+        "--jitter", type=_duration, default=0.0, metavar="TIME",
+        help="each chunk's delay varies by up to this much, order kept (e.g. 30ms; default 0)",
+    )  # fmt: skip
+    proxy.add_argument(
+        "--stall-every", type=_duration, default=0.0, metavar="TIME",
+        help="stop the link this often (e.g. 10s; default never)",
+    )  # fmt: skip
+    proxy.add_argument(
+        "--stall-for", type=_duration, default=1.0, metavar="TIME", help="for this long (default 1s)"
+    )
+
     play = sub.add_parser(
         "play",
         help="play a game at the terminal (quick-match by default)",
@@ -648,6 +677,41 @@ def _games(args: argparse.Namespace) -> int:
     return 0
 
 
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _proxy(args: argparse.Namespace) -> int:
+    host, _, port_text = args.to.rpartition(":")
+    if not host or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        print(f"error: --to {args.to!r}: give HOST:PORT, e.g. 127.0.0.1:7777", file=sys.stderr)
+        return 2
+    link = Link(args.latency, args.jitter, args.stall_every, args.stall_for)
+
+    async def main() -> None:
+        async with serve_proxy((host, int(port_text)), link, host=args.host, port=args.port) as proxy:
+            stalls = f", {link.stall_for:g} s stalls every {link.stall_every:g} s" if link.stall_every else ""
+            added = f"+{link.latency * 1000:g} ms round trip, jitter {link.jitter * 1000:g} ms{stalls}"
+            print(f"netplay proxy on {args.host}:{proxy.port} -> {host}:{port_text}: {added}", flush=True)
+            print(
+                f"Play through it:  netplay play tictactoe --port {proxy.port}   (Ctrl-C stops it)",
+                flush=True,
+            )
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _rooms(args: argparse.Namespace) -> int:
     message: dict[str, object] = {"type": "list_rooms"}
     if args.game:
@@ -721,6 +785,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     if args.command == "rooms":
         return _rooms(args)
+    if args.command == "proxy":
+        return _proxy(args)
     if args.command == "admin":
         try:
             token = read_token(args.token, args.token_file)

@@ -16,6 +16,7 @@ counts), never the wall clock, so nothing here sleeps.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -26,6 +27,7 @@ import orjson
 from .games import engine
 from .games.base import Game, Outcome
 from .games.engine import Action, Match, Move, Record, Step, TimeControl
+from .proxy import LagProxy, Link, serve_proxy
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -35,6 +37,7 @@ __all__ = [
     "check_legal_play_never_raises",
     "check_no_leaks",
     "check_replay_equals_live",
+    "lag_proxy",
     "play",
     "playouts",
     "random_playout",
@@ -399,3 +402,19 @@ def check_no_leaks(game: Game, playout: Playout) -> int:
                         f"{path} is {_short(x)} after {move!r} but {_short(y)} after {other!r}"
                     )
     return compared
+
+
+def lag_proxy(
+    port: int,
+    *,
+    latency: float = 0.15,
+    jitter: float = 0.0,
+    stall_every: float = 0.0,
+    stall_for: float = 1.0,
+    host: str = "127.0.0.1",
+) -> contextlib.AbstractAsyncContextManager[LagProxy]:
+    """A proxy in front of the server at ``host``:``port`` that adds ``latency`` to each round trip
+    (seconds, give or take ``jitter``) and stalls every ``stall_every`` seconds, for a test that
+    feels the network: ``async with lag_proxy(server.port) as proxy: connect to proxy.port``.
+    Unlike the rest of this module it runs on the real clock (it is a real proxy)."""
+    return serve_proxy((host, port), Link(latency, jitter, stall_every, stall_for))
