@@ -276,6 +276,8 @@ class _Refused(Exception):
 def _room_line(room: Any) -> dict[str, Any]:
     line = dict(room.info())
     line.pop("code", None)  # a private room's code is its key: not even the admin page shows it
+    if "players" not in line:  # a relay room has members, not seats: its list, before the count
+        line["players"] = line.get("members", [])
     line["members"] = len(list(room.member_ids()))
     return line
 

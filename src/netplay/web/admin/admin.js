@@ -30,10 +30,18 @@ async function api(path, body) {
   return answer;
 }
 
+// Two lines in the header: what came of the operator's last action (kept until the next one),
+// and how the polling goes (updated, draining, or the server not answering).
 function say(text, bad = false) {
   const status = $("status");
   status.textContent = text;
   status.className = bad ? "error" : "";
+}
+
+function polled(text, bad = false) {
+  const updated = $("updated");
+  updated.textContent = text;
+  updated.className = bad ? "error" : "";
 }
 
 function cell(row, text, code = false) {
@@ -84,7 +92,6 @@ function drawFigures(server) {
     figure("event-loop lag, p99", ms(server.loop_lag_p99)),
     figure("up", `${Math.round(server.uptime / 60)} min`),
   );
-  if (server.draining) say("Draining: no new match starts; the server exits when the last one ends.");
 }
 
 const CHARTS = [
@@ -185,9 +192,12 @@ async function refresh() {
   try {
     overview = await api("overview");
   } catch (error) {
-    if (token) say(`The server does not answer: ${error.message}`, true);
+    if (token) polled(`The server does not answer: ${error.message}`, true);
     return;
   }
+  // Shown once the token has proved right: a wrong one never gets past the sign-in form.
+  $("login").hidden = true;
+  $("console").hidden = false;
   const now = performance.now() / 1000;
   const previous = history.at(-1);
   const dt = previous ? Math.max(now - previous.at, 0.001) : 1;
@@ -197,7 +207,11 @@ async function refresh() {
     values: CHARTS.map(([, f]) => f(overview.server, previous?.server, dt)),
   });
   if (history.length > HISTORY) history.shift();
-  if (!overview.server.draining) say(`Updated ${new Date().toLocaleTimeString()}`);
+  polled(
+    overview.server.draining
+      ? "Draining: no new match starts; the server exits when the last one ends."
+      : `Updated ${new Date().toLocaleTimeString()}`,
+  );
   drawFigures(overview.server);
   drawCharts();
   drawRooms(overview.rooms);
@@ -231,14 +245,18 @@ async function showRoom(id, scroll = true) {
   if (scroll) $("room-detail").scrollIntoView({ behavior: "smooth" });
 }
 
+// Whether it was done (the page says either way).
 async function act(what, path, body) {
+  let done = false;
   try {
     await api(path, body);
     say(what);
+    done = true;
   } catch (error) {
     say(error.message, true);
   }
   refresh();
+  return done;
 }
 
 function closeRoom(id) {
@@ -254,8 +272,7 @@ function kick(id, name) {
 function signIn(given) {
   token = given;
   sessionStorage.setItem(KEY, token);
-  $("login").hidden = true;
-  $("console").hidden = false;
+  clearInterval(timer); // signing in twice must not poll twice
   refresh();
   timer = setInterval(refresh, POLL_MS);
 }
@@ -264,9 +281,13 @@ function signOut(why) {
   sessionStorage.removeItem(KEY);
   token = null;
   clearInterval(timer);
+  timer = null;
+  shown = null;
   $("console").hidden = true;
   $("login").hidden = false;
   $("login-error").textContent = why;
+  say("");
+  polled("");
 }
 
 $("login").addEventListener("submit", (event) => {
@@ -279,8 +300,10 @@ $("notice").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("notice-text").value.trim();
   const room = $("notice-room").value.trim();
-  act(room ? `Told room ${room}.` : "Told every player.", "notice", room ? { text, room } : { text });
-  $("notice-text").value = "";
+  const what = room ? `Told room ${room}.` : "Told every player.";
+  act(what, "notice", room ? { text, room } : { text }).then((done) => {
+    if (done) $("notice-text").value = ""; // a refused notice is kept, to send again
+  });
 });
 
 $("drain").addEventListener("submit", (event) => {
@@ -291,4 +314,7 @@ $("drain").addEventListener("submit", (event) => {
   }
 });
 
-if (token) signIn(token);
+if (token) {
+  $("login").hidden = true; // signed in already in this tab (a reload): no form while it is checked
+  signIn(token);
+}
