@@ -244,6 +244,7 @@ async def test_health_readiness_and_a_drain_that_lets_the_game_finish(make_serve
     status, _, body = await http(port, "GET", "/readyz")
     assert (status, body) == (503, b"not ready: draining\n")
     late = await Client.connect("127.0.0.1", port, name="Late")
+    assert "about to restart" in (await late.wait_for("notice"))["text"]  # told as it arrives
     with pytest.raises(NetplayError) as refused:
         await late.create_room("tictactoe")
     assert refused.value.code == "server_draining"

@@ -67,3 +67,41 @@ def test_configure_writes_json_lines_to_stderr(monkeypatch: object) -> None:
         root.setLevel(kept[1])
     got = json.loads(stream.getvalue().splitlines()[-1])
     assert (got["event"], got["peer"], got["message"]) == ("connect", "1.2.3.4", "x joined")
+
+
+def test_a_hidden_information_games_error_is_logged_without_its_words() -> None:
+    from netplay.server.logs import Withheld, loggable, loggable_repr
+
+    cell = "".join(["B", "7"])  # a value at run time: a traceback shows source lines, not values
+    try:
+        raise KeyError(cell)  # a game's error quoting a hidden cell
+    except KeyError as exc:
+        error = exc
+    assert loggable(error, hidden=False) is error
+    quiet = loggable(error, hidden=True)
+    assert isinstance(quiet, Withheld) and quiet.__traceback__ is error.__traceback__
+    made = record("bot failed", level=logging.ERROR)
+    made.exc_info = (type(quiet), quiet, quiet.__traceback__)
+    got = line(made)
+    assert "B7" not in json.dumps(got), got
+    assert "KeyError" in str(got["error"]) and "test_logs.py" in str(got["error"])  # what and where
+    assert loggable(None, hidden=True) is None
+    assert loggable_repr("KeyError('B7')", hidden=False) == "KeyError('B7')"
+    assert loggable_repr("KeyError('B7')", hidden=True).startswith("KeyError (")
+    assert "B7" not in loggable_repr("KeyError('B7')", hidden=True)
+
+
+def test_transport_and_outcome_are_fields() -> None:
+    outcome = {"winner": 0, "draw": False, "reason": "forfeit"}
+    got = line(record("ended", event="match_end", transport="tcp", outcome=outcome))
+    assert got["transport"] == "tcp" and got["outcome"] == outcome
+
+
+def test_the_protocols_events_keep_secrets_out_of_their_reprs() -> None:
+    """A ``%r`` of an event (a log line, a traceback's callback) must not show a token or a move."""
+    from netplay.protocol import Hello, Request
+
+    assert "s3cret" not in repr(Hello(1, "Ann", "s3cret", 0))
+    assert Hello(1, "Ann", "s3cret", 0) != Hello(1, "Ann", "other", 0)  # still compared
+    text = repr(Request({"type": "join_room", "code": "K7QP2MXA"}))
+    assert "K7QP2MXA" not in text and "join_room" in text

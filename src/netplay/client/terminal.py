@@ -633,7 +633,7 @@ class _Session:
         elif etype == "notice":
             say(f"Notice from the server: {event['text']}")
         elif etype == "room_closed":
-            say(f"The server closed the room: {event['reason']}.")
+            say(f"The server closed the room: {str(event['reason']).rstrip('.!?')}.")
             self.tally.ended_early = "closed"
             return 1
         elif etype == "member_joined":

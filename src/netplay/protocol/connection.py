@@ -19,7 +19,7 @@ Only the server refuses deep nesting: a client takes what the server sends, whic
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -55,7 +55,8 @@ class Hello:
 
     version: int
     name: str | None
-    token: str | None
+    #: A session token is a secret: never in a repr, so never in a log line or a traceback.
+    token: str | None = field(repr=False)
     id: Any
 
 
@@ -64,6 +65,10 @@ class Request:
     """A well-formed request from an open client (already checked against the message table)."""
 
     message: dict[str, Any]
+
+    def __repr__(self) -> str:
+        # Only the type: a request may carry a private room's code or a hidden-information move.
+        return f"Request(type={self.message.get('type')!r})"
 
 
 @dataclass(slots=True)

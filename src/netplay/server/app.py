@@ -177,7 +177,7 @@ class Server:
             try:
                 hub.sweep()
             except Exception:  # the sweep must never die, or timeouts stop being enforced
-                log.exception("timeout sweep failed")
+                log.exception("timeout sweep failed", extra={"event": "internal_error"})
             if operations.drained(hub, hub.now()):
                 log.info("drained: stopping", extra={"event": "drained"})
                 self._stopping = asyncio.create_task(self.stop(DRAINED))  # stop() ends this task
@@ -266,6 +266,7 @@ def fit_connections_to_files(config: ServerConfig, open_files: int | None) -> No
             config.max_connections,
             room,
             open_files,
+            extra={"event": "config"},
         )
         config.max_connections = room
 
@@ -290,7 +291,7 @@ def run(
 
         def on_signal(signum: signal.Signals) -> None:
             if not stopping:  # the signal's name is for the log, not for the players
-                log.info("%s: shutting down", signum.name)
+                log.info("%s: shutting down", signum.name, extra={"event": "shutdown", "reason": signum.name})
                 stopping.append(asyncio.create_task(server.stop("the server is shutting down")))
 
         for signum in (signal.SIGINT, signal.SIGTERM):

@@ -200,6 +200,7 @@ def _portable(games: Iterable[Game]) -> dict[str, bytes]:
                 "%s (define the game in a module of its own to give its bots workers)",
                 game.name,
                 exc,
+                extra={"event": "config", "game": game.name},
             )
             continue
         portable[game.name] = blob

@@ -88,12 +88,14 @@ class ConnectionGate:
         config = self._config
         key = address_key(transport.get_extra_info("peername"))
         if len(held) >= config.max_connections:
-            self._refusal(key, f"{config.max_connections} connections is the limit")
+            self._refusal(key, f"{config.max_connections} connections is the limit", "max_connections")
             return False
         per_address = config.max_connections_per_address
         count = self._by_address.get(key, 0)
         if per_address > 0 and count >= per_address:
-            self._refusal(key, f"{per_address} connections from one address is the limit")
+            self._refusal(
+                key, f"{per_address} connections from one address is the limit", "max_connections_per_address"
+            )
             return False
         held[transport] = key
         self._by_address[key] = count + 1
@@ -123,13 +125,16 @@ class ConnectionGate:
     def explained(self, transport: asyncio.BaseTransport) -> None:
         self._explaining.discard(transport)
 
-    def _refusal(self, key: str, why: str) -> None:
+    def _refusal(self, key: str, why: str, reason: str) -> None:
         self.refused += 1
         self._unlogged += 1
         now = time.monotonic()
         if now - self._logged >= _LOG_EVERY:
             more = f" (and {self._unlogged - 1} more since the last such line)" if self._unlogged > 1 else ""
-            log.warning("refusing a connection from %s: %s%s", key, why, more)
+            log.warning(
+                "refusing a connection from %s: %s%s", key, why, more,
+                extra={"event": "refused", "peer": key, "reason": reason},
+            )  # fmt: skip
             self._logged = now
             self._unlogged = 0
 

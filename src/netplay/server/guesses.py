@@ -10,6 +10,7 @@ wrong codes a minute takes 32^8 / 1,000 / 10 minutes: about 200 years.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from ..protocol import ErrorCode, ProtocolError
@@ -24,6 +25,8 @@ CODE_GUESSES = 10
 #: ... and how fast the allowance comes back.
 CODE_GUESSES_PER_MINUTE = 10.0
 _KEPT = 10_000  # addresses remembered at once; the oldest full buckets are forgotten first
+
+log = logging.getLogger("netplay.server")
 
 
 class CodeGuesses:
@@ -53,7 +56,17 @@ class CodeGuesses:
     def failed(self, session: Session, now: float) -> None:
         """Count a wrong code against ``session``'s connection and its address."""
         for key in _keys(session):
-            self._buckets[key] = (self._left(key, now) - 1, now)
+            left = self._left(key, now) - 1
+            self._buckets[key] = (left, now)
+            if left < 1:  # once per bucket run dry; never the codes themselves
+                peer = session.link.peer if session.link is not None else "?"
+                where = "this connection" if key == session.id else "its address"
+                log.info(
+                    "%s at %s: too many wrong private-room codes from %s; its codes are refused for a while",
+                    session.id, peer, where,
+                    extra={"event": "refused", "player": session.id, "peer": peer, "reason": "wrong_codes",
+                           "code": "rate_limited"},
+                )  # fmt: skip
         if len(self._buckets) > _KEPT:  # forget buckets that have filled up again
             for key in [k for k in self._buckets if self._left(k, now) >= CODE_GUESSES]:
                 del self._buckets[key]

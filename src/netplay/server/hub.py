@@ -38,7 +38,9 @@ from .config import ServerConfig
 from .directory import LISTING_PAGE, InMemoryDirectory, RoomDirectory, RoomInfo, new_id, normal_code
 from .guesses import CodeGuesses
 from .lifecycle import SessionState
+from .logs import loggable
 from .metrics import Stats, TimedStore
+from .operations import DRAIN_NOTICE
 from .rooms import MatchRoom, Member, RelayRoom, Room
 from .session import Link, Session
 from .unguessable import Unguessable
@@ -128,7 +130,11 @@ class Hub:
         """
         session = Session(new_id("p"), link, self.loop.time())
         if self.connections >= self.config.max_connections:
-            log.warning("refusing %s: %d connections is the limit", link.peer, self.config.max_connections)
+            log.warning(
+                "refusing %s: %d connections is the limit", link.peer, self.config.max_connections,
+                extra={"event": "refused", "peer": link.peer, "transport": link.kind,
+                       "reason": "max_connections", "code": "server_full"},
+            )  # fmt: skip
             session.send(
                 ProtocolError(
                     ErrorCode.SERVER_FULL, "the server is full; try again later", fatal=True
@@ -155,6 +161,12 @@ class Hub:
         self.sessions[session.id] = session
         self.connections += 1
         self._empty.clear()
+        link = session.link
+        if link is not None:
+            log.info(
+                "%s connected over %s", link.peer, link.kind,
+                extra={"event": "connect", "peer": link.peer, "transport": link.kind},
+            )  # fmt: skip
         return True
 
     def heard_from(self, session: Session) -> None:
@@ -197,6 +209,12 @@ class Hub:
                 return
             session.send(event.error.to_message(event.re))
             if event.error.fatal and session.link is not None:
+                # The code only: the error's words may quote what the client sent.
+                log.info(
+                    "closing %s: protocol error %s", session.link.peer, event.error.code,
+                    extra={"event": "refused", "player": session.id, "peer": session.link.peer,
+                           "reason": "protocol_error", "code": str(event.error.code)},
+                )  # fmt: skip
                 session.ending = "protocol_error"
                 session.link.close()
 
@@ -206,8 +224,15 @@ class Hub:
             self._handlers[message["type"]](session, message)
         except ProtocolError as error:
             session.send(error.to_message(message.get("id")))
-        except Exception:
-            log.exception("request %s from %r failed", message.get("type"), session)
+        except Exception as exc:  # in a room of a game that hides information, its words may too
+            room = self.rooms.get(message.get("room", ""))
+            hidden = isinstance(room, MatchRoom) and room.rules.has_hidden_information
+            log.error(
+                "request %s from %r failed", message.get("type"), session,
+                exc_info=loggable(exc, hidden=hidden),
+                extra={"event": "internal_error", "player": session.id, "room": message.get("room"),
+                       "code": "internal_error"},
+            )  # fmt: skip
             session.send(
                 ProtocolError(ErrorCode.INTERNAL_ERROR, "the server failed on that request").to_message(
                     message.get("id")
@@ -229,7 +254,11 @@ class Hub:
             return True
         session.allowance = allowance = allowance - 1.0
         if allowance <= -cfg.rate_burst and session.link is not None:
-            log.info("disconnecting %s: it kept sending past the rate limit", session.link.peer)
+            log.info(
+                "disconnecting %s: it kept sending past the rate limit", session.link.peer,
+                extra={"event": "refused", "player": session.id, "peer": session.link.peer,
+                       "reason": "rate_limited", "code": "rate_limited"},
+            )  # fmt: skip
             session.ending = "rate_limited"
             session.send(
                 ProtocolError(
@@ -255,8 +284,14 @@ class Hub:
             return  # never registered (refused when full), or already gone
         del self.sessions[session.id]
         self.connections -= 1
+        peer = session.link.peer if session.link is not None else "?"
         session.link = None
-        self.stats.disconnected(session.ending or "closed")
+        reason = session.ending or "closed"
+        log.info(
+            "%s (%r) at %s disconnected: %s", session.id, session.name, peer, reason,
+            extra={"event": "disconnect", "player": session.id, "peer": peer, "reason": reason},
+        )  # fmt: skip
+        self.stats.disconnected(reason)
         session.ending = None
         if self.closing:  # the server is stopping: games stay as they stand, kept for a restart
             session.advance("lost")
@@ -278,7 +313,10 @@ class Hub:
         """Keep an absent player's seats and tell its rooms; give up after the grace period."""
         self.away[session.id] = session
         grace = self.config.reconnect_grace
-        log.info("%s (%r) is away; its seats are kept for %g s", session.id, session.name, grace)
+        log.info(
+            "%s (%r) is away; its seats are kept for %g s", session.id, session.name, grace,
+            extra={"event": "away", "player": session.id},
+        )  # fmt: skip
         session.expiry = self.loop.call_later(self.config.reconnect_grace, self._expire, session)
         for room in list(session.rooms.values()):
             room.member_away(session.id)
@@ -288,7 +326,10 @@ class Hub:
         if self.away.get(session.id) is session:
             del self.away[session.id]
             session.advance("expired")
-            log.info("%s (%r) did not come back; it leaves its rooms", session.id, session.name)
+            log.info(
+                "%s (%r) did not come back; it leaves its rooms", session.id, session.name,
+                extra={"event": "expired", "player": session.id},
+            )  # fmt: skip
             self._forget(session)
 
     def remove(self, session: Session, reason: str) -> None:
@@ -343,15 +384,19 @@ class Hub:
                     stale.id,
                     stale.room_id,
                     saved.id,
-                )
+                    extra={"event": "restore_skipped", "room": stale.room_id, "match": stale.id,
+                           "game": stale.game},
+                )  # fmt: skip
             playing[saved.room_id] = saved
         rooms = matches = 0
         for record in self.store.rooms():
             latest = playing.pop(record.id, None)
             if latest is not None and latest.number < record.games_played:
                 log.warning(
-                    "match %s: room %s has played on since; it is left as it was", latest.id, record.id
-                )
+                    "match %s: room %s has played on since; it is left as it was", latest.id, record.id,
+                    extra={"event": "restore_skipped", "room": record.id, "match": latest.id,
+                           "game": record.game},
+                )  # fmt: skip
                 latest = None
             if latest is None and record.match_id is not None:
                 latest = self.store.get(record.match_id)  # the game that ended last
@@ -360,7 +405,9 @@ class Hub:
                         "room %s: its last match %s is not in the database; the room waits for its next game",
                         record.id,
                         record.match_id,
-                    )
+                        extra={"event": "restore_skipped", "room": record.id, "match": record.match_id,
+                               "game": record.game},
+                    )  # fmt: skip
             if self._restore_room(record.game, latest, record) is not None:
                 rooms += 1
                 matches += latest is not None and not latest.finished
@@ -370,7 +417,10 @@ class Hub:
                 matches += 1
         if rooms:
             were = "room" if rooms == 1 else "rooms"
-            log.info("restored %d %s from the database (%d with a match in progress)", rooms, were, matches)
+            log.info(
+                "restored %d %s from the database (%d with a match in progress)", rooms, were, matches,
+                extra={"event": "restored"},
+            )  # fmt: skip
         return rooms, matches
 
     def _restore_room(
@@ -378,9 +428,15 @@ class Hub:
     ) -> Room | None:
         """Host one room rebuilt from the store, its players away; None if it cannot be."""
         what = f"match {saved.id}" if saved is not None else f"room {record.id if record else '?'}"
+        fields = {
+            "event": "restore_skipped",
+            "room": record.id if record is not None else saved.room_id if saved is not None else None,
+            "match": saved.id if saved is not None else None,
+            "game": game_name,
+        }
         game = self.games.get(game_name)
         if game is None:
-            log.warning("%s is of game %r, which this server does not offer", what, game_name)
+            log.warning("%s is of game %r, which this server does not offer", what, game_name, extra=fields)
             return None
         try:
             room = MatchRoom.restore(
@@ -391,11 +447,14 @@ class Hub:
                 max_spectators=self.config.max_spectators,
                 bot_delay=self.config.bot_delay,
             )
-        except (ReplayError, ValueError, KeyError, TypeError):
-            log.exception("%s could not be replayed; it is left as it was", what)
+        except (ReplayError, ValueError, KeyError, TypeError) as exc:  # its words may quote a move
+            log.error(
+                "%s could not be replayed; it is left as it was", what,
+                exc_info=loggable(exc, hidden=game.has_hidden_information), extra=fields,
+            )  # fmt: skip
             return None
         if room.id in self.rooms or (room.code is not None and self.directory.by_code(room.code)):
-            log.warning("%s: room %s (or its code) is already restored; skipped", what, room.id)
+            log.warning("%s: room %s (or its code) is already restored; skipped", what, room.id, extra=fields)
             return None
         if not room.has_players():  # no one could ever come back to it, or leave it
             room.forget_record()
@@ -542,8 +601,13 @@ class Hub:
         session.token_hash = _hash_token(token)
         self.tokens[session.token_hash] = session
         peer = session.link.peer if session.link else "?"
-        log.debug("%s joined as %s (%r)", peer, session.id, session.name)
+        log.debug(
+            "%s joined as %s (%r)", peer, session.id, session.name,
+            extra={"event": "hello", "player": session.id, "peer": peer},
+        )  # fmt: skip
         session.send(self._welcome(session, hello, token, resumed=False))
+        if self.draining:  # a newcomer is told at once, not only when its first game is refused
+            session.send({"type": "notice", "text": DRAIN_NOTICE, "room": None})
 
     def _welcome(self, session: Session, hello: Hello, token: str, *, resumed: bool) -> dict[str, Any]:
         welcome: dict[str, Any] = {
@@ -584,6 +648,11 @@ class Hub:
             old_link.rebind(None)  # so its close reports nothing: count it gone now
             old_link.close()
             self.connections -= 1
+            log.info(
+                "%s (%r) at %s disconnected: %s", session.id, session.name, old_link.peer, "replaced",
+                extra={"event": "disconnect", "player": session.id, "peer": old_link.peer,
+                       "reason": "replaced"},
+            )  # fmt: skip
             self.stats.disconnected("replaced")
         else:
             self.away.pop(session.id, None)
@@ -598,7 +667,10 @@ class Hub:
         session.pinged = False
         session.allowance = fresh.allowance
         assert hello.token is not None
-        log.info("%s resumed %s (%r) with %d rooms", link.peer, session.id, session.name, len(session.rooms))
+        log.info(
+            "%s resumed %s (%r) with %d rooms", link.peer, session.id, session.name, len(session.rooms),
+            extra={"event": "resume", "player": session.id, "peer": link.peer},
+        )  # fmt: skip
         session.send(self._welcome(session, hello, hello.token, resumed=True))
         for room in list(session.rooms.values()):
             room.member_back(session.id, announce=old_link is None)  # a takeover was never away
@@ -700,8 +772,12 @@ class Hub:
         session.send(_reply(message, reply))
         try:
             room.after_join(session.id)
-        except Exception:  # the request has had its one reply: this is the room's problem, logged
-            log.exception("room %s failed to start its game", room.id)
+        except Exception as exc:  # the request has had its one reply: this is the room's problem, logged
+            hidden = isinstance(room, MatchRoom) and room.rules.has_hidden_information
+            log.error(
+                "room %s failed to start its game", room.id, exc_info=loggable(exc, hidden=hidden),
+                extra={"event": "game_error", "room": room.id, "game": room.game},
+            )  # fmt: skip
 
     def _refuse_while_draining(self) -> None:
         if self.draining:

@@ -4,9 +4,11 @@ A JSON line is one object with stable field names, so that a collector can filte
 sentences: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``event`` (what happened, a short name
 such as ``connect``, ``match_start``; ``log`` for a line that names none), ``message`` (the sentence
 the text format prints), and, where they apply, ``room``, ``match``, ``player`` (a player id),
-``peer`` (an address), ``game``, ``code`` (a protocol error code), ``reason`` and ``error`` (a
-traceback). The server's code passes them with ``extra={...}``; it never passes a session token,
-a private room's code or a hidden-information game's moves.
+``peer`` (an address), ``transport`` ("tcp", "websocket", "text"), ``game``, ``code`` (a protocol
+error code), ``reason``, ``outcome`` (a finished match's result, as ``game_over`` has it) and
+``error`` (a traceback). The server's code passes them with ``extra={...}``; it never passes a
+session token, a private room's code or a hidden-information game's moves. docs/operations.md §7
+lists the events.
 """
 
 from __future__ import annotations
@@ -18,11 +20,35 @@ from typing import Any, Literal
 
 import orjson
 
-__all__ = ["FIELDS", "TEXT_FORMAT", "JsonFormatter", "configure"]
+__all__ = ["FIELDS", "TEXT_FORMAT", "JsonFormatter", "Withheld", "configure", "loggable", "loggable_repr"]
 
 #: The optional fields a line may carry, in the order they are written.
-FIELDS = ("room", "match", "player", "peer", "game", "code", "reason", "seats", "connections")
+FIELDS = (
+    "room", "match", "player", "peer", "transport", "game",
+    "code", "reason", "outcome", "seats", "connections",
+)  # fmt: skip
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class Withheld(Exception):
+    """Logged in place of an exception whose words may show a hidden-information game's secrets (a
+    hand, a fleet, a choice not yet revealed): its type and where it was raised, not its message."""
+
+
+def loggable(error: BaseException | None, *, hidden: bool) -> BaseException | None:
+    """What to log (``exc_info=``) for ``error`` raised in a game's rules, a bot or a replay: the
+    error itself, or for a game with hidden information (``hidden``) a ``Withheld`` with its traceback."""
+    if error is None or not hidden:
+        return error
+    return Withheld(f"{type(error).__name__} (its words are not logged: hidden information)").with_traceback(
+        error.__traceback__
+    )
+
+
+def loggable_repr(words: str, *, hidden: bool) -> str:
+    """An exception's ``repr`` for a log line: as it is, or only its type for a game with hidden
+    information (``KeyError('B7')`` becomes ``KeyError``)."""
+    return words.partition("(")[0] + " (its words are not logged: hidden information)" if hidden else words
 
 
 class JsonFormatter(logging.Formatter):

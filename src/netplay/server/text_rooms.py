@@ -142,19 +142,29 @@ class TextLobby:
         if self.closing or hub.closing:
             return None
         if hub.connections >= hub.config.max_connections and not self._make_way():
-            log.warning("refusing text client %s: the server is at max_connections", conn.peer)
+            log.warning(
+                "refusing text client %s: the server is at max_connections", conn.peer,
+                extra={"event": "refused", "peer": conn.peer, "transport": "text",
+                       "reason": "max_connections"},
+            )  # fmt: skip
             return None  # strict protocol: no error line, the connection is just closed
         player = self.ids.take()
         if player is None and self._make_way():
             player = self.ids.take()
         if player is None:
-            log.info("refusing text client %s: every player name is taken", conn.peer)
+            log.info(
+                "refusing text client %s: every player name is taken", conn.peer,
+                extra={"event": "refused", "peer": conn.peer, "transport": "text", "reason": "names_taken"},
+            )  # fmt: skip
             return None
         member = TextMember(self, conn, player, hub.loop.time())
         session = member.session
         assert session is not None
         if not hub.admit(session):
-            log.warning("refusing text client %s: the id %s is a netplay session's", conn.peer, player)
+            log.warning(
+                "refusing text client %s: the id %s is a netplay session's", conn.peer, player,
+                extra={"event": "refused", "peer": conn.peer, "transport": "text", "reason": "id_taken"},
+            )  # fmt: skip
             self.ids.release(player)
             return None
         room: RelayRoom | None = None
@@ -172,7 +182,10 @@ class TextLobby:
         member.room = room
         self.sessions[player] = member
         conn.write(greeting(player, existing))
-        log.debug("text client %s (%s) joined room %s", player, conn.peer, room.id)
+        log.debug(
+            "text client %s (%s) joined room %s", player, conn.peer, room.id,
+            extra={"event": "hello", "player": player, "peer": conn.peer, "room": room.id},
+        )  # fmt: skip
         return member
 
     def line(self, member: TextMember, line: bytes) -> float:
@@ -209,7 +222,7 @@ class TextLobby:
                 member.session.ending = member.conn.ending
             self.hub.disconnect(member.session, member)  # leaves its room: it has no token to come back
         self.ids.release(member.id)
-        log.debug("text client %s left", member.id)
+        log.debug("text client %s left", member.id, extra={"event": "left", "player": member.id})
 
     # -- the rate limit ------------------------------------------------------------------------
     def _wait(self, session: Session) -> float:
@@ -301,7 +314,10 @@ class TextLobby:
 
     def _give_way(self, member: TextMember) -> None:
         """A half-closed client's place is needed: it leaves now (it may well have closed long ago)."""
-        log.debug("text client %s (%s) stopped sending and gives its place up", member.id, member.peer)
+        log.debug(
+            "text client %s (%s) stopped sending and gives its place up", member.id, member.peer,
+            extra={"event": "gave_way", "player": member.id, "peer": member.peer},
+        )  # fmt: skip
         self.lost(member)
         member.conn.abort()
 

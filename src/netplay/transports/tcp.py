@@ -228,7 +228,12 @@ class TcpConnection(asyncio.Protocol):
         counts.messages_out += len(out)
         counts.bytes_out += len(data)
         if not write_bounded(transport, data, self._hub.config.max_send_buffer):
-            log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
+            log.info(
+                "disconnecting %s: it is not reading (send buffer full)", self.peer,
+                extra={"event": "refused", "peer": self.peer, "transport": "tcp",
+                       "reason": "send_buffer_full",
+                       "player": self.session.id if self.session is not None else None},
+            )  # fmt: skip
             if self.session is not None:
                 self.session.ending = "send_buffer_full"
             self.abort()

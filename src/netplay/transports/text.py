@@ -171,7 +171,10 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         try:
             self.handle = self._handler.open(self)
         except Exception:
-            log.exception("could not seat text client %s", self.peer)
+            log.exception(
+                "could not seat text client %s", self.peer,
+                extra={"event": "internal_error", "peer": self.peer, "transport": "text"},
+            )  # fmt: skip
             self.handle = None
         if self.handle is None:
             self._closing = True
@@ -200,11 +203,17 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
             return not self._closing
         self._eof = True
         dropped = self._splitter.end()
-        log.debug("text client %s stopped sending (%d bytes of a line dropped)", self.peer, dropped)
+        log.debug(
+            "text client %s stopped sending (%d bytes of a line dropped)", self.peer, dropped,
+            extra={"event": "half_closed", "peer": self.peer, "transport": "text"},
+        )  # fmt: skip
         try:
             self._handler.half_closed(self.handle)
         except Exception:
-            log.exception("text client %s: the handler failed on its half-close", self.peer)
+            log.exception(
+                "text client %s: the handler failed on its half-close", self.peer,
+                extra={"event": "internal_error", "peer": self.peer, "transport": "text"},
+            )  # fmt: skip
             self.abort()
             return True
         self._watch()
@@ -232,7 +241,10 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
                 if self._closing:
                     return
         except Exception:  # nothing a client sends may take the listener down
-            log.exception("a line from text client %s failed", self.peer)
+            log.exception(
+                "a line from text client %s failed", self.peer,
+                extra={"event": "internal_error", "peer": self.peer, "transport": "text"},
+            )  # fmt: skip
             self.abort()
 
     def _hold(self, lines: list[bytes], start: int, wait: float) -> None:
@@ -296,13 +308,19 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
             error = exc.errno or -1
         if not error:
             return False
-        log.debug("text client %s is gone: its half-closed connection failed (errno %d)", self.peer, error)
+        log.debug(
+            "text client %s is gone: its half-closed connection failed (errno %d)", self.peer, error,
+            extra={"event": "half_closed", "peer": self.peer, "transport": "text"},
+        )  # fmt: skip
         self.abort()
         return True
 
     def _too_long(self) -> None:
         limit = self._splitter.max_line
-        log.info("disconnecting text client %s: line longer than %d bytes", self.peer, limit)
+        log.info(
+            "disconnecting text client %s: line longer than %d bytes", self.peer, limit,
+            extra={"event": "refused", "peer": self.peer, "transport": "text", "reason": "line_too_long"},
+        )  # fmt: skip
         self.abort()
 
     # -- sending -------------------------------------------------------------------------------
@@ -327,7 +345,11 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         counts.messages_out += len(out)
         counts.bytes_out += len(data)
         if not write_bounded(transport, data, self.max_send_buffer):
-            log.info("disconnecting text client %s: it is not reading (send buffer full)", self.peer)
+            log.info(
+                "disconnecting text client %s: it is not reading (send buffer full)", self.peer,
+                extra={"event": "refused", "peer": self.peer, "transport": "text",
+                       "reason": "send_buffer_full"},
+            )  # fmt: skip
             self.ending = "send_buffer_full"
             self.abort()
         elif self._eof:  # a peer that closed answers this write with a reset: often here already

@@ -640,7 +640,11 @@ class WebConnection(asyncio.Protocol):
         response = self.ws.accept(request)
         self.ws.send_response(response)
         if response.status_code != 101:
-            log.info("refused a WebSocket from %s: %s", self.peer, response.body.decode(errors="replace"))
+            log.info(
+                "refused a WebSocket from %s: %s", self.peer, response.body.decode(errors="replace"),
+                extra={"event": "refused", "peer": self.peer, "transport": "websocket",
+                       "reason": "websocket_refused"},
+            )  # fmt: skip
             return
         self._cancel_timer()
         site.pending.discard(self)
@@ -667,13 +671,23 @@ class WebConnection(asyncio.Protocol):
         if self._closing:
             transport.abort()  # the last answer is out (or never read): the client did not close
         elif http is not None and http.idle and not unsent:
-            log.debug("closing %s: an idle HTTP connection", self.peer)
+            log.debug(
+                "closing %s: an idle HTTP connection",
+                self.peer,
+                extra={"event": "http_idle", "peer": self.peer},
+            )
             transport.close()
         else:
             if unsent:
-                log.info("closing %s: it does not read its HTTP answers", self.peer)
+                log.info(
+                    "closing %s: it does not read its HTTP answers", self.peer,
+                    extra={"event": "refused", "peer": self.peer, "reason": "http_too_slow"},
+                )  # fmt: skip
             else:
-                log.info("closing %s: no complete HTTP request in time", self.peer)
+                log.info(
+                    "closing %s: no complete HTTP request in time", self.peer,
+                    extra={"event": "refused", "peer": self.peer, "reason": "http_too_slow"},
+                )  # fmt: skip
             transport.abort()
 
     def _cancel_timer(self) -> None:
@@ -730,7 +744,12 @@ class WebConnection(asyncio.Protocol):
             if allowance < 1.0:
                 session.allowance = allowance - 1.0
                 if session.allowance <= -burst:
-                    log.info("disconnecting %s: it kept sending pings past the rate limit", self.peer)
+                    log.info(
+                        "disconnecting %s: it kept sending pings past the rate limit", self.peer,
+                        extra={"event": "refused", "player": session.id, "peer": self.peer,
+                               "transport": "websocket", "reason": "rate_limited", "code": "rate_limited"},
+                    )  # fmt: skip
+                    session.ending = "rate_limited"
                     self.close(
                         ProtocolError(ErrorCode.RATE_LIMITED, "too many messages: disconnected", fatal=True)
                     )
@@ -760,7 +779,14 @@ class WebConnection(asyncio.Protocol):
             if self.ws.state is State.CONNECTING:
                 transport.write(data)  # the handshake's refusal (an accepting one makes it OPEN)
             elif not write_bounded(transport, data, self._site.config.max_send_buffer):
-                log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
+                log.info(
+                    "disconnecting %s: it is not reading (send buffer full)", self.peer,
+                    extra={"event": "refused", "peer": self.peer, "transport": "websocket",
+                           "reason": "send_buffer_full",
+                           "player": self.session.id if self.session is not None else None},
+                )  # fmt: skip
+                if self.session is not None:
+                    self.session.ending = "send_buffer_full"
                 self.abort()
                 return
         if end:
@@ -802,7 +828,12 @@ class WebConnection(asyncio.Protocol):
         counts.messages_out += len(out)
         counts.bytes_out += len(data)
         if not write_bounded(transport, data, self._site.config.max_send_buffer):
-            log.info("disconnecting %s: it is not reading (send buffer full)", self.peer)
+            log.info(
+                "disconnecting %s: it is not reading (send buffer full)", self.peer,
+                extra={"event": "refused", "peer": self.peer, "transport": "websocket",
+                       "reason": "send_buffer_full",
+                       "player": self.session.id if self.session is not None else None},
+            )  # fmt: skip
             if self.session is not None:
                 self.session.ending = "send_buffer_full"
             self.abort()

@@ -335,7 +335,7 @@ function onEvent(message) {
     case "room_closed":
       if (here) {
         showLobby();
-        showBanner(`The server closed the room: ${message.reason}.`, "OK", hideBanner);
+        showBanner(`The server closed the room: ${message.reason.replace(/[.!?]+$/, "")}.`, "OK", hideBanner);
       }
       break;
   }

@@ -382,7 +382,7 @@ export class Client {
       return;
     }
     if (type === "joined") this.room = message.room.id;
-    else if (type === "left" && message.room === this.room) this.room = null;
+    else if ((type === "left" || type === "room_closed") && message.room === this.room) this.room = null;
     else if (type === "state") this.states[message.room] = message;
     else if (type === "error" && message.fatal) this.closeReason = message;
     const waiter = message.re !== undefined ? this._waiters.get(message.re) : undefined;

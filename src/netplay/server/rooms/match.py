@@ -29,6 +29,7 @@ from ...games.rng import ALGORITHM, Rng
 from ...protocol import ErrorCode, ProtocolError, codec
 from ...store import SavedMatch, SavedMove, SavedPlayer, SavedRoom
 from ..bots import BotJob
+from ..logs import loggable, loggable_repr
 from .base import Cancellable, Member, Room, RoomHost, member_json
 
 __all__ = ["MatchRoom", "Seat", "saved_start"]
@@ -375,7 +376,11 @@ class MatchRoom(Room):
     def _carry_out(self, result: Step) -> Refused | None:
         refused = result.refused
         if refused is not None and refused.detail is not None:
-            log.error("game %s failed in room %s: %s", self.game, self.id, refused.detail)
+            log.error(
+                "game %s failed in room %s: %s", self.game, self.id,
+                loggable_repr(refused.detail, hidden=self.rules.has_hidden_information),
+                extra={"event": "game_error", "room": self.id, "match": self.match_id, "game": self.game},
+            )  # fmt: skip
         effects = result.effects
         if not effects:
             if result.match is not self.match:
@@ -422,20 +427,30 @@ class MatchRoom(Room):
             )
             return True
         except Exception:
-            log.exception("could not record a move in room %s", self.id)
+            log.exception(
+                "could not record a move in room %s", self.id,
+                extra={"event": "store_error", "room": self.id, "match": self.match_id, "game": self.game},
+            )  # fmt: skip
             return False
 
     def _finished(self, outcome: Any) -> None:
         self.host.stats.matches_finished += 1
         self.host.room_changed(self)
-        log.info("match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome)
+        log.info(
+            "match %s in room %s (%s) ended: %s", self.match_id, self.id, self.game, outcome,
+            extra={"event": "match_end", "room": self.id, "match": self.match_id, "game": self.game,
+                   "reason": outcome.reason, "outcome": outcome.to_json()},
+        )  # fmt: skip
         if not self.recorded:
             return
         assert self.match_id is not None
         try:
             self.host.store.match_finished(self.match_id, outcome.to_json(), self.host.now())
         except Exception:  # the result is still sent; only the record of it is lost
-            log.exception("could not record the result of match %s", self.match_id)
+            log.exception(
+                "could not record the result of match %s", self.match_id,
+                extra={"event": "store_error", "room": self.id, "match": self.match_id, "game": self.game},
+            )  # fmt: skip
 
     def _arm(self, at: float | None) -> None:
         """Make sure the engine is woken by ``at``. A timer set for earlier stays: when it fires
@@ -491,7 +506,10 @@ class MatchRoom(Room):
                 version=1 if self.match is None else self.match.version + 1,
             )
         except ValueError:
-            log.exception("room %s cannot start a game of %s", self.id, self.game)
+            log.exception(
+                "room %s cannot start a game of %s", self.id, self.game,
+                extra={"event": "game_error", "room": self.id, "match": match_id, "game": self.game},
+            )  # fmt: skip
             self.games_played -= 1
             return
         self.match_id = match_id
@@ -514,7 +532,10 @@ class MatchRoom(Room):
         )
         self.record_room()  # the seats as this game has them, and its number
         self.host.stats.matches_started += 1
-        log.info("match %s started in room %s (%s)", match_id, self.id, self.game)
+        log.info(
+            "match %s started in room %s (%s)", match_id, self.id, self.game,
+            extra={"event": "match_start", "room": self.id, "match": match_id, "game": self.game},
+        )  # fmt: skip
         self._carry_out(first)
         self.host.room_changed(self)  # now playing: no longer open to quick-match
 
@@ -523,7 +544,10 @@ class MatchRoom(Room):
             self.host.store.match_started(saved)
             return True
         except Exception:  # the game is played; only its record is lost (and said so in the log)
-            log.exception("could not record the start of match %s; it is played unrecorded", saved.id)
+            log.exception(
+                "could not record the start of match %s; it is played unrecorded", saved.id,
+                extra={"event": "store_error", "room": self.id, "match": saved.id, "game": self.game},
+            )  # fmt: skip
             return False
 
     def _saved_player(self, index: int) -> SavedPlayer:
@@ -566,7 +590,10 @@ class MatchRoom(Room):
             store.room_saved(record)
             self._room_kept = True
         except Exception:
-            log.exception("could not record room %s; a restart would lose it", self.id)
+            log.exception(
+                "could not record room %s; a restart would lose it", self.id,
+                extra={"event": "store_error", "room": self.id, "game": self.game},
+            )  # fmt: skip
 
     def abandon(self) -> None:
         """The room is being closed by the server's operator: a game in progress ends here, recorded
@@ -579,8 +606,17 @@ class MatchRoom(Room):
             try:
                 self.host.store.match_finished(self.match_id, outcome.to_json(), self.host.now())
             except Exception:
-                log.exception("could not record that match %s was closed", self.match_id)
+                log.exception(
+                    "could not record that match %s was closed", self.match_id,
+                    extra={"event": "store_error", "room": self.id, "match": self.match_id,
+                           "game": self.game},
+                )  # fmt: skip
         self.host.stats.matches_finished += 1
+        log.info(
+            "match %s in room %s (%s) ended: the room was closed", self.match_id, self.id, self.game,
+            extra={"event": "match_end", "room": self.id, "match": self.match_id, "game": self.game,
+                   "reason": "closed"},
+        )  # fmt: skip
 
     def move_log(self) -> list[dict[str, Any]]:
         """The current match's actions as the store has them (none for a store that keeps nothing)."""
@@ -599,7 +635,10 @@ class MatchRoom(Room):
         try:
             self.host.store.room_closed(self.id)
         except Exception:  # a restart would bring back an empty room, whose seats then expire
-            log.exception("could not delete the record of room %s", self.id)
+            log.exception(
+                "could not delete the record of room %s", self.id,
+                extra={"event": "store_error", "room": self.id, "game": self.game},
+            )  # fmt: skip
 
     @classmethod
     def restore(
@@ -783,9 +822,10 @@ class MatchRoom(Room):
                 "%s.%s %s in room %s; its state messages go without it",
                 self.game,
                 name,
-                what,
+                loggable_repr(what, hidden=self.rules.has_hidden_information),  # it may quote a view
                 self.id,
-                exc_info=exc,
+                exc_info=loggable(exc, hidden=self.rules.has_hidden_information),
+                extra={"event": "game_error", "room": self.id, "match": self.match_id, "game": self.game},
             )
 
     def _seat_labels(self) -> list[str] | None:
@@ -840,8 +880,10 @@ class MatchRoom(Room):
                     return
                 error = _refusal(refused)
             log.error(
-                "bot %s failed in room %s; playing a random legal move", seat.bot, self.id, exc_info=error
-            )
+                "bot %s failed in room %s; playing a random legal move", seat.bot, self.id,
+                exc_info=loggable(error, hidden=self.rules.has_hidden_information),
+                extra={"event": "bot_failed", "room": self.id, "match": self.match_id, "game": self.game},
+            )  # fmt: skip
             self._bot_fallback(index, rng)
 
         self.host.run_bot(job, done)
@@ -855,7 +897,11 @@ class MatchRoom(Room):
             if self._feed(eng.Move(index, rng.choice(moves), self.host.now())) is None:
                 return
         except Exception as exc:  # NotImplementedError, an empty list...
-            log.error("bot in room %s cannot move (%r); it forfeits", self.id, exc)
+            log.error(
+                "bot in room %s cannot move (%s); it forfeits", self.id,
+                loggable_repr(repr(exc), hidden=self.rules.has_hidden_information),
+                extra={"event": "bot_failed", "room": self.id, "match": self.match_id, "game": self.game},
+            )  # fmt: skip
         if self.match is not None and self.match.outcome is None:
             self._feed(eng.Forfeit(index, self.host.now()))
 
