@@ -400,3 +400,23 @@ def test_the_admin_token_must_be_long_enough() -> None:
         capture_output=True, text=True, timeout=30, env={**os.environ, "NETPLAY_ADMIN_TOKEN": ""},
     )  # fmt: skip
     assert done.returncode == 2 and "at least 16 characters" in done.stderr
+
+
+async def test_a_drain_deadline_stops_the_server_and_keeps_the_game_for_a_restart(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    db = str(tmp_path / "netplay.db")
+    server = await make_server(admin_token=TOKEN, db=db)
+    ann = await Client.connect("127.0.0.1", server.port, name="Ann", reconnect=False)
+    bob = await Client.connect("127.0.0.1", server.port, name="Bob", reconnect=False)
+    room = (await ann.create_room("tictactoe"))["room"]["id"]
+    await bob.join(room)
+    await ann.request({"type": "move", "room": room, "move": 4})
+    assert await api(server.port, "drain", {"deadline": 0.5}) == {"draining": True, "matches": 1}
+    async with asyncio.timeout(10):  # the game is not over, but the deadline is
+        await server.wait_stopped()
+    assert (await ann.wait_for("error"))["code"] == "server_shutdown"
+    again = await make_server(db=db)
+    assert again.restored == 1  # the game in progress comes back after the restart
+    for client in (ann, bob):
+        await client.close()
