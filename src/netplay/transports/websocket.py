@@ -779,20 +779,24 @@ class WebConnection(asyncio.Protocol):
             if self.ws.state is State.CONNECTING:
                 transport.write(data)  # the handshake's refusal (an accepting one makes it OPEN)
             elif not write_bounded(transport, data, self._site.config.max_send_buffer):
-                log.info(
-                    "disconnecting %s: it is not reading (send buffer full)", self.peer,
-                    extra={"event": "refused", "peer": self.peer, "transport": "websocket",
-                           "reason": "send_buffer_full",
-                           "player": self.session.id if self.session is not None else None},
-                )  # fmt: skip
-                if self.session is not None:
-                    self.session.ending = "send_buffer_full"
-                self.abort()
+                self._not_reading()
                 return
         if end:
             self._closing = True
             self._cancel_timer()
             transport.close()
+
+    def _not_reading(self) -> None:
+        """Output (messages, pongs) past ``max_send_buffer``: the client is cut off, and says why."""
+        session = self.session
+        log.info(
+            "disconnecting %s: it is not reading (send buffer full)", self.peer,
+            extra={"event": "refused", "peer": self.peer, "transport": "websocket",
+                   "reason": "send_buffer_full", "player": session.id if session is not None else None},
+        )  # fmt: skip
+        if session is not None:
+            session.ending = "send_buffer_full"
+        self.abort()
 
     # -- Link ----------------------------------------------------------------------------------
     def rebind(self, session: Session | None) -> None:
@@ -828,15 +832,7 @@ class WebConnection(asyncio.Protocol):
         counts.messages_out += len(out)
         counts.bytes_out += len(data)
         if not write_bounded(transport, data, self._site.config.max_send_buffer):
-            log.info(
-                "disconnecting %s: it is not reading (send buffer full)", self.peer,
-                extra={"event": "refused", "peer": self.peer, "transport": "websocket",
-                       "reason": "send_buffer_full",
-                       "player": self.session.id if self.session is not None else None},
-            )  # fmt: skip
-            if self.session is not None:
-                self.session.ending = "send_buffer_full"
-            self.abort()
+            self._not_reading()
         elif self._stalled and not self._backed_up:
             # The transport took it without passing its limit, so it will not call resume_writing:
             # go on with the held messages next turn (a few replies' worth a turn, between others).
