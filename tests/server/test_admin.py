@@ -107,3 +107,18 @@ async def test_the_overview_of_an_empty_server() -> None:
     assert isinstance(overview, dict)
     assert overview["rooms"] == [] and overview["players"] == [] and overview["errors"] == []
     assert overview["server"]["matches"] == 0 and overview["server"]["draining"] is False
+
+
+async def test_the_overview_lists_a_bounded_number_of_players_and_counts_them_all() -> None:
+    from netplay.server.admin import OVERVIEW_LIMIT
+    from netplay.server.session import Session
+
+    op = await operator()
+    for n in range(OVERVIEW_LIMIT + 50):  # away players, as a restart brings them back
+        session = Session(f"p-{n}", None, 0.0)
+        session.token_hash = f"t{n}"
+        op.hub.adopt(session)
+    overview = answer(op.respond(request("GET", "/admin/api/overview", bearer())))
+    assert isinstance(overview, dict)
+    assert len(overview["players"]) == OVERVIEW_LIMIT
+    assert overview["server"]["sessions"] == {"connected": 0, "away": OVERVIEW_LIMIT + 50}

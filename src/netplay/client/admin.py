@@ -73,6 +73,10 @@ def _plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else many or one + 's'}"
 
 
+def _listed(listed: int, total: int) -> str:
+    return f" (the first {listed} listed)" if listed < total else ""
+
+
 def _room_line(room: dict[str, Any]) -> str:
     players = ", ".join(p["name"] for p in room.get("players", [])) or "-"
     status = room.get("status", "open")
@@ -115,18 +119,22 @@ def run_admin(
         if command == "status":
             _status(client)
         elif command == "rooms":
-            rooms = client.get("overview")["rooms"]
-            print(_plural(len(rooms), "room"))
+            overview = client.get("overview")
+            rooms, total = overview["rooms"], overview["server"]["rooms"]
+            print(_plural(total, "room") + _listed(len(rooms), total))
             for line in rooms:
                 print(safe_text(_room_line(line)))
         elif command == "players":
-            players = client.get("overview")["players"]
+            overview = client.get("overview")
+            players = overview["players"]
+            sessions = overview["server"]["sessions"]
+            total = sessions["connected"] + sessions["away"]
             for p in players:
                 where = p["peer"] if p["connected"] else "away"
                 print(
                     safe_text(f"{p['id']}  {p['name']:<16} {where:<22} rooms: {', '.join(p['rooms']) or '-'}")
                 )
-            print(_plural(len(players), "player"))
+            print(_plural(total, "player") + _listed(len(players), total))
         elif command == "room":
             answer = client.get(f"rooms/{target}")
             print(safe_text(_room_line(answer["room"])))

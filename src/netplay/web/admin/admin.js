@@ -140,8 +140,11 @@ function drawCharts() {
   });
 }
 
-function drawRooms(rooms) {
-  $("room-count").textContent = `(${rooms.length})`;
+// The overview lists at most 200 of each; the server's figures count them all.
+const counted = (listed, total) => (listed < total ? `(${listed} of ${total})` : `(${total})`);
+
+function drawRooms(rooms, total) {
+  $("room-count").textContent = counted(rooms.length, total);
   const body = $("rooms").tBodies[0];
   body.replaceChildren();
   for (const room of rooms) {
@@ -158,8 +161,8 @@ function drawRooms(rooms) {
   }
 }
 
-function drawPlayers(players) {
-  $("player-count").textContent = `(${players.length})`;
+function drawPlayers(players, total) {
+  $("player-count").textContent = counted(players.length, total);
   const body = $("players").tBodies[0];
   body.replaceChildren();
   for (const player of players) {
@@ -214,8 +217,9 @@ async function refresh() {
   );
   drawFigures(overview.server);
   drawCharts();
-  drawRooms(overview.rooms);
-  drawPlayers(overview.players);
+  drawRooms(overview.rooms, overview.server.rooms);
+  const sessions = overview.server.sessions;
+  drawPlayers(overview.players, sessions.connected + sessions.away);
   drawErrors(overview.errors);
   if (shown) showRoom(shown, false);
 }
