@@ -19,6 +19,7 @@ from .client.safe_text import safe_text
 from .client.terminal import COMMANDS, PlayOptions, run_play
 from .games import Game, builtin_games, load_game
 from .games.engine import TimeControl
+from .games.relaycheck import load_relay_check
 from .protocol.text112 import IdPool
 from .proxy import Link, parse_duration, serve_proxy
 from .replay import plural, show_matches, show_replay
@@ -144,6 +145,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="MODULE:CLASS",
         help="serve your own game (repeatable); the built-in games are served too",
+    )
+    serve.add_argument(
+        "--relay-check",
+        action="append",
+        default=[],
+        metavar="MODULE:CLASS",
+        help="check every message of the relay rooms a RelayCheck names (its label; repeatable): "
+        "accept, refuse or rewrite it (docs/games.md)",
     )
     defaults = ServerConfig()
     serve.add_argument(
@@ -552,6 +561,13 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
         games[game.name] = game
         custom.append(game.name)
+    checks = []
+    for spec in args.relay_check:
+        try:
+            checks.append(load_relay_check(spec))
+        except ValueError as exc:
+            print(f"error: --relay-check {exc}", file=sys.stderr)
+            return 2
     config = ServerConfig(
         host=args.host,
         port=args.port,
@@ -629,7 +645,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("Stop with Ctrl-C.", flush=True)
 
     try:
-        run(config, games.values(), on_ready=ready, use_uvloop=False)
+        run(config, games.values(), on_ready=ready, use_uvloop=False, relay_checks=checks)
     except StoreError as exc:
         print(f"error: --db {exc}", file=sys.stderr)
         return 1

@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     NOT_IN_ROOM = "not_in_room"
     ALREADY_IN_ROOM = "already_in_room"
     WRONG_ROOM_KIND = "wrong_room_kind"
+    RELAY_REFUSED = "relay_refused"
     # Moves in a match.
     NOT_A_PLAYER = "not_a_player"
     NOT_YOUR_TURN = "not_your_turn"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..games import Game, builtin_games
+from ..games.relaycheck import RelayCheck
 from ..store import MatchStore, open_store
 from ..transports.coalesce import WriteCoalescer
 from ..transports.tcp import TcpConnection
@@ -44,8 +45,11 @@ class Server:
         config: ServerConfig | None = None,
         games: Iterable[Game] | None = None,
         directory: RoomDirectory | None = None,
+        relay_checks: Iterable[RelayCheck] = (),
     ) -> None:
         self.config = config or ServerConfig()
+        #: Pure checks of relay rooms' messages, by the room label each checks.
+        self.relay_checks: dict[str, RelayCheck] = {c.label: c for c in relay_checks}
         chosen = list(games) if games is not None else list(builtin_games().values())
         self.games: dict[str, Game] = {g.name: g for g in chosen}
         self._directory = directory
@@ -82,7 +86,9 @@ class Server:
         # before anything is opened.
         files = {**load_static_files(), **load_game_boards(self.games.values())} if self.config.web else {}
         self.store = open_store(self.config.db, durable=self.config.db_durable)
-        hub = Hub(self.config, self.games, self._directory, loop, store=self.store)
+        hub = Hub(
+            self.config, self.games, self._directory, loop, store=self.store, relay_checks=self.relay_checks
+        )
         self.hub = hub
         self.restored_rooms, self.restored = hub.restore_rooms()
         logging.getLogger("netplay").addHandler(self._errors)
@@ -277,6 +283,7 @@ def run(
     *,
     on_ready: Callable[[Server], Any] | None = None,
     use_uvloop: bool = True,
+    relay_checks: Iterable[RelayCheck] = (),
 ) -> None:
     """Serve until SIGINT or SIGTERM, then shut down cleanly, telling the clients why."""
     fit_connections_to_files(config, raise_nofile_limit())
@@ -284,7 +291,7 @@ def run(
         install_uvloop()
 
     async def main() -> None:
-        server = Server(config, games)
+        server = Server(config, games, relay_checks=relay_checks)
         await server.start()
         loop = asyncio.get_running_loop()
         stopping: list[asyncio.Task[None]] = []  # holds the task, so it is not garbage-collected

@@ -19,6 +19,7 @@ from typing import Any
 from .. import __version__
 from ..games import Game, engine
 from ..games.engine import ReplayError, TimeControl
+from ..games.relaycheck import RelayCheck
 from ..protocol import (
     PROTOCOL_VERSIONS,
     ErrorCode,
@@ -62,9 +63,12 @@ class Hub:
         directory: RoomDirectory | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         store: MatchStore | None = None,
+        relay_checks: dict[str, RelayCheck] | None = None,
     ) -> None:
         self.config = config
         self.games = games
+        #: The pure checks of relay rooms, by the label they check (``games/relaycheck.py``).
+        self.relay_checks = relay_checks or {}
         #: Descriptions of rooms, for the lobby and matchmaking; the rooms themselves are in ``rooms``.
         self.directory = directory if directory is not None else InMemoryDirectory()
         #: The rooms this process hosts, by id.
@@ -751,7 +755,15 @@ class Hub:
                     ErrorCode.INVALID_MESSAGE,
                     f"max_members must be from 2 to {cfg.max_relay_members}",
                 )
-            room = RelayRoom(self, game or "relay", room_id=room_id, code=code, max_members=wanted)
+            label = game or "relay"
+            room = RelayRoom(
+                self,
+                label,
+                room_id=room_id,
+                code=code,
+                max_members=wanted,
+                check=self.relay_checks.get(label),
+            )
         else:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match' or 'relay'")
         self.host_room(room)

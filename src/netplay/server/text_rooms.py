@@ -36,6 +36,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from ..protocol import ProtocolError
 from ..protocol.outgoing import Outgoing
 from ..protocol.text112 import (
     DEFAULT_MAX_LINE,
@@ -55,7 +56,6 @@ from .rooms import Member, RelayRoom
 from .session import Session
 
 if TYPE_CHECKING:
-    from ..protocol import ProtocolError
     from .config import ServerConfig
     from .hub import Hub
 
@@ -129,6 +129,8 @@ class TextLobby:
         self._time = hub.loop.time
         # The line being relayed (its data dict, and the line text members get), so that rendering
         # the relay gives them the client's bytes, not a re-encoding of the UTF-8-decoded data.
+        #: Lines the room's check refused (dropped: the text protocol cannot say so).
+        self.refused = 0
         self._line_data: dict[str, str] | None = None
         self._line: bytes | None = None
         # The last relay rendered: one line for every text member a broadcast reaches.
@@ -201,6 +203,8 @@ class TextLobby:
             self._line_data, self._line = data, relay_line(instr, member.token, details)
             try:
                 room.relay(session.id, data)
+            except ProtocolError:  # refused by the room's check: the protocol has no errors to say so
+                self.refused += 1
             finally:
                 self._line_data = self._line = None
         return self._wait(session) if self.rate else 0.0
@@ -295,7 +299,11 @@ class TextLobby:
                     return full
                 break
         room = RelayRoom(
-            self.hub, self.game, room_id=self.hub.directory.new_room_id(), max_members=self.room_size
+            self.hub,
+            self.game,
+            room_id=self.hub.directory.new_room_id(),
+            max_members=self.room_size,
+            check=self.hub.relay_checks.get(self.game),
         )
         self.hub.host_room(room)
         return room

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
+from ...games.relaycheck import RelayCheck
 from ...protocol import ErrorCode, ProtocolError, codec
 from .base import Member, Room, RoomHost, member_json
+
+log = logging.getLogger("netplay.rooms")
 
 __all__ = ["RelayRoom"]
 
 
 class RelayRoom(Room):
-    """Members by id, a member cap, and the relay: no rules, no state."""
+    """Members by id, a member cap, and the relay: no rules, and no state but its check's (if any)."""
 
     kind = "relay"
 
     def __init__(
-        self, host: RoomHost, label: str, *, room_id: str, code: str | None = None, max_members: int = 64
+        self,
+        host: RoomHost,
+        label: str,
+        *,
+        room_id: str,
+        code: str | None = None,
+        max_members: int = 64,
+        check: RelayCheck | None = None,
     ) -> None:
         super().__init__(host, label, room_id=room_id, code=code)
         self.members: dict[str, Member] = {}
         self.max_members = max_members
+        #: The pure check every message passes first (``games/relaycheck.py``), and its state.
+        self.check = check
+        self.check_state = None if check is None else check.setup()
 
     def is_open(self) -> bool:
         return len(self.members) < self.max_members
@@ -54,6 +68,14 @@ class RelayRoom(Room):
         member = self.members.pop(member_id, None)
         if member is None:
             return
+        if self.check is not None:
+            try:
+                self.check_state = self.check.left(self.check_state, member_id)
+            except Exception:  # the member is gone all the same; the check keeps its state
+                log.exception(
+                    "the relay check of %s failed in room %s", self.game, self.id,
+                    extra={"event": "game_error", "room": self.id, "game": self.game},
+                )  # fmt: skip
         self.broadcast({"type": "member_left", "room": self.id, "member": member_json(member, "member")})
         self.host.room_changed(self)
         self._check_empty()
@@ -67,7 +89,18 @@ class RelayRoom(Room):
         Data that cannot be encoded is refused with ``invalid_message`` and reaches nobody (the first
         recipient's link encodes it, before any link has queued it). Data from the network always
         can be: the connection refuses nesting past ``codec.MAX_DEPTH``, which a relay keeps.
+        With a check, the check decides first: refused (``relay_refused``, the check's reason, to
+        the sender only), rewritten, or passed on as it is.
         """
+        check = self.check
+        if check is not None:
+            state = self.check_state
+            result = self._checked(lambda: check.check(state, sender_id, data))
+            self.check_state = result.state
+            if result.refused is not None:
+                raise ProtocolError(ErrorCode.RELAY_REFUSED, result.refused[:200])
+            if result.rewritten:
+                data = result.data
         try:
             self.host.deliver(
                 self.members, {"type": "relay", "room": self.id, "from": sender_id, "data": data}, sender_id
@@ -76,3 +109,14 @@ class RelayRoom(Room):
             raise ProtocolError(
                 ErrorCode.INVALID_MESSAGE, f"relay data cannot be sent as JSON ({exc})"
             ) from None
+
+    def _checked(self, run: Any) -> Any:
+        """Run the check; a check that fails refuses the message and keeps its state (logged)."""
+        try:
+            return run()
+        except Exception:
+            log.exception(
+                "the relay check of %s failed in room %s", self.game, self.id,
+                extra={"event": "game_error", "room": self.id, "game": self.game},
+            )  # fmt: skip
+            raise ProtocolError(ErrorCode.INTERNAL_ERROR, "the room's check failed on that message") from None
