@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netplay.transports.pacing import NO_LIMIT, ByteBudget
+from netplay.transports.pacing import NO_LIMIT, ByteBudget, ReadPacer
 
 
 def read(budget: ByteBudget, allowance: int, size: int, now: float) -> tuple[int, float]:
@@ -77,3 +79,30 @@ def test_never_more_than_the_burst_and_the_rate_allow(reads: list[tuple[int, flo
             allowance, wait = budget.settle(allowance, now)
             resume_at = now + wait if wait else None
         assert taken <= burst + rate * now + size + 1  # (a byte for rounding)
+
+
+class Reading:
+    """What a pacer does to its transport: pauses its reading (resuming is the connection's call)."""
+
+    def __init__(self) -> None:
+        self.pauses = 0
+
+    def pause_reading(self) -> None:
+        self.pauses += 1
+
+
+async def test_a_pacer_pauses_reading_for_the_debt_then_calls_back_once() -> None:
+    loop = asyncio.get_running_loop()
+    over = asyncio.Event()
+    pacer = ReadPacer(loop, rate=10_000, burst=400, then=over.set)
+    reading = Reading()
+    # The first allowance (100 bytes) and 1,700 more were read: 1,400 bytes in debt past the
+    # full bucket of 400, at 10,000 a second: 0.14 s without reading.
+    assert pacer.overdrawn(-1700, reading) == 0  # type: ignore[arg-type]
+    assert pacer.paused and reading.pauses == 1
+    assert pacer.overdrawn(-50, reading) == -50  # type: ignore[arg-type]  # a read already on its way
+    started = loop.time()
+    await asyncio.wait_for(over.wait(), 5)
+    assert loop.time() - started >= 0.14 - 0.01 and not pacer.paused
+    assert pacer.overdrawn(0, reading) > 0  # type: ignore[arg-type]  # paid off: a new allowance
+    assert reading.pauses == 1

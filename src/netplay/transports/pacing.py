@@ -20,7 +20,10 @@ error of that guess small, so that a sender within its rate is never made to wai
 
 from __future__ import annotations
 
-__all__ = ["NO_LIMIT", "ByteBudget"]
+import asyncio
+from collections.abc import Callable
+
+__all__ = ["NO_LIMIT", "ByteBudget", "ReadPacer"]
 
 #: The allowance of a connection without a byte-rate limit: more than anyone sends.
 NO_LIMIT = 1 << 62
@@ -70,3 +73,54 @@ class ByteBudget:
         granted = int(level) if level < self.chunk else self.chunk
         self._granted = granted = max(granted, 0)
         return granted, 0.0
+
+
+class ReadPacer:
+    """One connection's byte rate, as its transport lives it: when the read allowance it keeps
+    inline runs out, ``overdrawn`` hands out the next one, or stops reading the transport for as
+    long as the rate asks and calls ``then`` when that pause is over (the connection decides
+    whether to read again: it may be waiting for other reasons). The bucket is made the first
+    time it is needed; a connection makes its pacer only when its first allowance runs out (most
+    never do), so an idle connection holds none."""
+
+    __slots__ = ("_budget", "_burst", "_loop", "_rate", "_then", "timer")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, rate: float, burst: int, then: Callable[[], None]
+    ) -> None:
+        self._loop = loop
+        self._rate = rate
+        self._burst = burst
+        self._then = then
+        self._budget: ByteBudget | None = None
+        #: While reading is paused for the rate: the timer that ends the pause.
+        self.timer: asyncio.TimerHandle | None = None
+
+    @property
+    def paused(self) -> bool:
+        return self.timer is not None
+
+    def overdrawn(self, allowance: int, transport: asyncio.Transport | None) -> int:
+        """The allowance ran out (``allowance`` is what is left of it, below 0 after a read that
+        overdrew it): the next allowance, or 0 and a pause of the transport's reading."""
+        if self.timer is not None:  # a read that came before the pause took effect: charged later
+            return allowance
+        now = self._loop.time()
+        budget = self._budget
+        if budget is None:
+            budget = self._budget = ByteBudget(self._rate, self._burst, now)
+        allowance, wait = budget.settle(allowance, now)
+        if wait > 0.0:
+            if transport is not None:
+                transport.pause_reading()
+            self.timer = self._loop.call_later(wait, self._ended)
+        return allowance
+
+    def _ended(self) -> None:
+        self.timer = None
+        self._then()
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None

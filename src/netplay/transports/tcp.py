@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ..protocol import ErrorCode, ProtocolError, ServerConnection
 from ..protocol.outgoing import Outgoing
 from .coalesce import WriteCoalescer, write_bounded
-from .pacing import ByteBudget
+from .pacing import ByteBudget, ReadPacer
 
 if TYPE_CHECKING:
     from ..server.gate import ConnectionGate
@@ -54,7 +54,6 @@ class TcpConnection(asyncio.Protocol):
     __slots__ = (
         "_allowance",
         "_backed_up",
-        "_budget",
         "_closing",
         "_coalescer",
         "_counts",
@@ -62,7 +61,7 @@ class TcpConnection(asyncio.Protocol):
         "_held",
         "_hub",
         "_out",
-        "_paced",
+        "_pacer",
         "_queued",
         "_reply_limit",
         "conn",
@@ -76,12 +75,10 @@ class TcpConnection(asyncio.Protocol):
         self._coalescer = coalescer
         self._gate = gate
         config = hub.config
-        #: The byte-rate limit: bytes that may be read before the budget is asked again, the budget
-        #: (made when that first runs out: most connections never need one), and while the
-        #: connection is not read for its rate, the timer that ends the pause.
+        #: The byte-rate limit: bytes that may be read before the pacer is asked again (kept here,
+        #: so that a read costs a subtraction and a comparison), and the pacer.
         self._allowance = ByteBudget.initial(config.byte_rate, config.byte_burst)
-        self._budget: ByteBudget | None = None
-        self._paced: asyncio.TimerHandle | None = None
+        self._pacer: ReadPacer | None = None  # made when the first allowance runs out
         self._out: list[bytes] = []
         self._queued = 0  # bytes in _out
         self._backed_up = False  # the transport's own buffer is over the reply limit
@@ -155,33 +152,27 @@ class TcpConnection(asyncio.Protocol):
         held, self._held = self._held, []
         if held and not self._closing:
             self._handle(held, 0)
-        if not self._held and not self._closing and self._paced is None and self.transport is not None:
+        if not self._held and not self._closing and not self._paused() and self.transport is not None:
             self.transport.resume_reading()
 
     # -- the byte rate -------------------------------------------------------------------------
     def _overdrawn(self) -> None:
-        """The read allowance ran out: take the next one, or stop reading until the rate allows."""
-        if self._paced is not None:  # a read that came before the pause took effect: charged later
-            return
-        loop = self._hub.loop
-        now = loop.time()
-        budget = self._budget
-        if budget is None:
+        """The read allowance ran out: the next one, or a pause (``pacing.ReadPacer``)."""
+        pacer = self._pacer
+        if pacer is None:
             config = self._hub.config
-            budget = self._budget = ByteBudget(config.byte_rate, config.byte_burst, now)
-        self._allowance, wait = budget.settle(self._allowance, now)
-        if wait > 0.0:
-            if self.transport is not None:
-                self.transport.pause_reading()
-            self._paced = loop.call_later(wait, self._unpace)
+            pacer = self._pacer = ReadPacer(self._hub.loop, config.byte_rate, config.byte_burst, self._unpace)
+        self._allowance = pacer.overdrawn(self._allowance, self.transport)
+
+    def _paused(self) -> bool:
+        return self._pacer is not None and self._pacer.paused
 
     def _unpace(self) -> None:
         """The pause for the byte rate is over: read again (unless replies are still held)."""
-        self._paced = None
         if self._closing:
             return
         self._overdrawn()
-        if self._paced is None and not self._held and self.transport is not None:
+        if not self._paused() and not self._held and self.transport is not None:
             self.transport.resume_reading()
 
     def eof_received(self) -> bool:
@@ -191,9 +182,8 @@ class TcpConnection(asyncio.Protocol):
         self._closing = True
         self._out.clear()
         self._held = []
-        if self._paced is not None:
-            self._paced.cancel()
-            self._paced = None
+        if self._pacer is not None:
+            self._pacer.cancel()
         self.conn.close()
         if self._gate is not None and self.transport is not None:
             self._gate.release(self.transport)  # before the hub tells anyone: the slot is free

@@ -68,7 +68,7 @@ from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
 from ..protocol.outgoing import Outgoing
 from .coalesce import WriteCoalescer, write_bounded
 from .http import HttpRequest, HttpResponse, HttpServerConnection, StaticFile, Upgrade, serve_files
-from .pacing import ByteBudget
+from .pacing import ByteBudget, ReadPacer
 from .tcp import _REPLY_BUDGET, SERVER_FULL
 
 if TYPE_CHECKING:
@@ -322,14 +322,13 @@ class WebConnection(asyncio.Protocol):
     __slots__ = (
         "_allowance",
         "_backed_up",
-        "_budget",
         "_closing",
         "_fatal",
         "_fragments",
         "_held",
         "_http",
         "_out",
-        "_paced",
+        "_pacer",
         "_queued",
         "_reply_limit",
         "_site",
@@ -354,10 +353,9 @@ class WebConnection(asyncio.Protocol):
         self._fatal: bytes | None = None  # the last fatal error sent, for the close frame
         self._unparsed = _NOTHING  # the rest of a big read, parsed a slice per loop turn
         config = site.config
-        # The byte rate, as on TCP: the allowance left, the bucket (once needed), a pause's timer.
+        # The byte rate, as on TCP: the allowance left (inline), and the pacer.
         self._allowance = ByteBudget.initial(config.byte_rate, config.byte_burst)
-        self._budget: ByteBudget | None = None
-        self._paced: asyncio.TimerHandle | None = None
+        self._pacer: ReadPacer | None = None  # made when the first allowance runs out
         #: The HTTP side, until the connection is handed to the WebSocket library (then None).
         self._http: HttpServerConnection | None = HttpServerConnection(site.upgrade_path)
         self.ws = _ServerProtocol(max_size=config.max_frame, logger=_library_log)
@@ -431,7 +429,7 @@ class WebConnection(asyncio.Protocol):
             return  # resume_writing goes on with it
         view = self._unparsed
         if not view:  # nothing left (the end of the stream took it): b"" would mean that end
-            if self._paced is None:
+            if not self._paused():
                 transport.resume_reading()
             return
         self._unparsed = view[_PARSE_SLICE:]
@@ -444,33 +442,29 @@ class WebConnection(asyncio.Protocol):
             if transport.is_reading():
                 transport.pause_reading()
             self._site.loop.call_soon(self._parse_a_slice)
-        elif self._paced is None and not transport.is_reading():
+        elif not self._paused() and not transport.is_reading():
             transport.resume_reading()
 
     def _overdrawn(self) -> None:
-        """The read allowance ran out: take the next one, or stop reading until the rate allows."""
-        if self._paced is not None:
-            return
-        loop = self._site.loop
-        now = loop.time()
-        budget = self._budget
-        if budget is None:
+        """The read allowance ran out: the next one, or a pause (``pacing.ReadPacer``)."""
+        pacer = self._pacer
+        if pacer is None:
             config = self._site.config
-            budget = self._budget = ByteBudget(config.byte_rate, config.byte_burst, now)
-        self._allowance, wait = budget.settle(self._allowance, now)
-        if wait > 0.0:
-            if self.transport is not None:
-                self.transport.pause_reading()
-            self._paced = loop.call_later(wait, self._unpace)
+            pacer = self._pacer = ReadPacer(
+                self._site.loop, config.byte_rate, config.byte_burst, self._unpace
+            )
+        self._allowance = pacer.overdrawn(self._allowance, self.transport)
+
+    def _paused(self) -> bool:
+        return self._pacer is not None and self._pacer.paused
 
     def _unpace(self) -> None:
         """The pause for the byte rate is over: read again (unless a big read is still parsed)."""
-        self._paced = None
         transport = self.transport
         if transport is None or transport.is_closing():
             return
         self._overdrawn()
-        if self._paced is None and not self._unparsed and not self._stalled:
+        if not self._paused() and not self._unparsed and not self._stalled:
             transport.resume_reading()
 
     def _receive(self, data: bytes) -> None:
@@ -539,7 +533,7 @@ class WebConnection(asyncio.Protocol):
             return
         if self._unparsed:
             self._site.loop.call_soon(self._parse_a_slice)
-        elif self._paced is None:
+        elif not self._paused():
             transport.resume_reading()
 
     def eof_received(self) -> bool:
@@ -563,9 +557,8 @@ class WebConnection(asyncio.Protocol):
         self._held = []
         self._out.clear()
         self._cancel_timer()
-        if self._paced is not None:
-            self._paced.cancel()
-            self._paced = None
+        if self._pacer is not None:
+            self._pacer.cancel()
         self.conn.close()
         self._site.pending.discard(self)
         if self._site.gate is not None and self.transport is not None:
@@ -624,7 +617,7 @@ class WebConnection(asyncio.Protocol):
             transport.close()
         elif transport.can_write_eof():
             transport.write_eof()
-            if self._paced is None:
+            if not self._paused():
                 transport.resume_reading()
         else:  # TLS: no half-close
             transport.close()
