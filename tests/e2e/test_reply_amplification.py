@@ -123,34 +123,58 @@ async def play_150(port: int) -> Players:
     return players
 
 
+class Rounds:
+    """Five rounds of the same play without an attack, then with one: the players' p99 of each,
+    the server's RSS growth under each attack, and what each attack returned."""
+
+    def __init__(self) -> None:
+        self.quiet: list[float] = []
+        self.attacked: list[float] = []
+        self.growths: list[int] = []
+        self.results: list[int] = []
+
+    @classmethod
+    async def run(
+        cls, port: int, attack: Callable[[int, asyncio.Event, asyncio.AbstractEventLoop], int],
+        after_each: Callable[[], None] = lambda: None,
+    ) -> Rounds:  # fmt: skip
+        """``attack(port, done, loop)`` runs in a thread of its own while two players play 150 moves."""
+        rounds = cls()
+        loop = asyncio.get_running_loop()
+        for _ in range(5):
+            players = await play_150(port)
+            rounds.quiet.append(players.p99())
+            await players.close()
+            baseline = rss()
+            done = asyncio.Event()
+            attacker = asyncio.ensure_future(asyncio.to_thread(attack, port, done, loop))
+            players = await play_150(port)
+            rounds.growths.append(max(players.peak_rss, rss()) - baseline)
+            rounds.attacked.append(players.p99())
+            done.set()
+            rounds.results.append(await attacker)
+            after_each()
+            await players.close()
+        return rounds
+
+    def assert_players_did_not_notice(self, rss_bound: int) -> None:
+        assert max(self.growths) < rss_bound, f"RSS grew {[round(g / MiB, 1) for g in self.growths]} MiB"
+        # Medians, so that one round slowed by another process on the machine does not decide it.
+        bound = max(P99_BOUND, 3 * statistics.median(self.quiet))
+        under, without = ([round(p * 1000, 2) for p in ps] for ps in (self.attacked, self.quiet))
+        assert statistics.median(self.attacked) < bound, (
+            f"the players' p99: {under} ms under attack, {without} without"
+        )
+
+
 async def test_replies_nobody_reads_are_not_built_and_other_players_do_not_notice(
     make_server: MakeServer,
 ) -> None:
     server = await make_server()  # default limits: 1 MiB send buffer, a burst of 400
     owners = await fill_the_lobby(server.port)  # 320 rooms: 7 pages of the lobby
-    loop = asyncio.get_running_loop()
-    quiet, attacked, growths = [], [], []
-    for _ in range(5):  # five rounds, each the same play without an attack, then with one
-        players = await play_150(server.port)
-        quiet.append(players.p99())
-        await players.close()
-        baseline = rss()
-        done = asyncio.Event()
-        hoarder = asyncio.ensure_future(asyncio.to_thread(attack, server.port, done, loop))
-        players = await play_150(server.port)
-        growths.append(max(players.peak_rss, rss()) - baseline)
-        attacked.append(players.p99())
-        done.set()
-        waiting = await hoarder
-        # It got replies to read (the server was not stuck), but never all 790 of them at once.
-        assert 0 < waiting < 790 * 12_000, waiting
-        await players.close()
-    assert max(growths) < RSS_BOUND, f"RSS grew {[round(g / MiB, 1) for g in growths]} MiB"
-    # Medians, so that one round slowed by another process on the machine does not decide it.
-    bound = max(P99_BOUND, 3 * statistics.median(quiet))
-    under, without = ([round(p * 1000, 2) for p in ps] for ps in (attacked, quiet))
-    assert statistics.median(attacked) < bound, (
-        f"the players' p99: {under} ms under attack, {without} without"
-    )
+    rounds = await Rounds.run(server.port, attack)
+    # It got replies to read (the server was not stuck), but never all 790 of them at once.
+    assert all(0 < waiting < 790 * 12_000 for waiting in rounds.results), rounds.results
+    rounds.assert_players_did_not_notice(RSS_BOUND)
     for owner in owners:
         await owner.close()

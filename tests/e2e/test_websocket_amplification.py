@@ -22,7 +22,6 @@ import asyncio
 import json
 import logging
 import socket
-import statistics
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -34,8 +33,8 @@ from websockets.uri import parse_uri
 
 from netplay.server import Server
 
-from .test_reply_amplification import P99_BOUND, REQUESTS, fill_the_lobby, play_150
-from .test_websocket_flood import MiB, rss
+from .test_reply_amplification import REQUESTS, Rounds, fill_the_lobby
+from .test_websocket_flood import MiB
 
 MakeServer = Callable[..., Awaitable[Server]]
 
@@ -92,35 +91,19 @@ async def test_replies_a_websocket_never_reads_are_not_built_and_other_players_d
     # answered, not refused: then only read backpressure keeps the replies from piling up.
     server = await make_server(**limits)
     owners = await fill_the_lobby(server.port)  # 320 rooms: 7 pages of the lobby
-    loop = asyncio.get_running_loop()
-    quiet, attacked, growths, waited, cut = [], [], [], [], []
-    for _ in range(5):  # five rounds, each the same play without an attack, then with one
-        players = await play_150(server.port)
-        quiet.append(players.p99())
-        await players.close()
-        baseline = rss()
-        done = asyncio.Event()
-        hoarder = asyncio.ensure_future(asyncio.to_thread(attack, server.port, done, loop))
-        players = await play_150(server.port)
-        growths.append(max(players.peak_rss, rss()) - baseline)
-        attacked.append(players.p99())
-        done.set()
-        waited.append(await hoarder)
+    cut: list[int] = []
+
+    def count_cut_offs() -> None:
         # Cut off or not: the server's log says (the kernel still holds the replies and the end of
         # the stream behind them, which the attacker never gets to, so it cannot tell).
         cut.append(sum(r.getMessage().startswith("disconnecting") for r in caplog.records))
         caplog.clear()
-        await players.close()
+
+    rounds = await Rounds.run(server.port, attack, count_cut_offs)
     # Its requests were held, not answered at once: it was not cut off as a client whose unread
     # replies passed max_send_buffer is, and it got replies to read, never all of them at once.
     assert not any(cut), f"cut off: {cut} 'disconnecting' lines in the log, round by round"
-    assert all(0 < w < REQUESTS * 12_000 for w in waited), waited
-    assert max(growths) < RSS_BOUND, f"RSS grew {[round(g / MiB, 1) for g in growths]} MiB"
-    # Medians, so that one round slowed by another process on the machine does not decide it.
-    bound = max(P99_BOUND, 3 * statistics.median(quiet))
-    under, without = ([round(p * 1000, 2) for p in ps] for ps in (attacked, quiet))
-    assert statistics.median(attacked) < bound, (
-        f"the players' p99: {under} ms under attack, {without} without"
-    )
+    assert all(0 < w < REQUESTS * 12_000 for w in rounds.results), rounds.results
+    rounds.assert_players_did_not_notice(RSS_BOUND)
     for owner in owners:
         await owner.close()
