@@ -4,7 +4,7 @@ and clients for asyncio programs and for game loops."""
 __version__ = "0.1.0"
 
 from .client import Client, ConnectionClosed, NetplayError, ThreadedClient
-from .games import ConnectFour, Game, Outcome, TicTacToe
+from .games import ConnectFour, Game, Outcome, RealtimeGame, TicTacToe
 from .server import Server, ServerConfig
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Game",
     "NetplayError",
     "Outcome",
+    "RealtimeGame",
     "Server",
     "ServerConfig",
     "ThreadedClient",

@@ -5,19 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import json
 import math
 import os
 import shlex
 import ssl
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from .client.admin import read_token, run_admin
 from .client.aio import Client, NetplayError
 from .client.safe_text import safe_text
 from .client.terminal import COMMANDS, PlayOptions, run_play
-from .games import Game, builtin_games, load_game
+from .games import Game, RealtimeGame, builtin_games, load_game
 from .games.engine import TimeControl
 from .games.relaycheck import load_relay_check
 from .protocol.text112 import IdPool
@@ -509,6 +511,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="play with a clock: 300+5 (300 s each, plus 5 s a move), 5m+3, or 30/move; quick-match "
         "pairs only players asking for the same clock",
     )
+    play.add_argument(
+        "--option",
+        type=_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option of the game for a room this command opens (--private or --vs), e.g. "
+        "points=1 for pong; the value is read as JSON (else taken as text); repeatable",
+    )
 
     games = sub.add_parser("games", help="list the games a server offers")
     _add_address(games)
@@ -525,6 +536,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_address(rooms)
     rooms.add_argument("--game", help="only rooms of this game")
     return parser
+
+
+def _option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: give KEY=VALUE, e.g. points=3")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
 
 
 def _login_name() -> str | None:
@@ -549,7 +570,7 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    games: dict[str, Game] = builtin_games()
+    games: dict[str, Game | RealtimeGame] = builtin_games()
     custom: list[str] = []  # the user's own games: the banner suggests playing one of them
     for spec in args.game:
         try:
@@ -615,10 +636,13 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         tls = " --tls" if config.tls_cert else ""
-        print(
-            f"Join from another terminal:  netplay play {first} --host {shown} --port {port}{tls}",
-            flush=True,
-        )
+        rules = games[first]
+        if isinstance(rules, RealtimeGame):  # played in a browser or a game loop; a bot at a terminal
+            bot = f" --bot {next(iter(rules.bots))}" if rules.bots else ""
+            joining = f"netplay play {first} --host {shown} --port {port}{tls}{bot}"
+        else:
+            joining = f"netplay play {first} --host {shown} --port {port}{tls}"
+        print(f"Join from another terminal:  {joining}", flush=True)
         if host == "127.0.0.1":
             print("Only this machine can join; use --host 0.0.0.0 to let your network in.", flush=True)
         if server.text_port is not None:
@@ -787,6 +811,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tls_ca=args.tls_ca,
                 clock=args.clock,
                 new=args.new,
+                game_options=dict(args.option),
             )
         )
     if args.command == "games":

@@ -15,7 +15,7 @@ from typing import Any
 
 from .client.safe_text import safe_text
 from .client.terminal import clock_text
-from .games import Game, Outcome, builtin_games, load_game
+from .games import Game, Outcome, RealtimeGame, builtin_games, load_game, ticker
 from .games import engine as eng
 from .server.rooms.match import saved_start
 from .store import SavedMatch, SavedMove, SqliteStore, StoreError
@@ -191,11 +191,17 @@ def show_matches(db: str, limit: int = 20) -> int:
         for match in matches:
             players = " vs ".join(p.name for p in match.players)
             full = store.get(match.id)
-            moves = sum(m.kind in ("move", "auto") for m in full.moves) if full is not None else 0
+            saved = full.moves if full is not None else []
+            ticks = [m.version for m in saved if m.kind == "tick"]
+            if ticks:  # a real-time match: how long it ran
+                played = f"{max(ticks):>5} ticks"
+            else:
+                moves = sum(m.kind in ("move", "auto") for m in saved)
+                played = f"{moves:>3} {'move ' if moves == 1 else 'moves'}"
             clock = f"  clock {match.clock}" if match.clock else ""
             _say(
                 f"{match.id}  {_when(match.started_at)}  {match.game:<10} {players:<30} "
-                f"{moves:>3} {'move ' if moves == 1 else 'moves'}{clock}  {result_text(match)}"
+                f"{played}{clock}  {result_text(match)}"
             )
     return 0
 
@@ -209,6 +215,43 @@ def _clocks(current: eng.Match, at: float, names: dict[int, str]) -> str | None:
     )
 
 
+def _show_ticks(rules: RealtimeGame, match: SavedMatch) -> int:
+    """A real-time match: its recorded inputs tick by tick, then the match rebuilt from them."""
+    names = _names(match)
+    _say(f"Match {match.id}: {match.game} (real time, {rules.tick_rate} ticks/s), game {match.number} "
+         f"in room {match.room_id}")  # fmt: skip
+    _say("Players: " + ", ".join(f"{names[p.seat]} ({rules.seat_label(p.seat)})" + (" (bot)" if p.bot else "")
+                                 for p in match.players))  # fmt: skip
+    _say(f"Started {_when(match.started_at)}")
+    records = [ticker.record_from_json(m.move) for m in match.moves if m.kind == "tick"]
+    for record in records:
+        said = [f"{names.get(seat, seat)} {json.dumps(data)}" for seat, (_, data) in record.inputs.items()]
+        said += [f"{names.get(seat, seat)} leaves" for seat in record.left]
+        if said:  # a checkpoint (no inputs) is not worth a line
+            _say(f"tick {record.tick} ({record.tick / rules.tick_rate:.2f} s): " + ", ".join(said))
+    try:
+        rebuilt = ticker.replay(
+            rules, id=match.id, number=match.number, seats=len(match.players), seed=match.seed,
+            options=match.options, records=records,
+        )  # fmt: skip
+    except (eng.ReplayError, ValueError) as exc:
+        _say(f"(the recorded inputs do not replay: {exc})")
+        return 0
+    _say()
+    _say(f"Tick {rebuilt.tick} ({rebuilt.tick / rules.tick_rate:.2f} s of play):")
+    _say(rules.render(rules.view(rebuilt.state, None), None), multiline=True)
+    _say()
+    _say(f"Result: {result_text(match)}" + (f", {_when(match.finished_at)}" if match.finished_at else ""))
+    if match.outcome is not None:
+        agrees = rebuilt.outcome is not None and rebuilt.outcome.to_json() == match.outcome
+        _say(
+            "The replay reaches the same result."
+            if agrees
+            else "The replay does NOT reach the stored result."
+        )
+    return 0
+
+
 def show_replay(db: str, match_id: str, rules_spec: str | None = None) -> int:
     """Print one match action by action, drawing each position with the game's own rendering."""
     with _open(db) as store:
@@ -220,13 +263,15 @@ def show_replay(db: str, match_id: str, rules_spec: str | None = None) -> int:
         return 1
     # The rules named by --rules, else the built-in game of that name (a name read from the
     # database never makes this import a module); without either, the moves are still listed.
-    rules: Game | None = builtin_games().get(match.game)
+    rules: Game | RealtimeGame | None = builtin_games().get(match.game)
     if rules_spec is not None:
         try:
             rules = load_game(rules_spec)
         except ValueError as exc:
             print(safe_text(f"error: --rules {exc}"), file=sys.stderr)
             return 2
+    if isinstance(rules, RealtimeGame):
+        return _show_ticks(rules, match)
     names = _names(match)
     _say(f"Match {match.id}: {match.game}, game {match.number} in room {match.room_id}")
     _say(

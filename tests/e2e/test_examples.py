@@ -34,6 +34,7 @@ RESULT = re.compile(r"^result: (win|loss|draw)\b", re.MULTILINE)
 if str(REPO) not in sys.path:  # so that ``examples.nim`` imports here as it does for the server
     sys.path.insert(0, str(REPO))
 from examples.nim import Nim, perfect_bot  # noqa: E402
+from examples.tag import Tag, chase  # noqa: E402
 
 
 def _env() -> dict[str, str]:
@@ -246,3 +247,50 @@ async def test_nim_served_by_the_cli_and_played_by_two_terminal_bots(tmp_path: P
     log.close()
     assert status == 0, output
     assert "netplay server stopped." in output
+
+
+# -- examples/tag.py ------------------------------------------------------------------------------
+
+
+def test_games_doc_shows_tag_verbatim_and_its_engine_run_prints_what_the_doc_says() -> None:
+    """docs/games.md shows tag.py's game and a run of it through the tick engine, with its output."""
+    doc = (DOCS / "games.md").read_text()
+    source = (EXAMPLES / "tag.py").read_text()
+    game_code = source[source.index("from typing import Any") :]
+    assert game_code.strip() in doc
+    from netplay.games import ticker
+
+    game = Tag()
+    match = ticker.start(game, id="t", number=1, seats=2, seed=1, options={}, at=0.0).match
+    for n in range(1, 600):
+        for seat in (0, 1):
+            match = ticker.step(
+                game, match, ticker.Input(seat, n, n + 1, chase(game, match.state, seat, None))
+            ).match
+        match = ticker.step(game, match, ticker.Advance(n / game.tick_rate)).match
+        if match.outcome is not None:
+            break
+    assert f"# {match.tick} {match.outcome}" in doc
+    assert match.outcome is not None and match.outcome.reason == "caught"
+
+
+async def test_tag_served_by_the_cli_and_played_by_two_terminal_bots(tmp_path: Path) -> None:
+    log = (tmp_path / "serve.log").open("w")
+    serve = [*_netplay(), "serve", "--game", "examples.tag:Tag", "--port", "0", "--db", ":memory:"]
+    async with spawn(*serve, stderr=log) as server:
+        line = await read_until(server, "serving")
+        port = re.search(r" on [^ ]+:(\d+) ", line).group(1)  # type: ignore[union-attr]
+        assert "--bot chase" in await read_until(server, "Join from another terminal")
+        play = [*_netplay(), "play", "tag", "--port", port, "--rules", "examples.tag:Tag", "--bot", "chase"]
+        async with spawn(*play, "--private", "--json", "--name", "Ann") as host:
+            code = re.search(r"share the code (\w+)", await read_until(host, "share the code")).group(1)  # type: ignore[union-attr]
+            async with spawn(*play, "--code", code, "--json") as guest:
+                (status1, out1), (status2, out2) = await asyncio.gather(finish(host), finish(guest))
+        assert status1 == status2 == 0, out1 + out2
+        tallies = [json.loads(out.strip().splitlines()[-1]) for out in (out1, out2)]
+        assert sorted(t["won"] for t in tallies) == [0, 1] and all(t["games"] == 1 for t in tallies)
+        assert "Ann (chaser) (you) won (caught)" in out1
+        server.send_signal(signal.SIGTERM)
+        status, output = await finish(server, timeout=15)
+    log.close()
+    assert status == 0, output

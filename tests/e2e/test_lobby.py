@@ -15,9 +15,15 @@ Connect = Callable[..., Awaitable[Client]]
 async def test_list_games(connect: Connect) -> None:
     client = await connect()
     games = {g["name"]: g for g in await client.list_games()}
-    assert set(games) == {"tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig"}
+    assert set(games) == {
+        "tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig", "pong", "arena"
+    }  # fmt: skip
     assert games["tictactoe"]["players"] == 2 and "minimax" in games["tictactoe"]["bots"]
-    assert client.welcome["games"] == ["battleship", "chess", "connect4", "crazy8", "pig", "rps", "tictactoe"]
+    assert games["tictactoe"]["realtime"] is False and games["tictactoe"]["tick_rate"] is None
+    assert games["pong"]["realtime"] is True and games["pong"]["tick_rate"] == 30
+    assert client.welcome["games"] == [
+        "arena", "battleship", "chess", "connect4", "crazy8", "pig", "pong", "rps", "tictactoe"
+    ]  # fmt: skip
 
 
 async def test_rooms_are_listed_with_seats_spectators_and_privacy(connect: Connect) -> None:

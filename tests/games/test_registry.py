@@ -16,13 +16,19 @@ from netplay.games import (
     load_game,
     random_bot,
 )
+from netplay.games.arena import Arena
+from netplay.games.pong import Pong
+from netplay.games.realtime import RealtimeGame
 from tests.games.sample_game import Nim
 
 
 def test_builtin_games_has_every_game() -> None:
     games = builtin_games()
-    assert set(games) == {"tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig"}
+    assert set(games) == {
+        "tictactoe", "connect4", "chess", "battleship", "crazy8", "rps", "pig", "pong", "arena"
+    }  # fmt: skip
     assert isinstance(games["tictactoe"], TicTacToe)
+    assert isinstance(games["pong"], Pong) and isinstance(games["arena"], Arena)
     assert isinstance(games["connect4"], ConnectFour)
     assert BUILTIN_GAMES[:2] == (TicTacToe, ConnectFour)
 
@@ -34,13 +40,19 @@ def test_builtin_games_are_fresh_instances() -> None:
 def test_builtin_games_are_well_formed() -> None:
     for name, game in builtin_games().items():
         assert game.name == name
+        if isinstance(game, RealtimeGame):
+            assert game.description and "\n" not in game.description
+            assert game.bots and 0 < game.patch_rate <= game.tick_rate
+            continue
         assert game.description and "\n" not in game.description
         assert game.players == 2
         assert game.bots and "random" in game.bots
 
 
-@pytest.mark.parametrize(("name", "cls"), [("tictactoe", TicTacToe), ("connect4", ConnectFour)])
-def test_load_builtin_game_by_name(name: str, cls: type[Game]) -> None:
+@pytest.mark.parametrize(
+    ("name", "cls"), [("tictactoe", TicTacToe), ("connect4", ConnectFour), ("pong", Pong), ("arena", Arena)]
+)
+def test_load_builtin_game_by_name(name: str, cls: type[Game | RealtimeGame]) -> None:
     assert type(load_game(name)) is cls
 
 
@@ -97,7 +109,7 @@ def test_missing_attribute() -> None:
     "spec", ["tests.games.sample_game:NOT_A_GAME", "collections:OrderedDict", "json:dumps"]
 )
 def test_not_a_game(spec: str) -> None:
-    with pytest.raises(ValueError, match=r"is not a netplay\.Game subclass"):
+    with pytest.raises(ValueError, match=r"is not a netplay\.Game or netplay\.RealtimeGame subclass"):
         load_game(spec)
 
 

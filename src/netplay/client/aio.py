@@ -9,7 +9,9 @@ import ssl as ssl_module
 from collections.abc import AsyncIterator
 from typing import Any
 
+from ..games.realtime import RealtimeGame
 from ..protocol import PROTOCOL_VERSIONS, ClientConnection, Message, Rejected
+from .realtime import Diverged, RealtimeView
 
 __all__ = ["Client", "ConnectionClosed", "NetplayError"]
 
@@ -17,6 +19,8 @@ _CLOSED = object()
 _MAX_BACKLOG = 256
 #: Ways a connection ends after which reconnecting makes sense (the server may be back soon).
 _RETRYABLE = frozenset({"connection_lost", "server_shutdown", "idle_timeout", "server_full"})
+#: How often a client in a real-time room times a ping, to know its round trip.
+_RTT_EVERY = 2.0
 
 
 def _lost(message: str) -> dict[str, Any]:
@@ -94,6 +98,16 @@ class Client:
         self.room: str | None = None
         #: The latest ``state`` message of each room.
         self.states: dict[str, dict[str, Any]] = {}
+        #: This client's copy of each real-time room it is in (``client/realtime.py``): patches and
+        #: keyframes update it, and are acknowledged, as they arrive; they are not queued as events
+        #: (keyframes are).
+        self.views: dict[str, RealtimeView] = {}
+        #: Rules to predict with, by game name (``predict_with``).
+        self._rules: dict[str, RealtimeGame] = {}
+        self._view_waiters: list[tuple[str, int, asyncio.Future[RealtimeView]]] = []
+        self._rtt_sent: tuple[str, float] | None = None
+        self._rtt_at = 0.0
+        self._rtt_n = 0
 
     @classmethod
     async def connect(
@@ -319,6 +333,47 @@ class Client:
             message["level"] = level
         self.send_nowait(message)
 
+    def predict_with(self, rules: RealtimeGame) -> None:
+        """Predict this client's own movement in rooms of ``rules.name`` with ``rules.tick``."""
+        self._rules[rules.name] = rules
+        for view in self.views.values():
+            if view.game_name == rules.name:
+                view.rules = rules
+
+    def view(self, room: str | None = None) -> RealtimeView:
+        """This client's copy of a real-time room (KeyError if it is in no such room)."""
+        return self.views[self._room(room)]
+
+    async def next_view(
+        self, room: str | None = None, *, after: int | None = None, timeout: float = 10.0
+    ) -> RealtimeView:
+        """Wait until a real-time room's view is past tick ``after`` (default: the tick it has now),
+        and return it: a bot or a test steps once per view, with no clock of its own."""
+        room_id = self._room(room)
+        view = self.views[room_id]
+        after = view.tick if after is None else after
+        if view.tick > after:
+            return view
+        future: asyncio.Future[RealtimeView] = asyncio.get_running_loop().create_future()
+        waiter = (room_id, after, future)
+        self._view_waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            if waiter in self._view_waiters:
+                self._view_waiters.remove(waiter)
+
+    def send_input(self, data: Any, room: str | None = None) -> dict[str, Any]:
+        """Send an input to a real-time room, stamped with its sequence number and tick; return it.
+
+        Errors (an input the game refuses, one far too late) come back as events.
+        """
+        view = self.view(room)
+        message = view.input(data, asyncio.get_running_loop().time())
+        self.send_nowait(message, ack=False)
+        return message
+
     async def relay(self, data: Any, room: str | None = None) -> None:
         """Send ``data`` to every other member of a relay room (not acknowledged)."""
         self.send_nowait({"type": "relay", "room": self._room(room), "data": data}, ack=False)
@@ -438,12 +493,27 @@ class Client:
                     for data in backlog:
                         writer.write(data)
                 self._events.put_nowait({"type": "reconnected", "resumed": resumed})
+        if kind == "patch" or kind == "keyframe":
+            if self._realtime(message, writer, conn):
+                return
         if kind == "joined":
             # On a resume, each room is sent again: keep the one the program was using.
             if not (message.get("resumed") and self.room in self.welcome.get("rooms", ())):
                 self.room = message["room"]["id"]
+            info = message["room"]
+            if info.get("kind") == "realtime" and info["id"] not in self.views:
+                self.views[info["id"]] = RealtimeView(info["id"], self._rules.get(info["game"]))
+                self.views[info["id"]].game_name = info["game"]
         elif kind in ("left", "room_closed") and message.get("room") == self.room:
             self.room = None
+        if kind in ("left", "room_closed"):
+            self.views.pop(str(message.get("room")), None)
+        if kind == "pong" and self._rtt_sent is not None and message.get("re") == self._rtt_sent[0]:
+            rtt = asyncio.get_running_loop().time() - self._rtt_sent[1]
+            self._rtt_sent = None
+            for view in self.views.values():  # a moving average: one slow answer moves it a little
+                view.rtt = rtt if view.patches + view.keyframes <= 1 else 0.8 * view.rtt + 0.2 * rtt
+            return
         elif kind == "state":
             self.states[message["room"]] = message
         elif kind == "error" and message.get("fatal"):
@@ -455,6 +525,32 @@ class Client:
         if kind in ("ok", "pong"):
             return  # an acknowledgement nobody awaits, or the answer to our own keepalive ping
         self._events.put_nowait(message)
+
+    def _realtime(
+        self, message: dict[str, Any], writer: asyncio.StreamWriter, conn: ClientConnection
+    ) -> bool:
+        """Take a patch or keyframe into its room's view and acknowledge it; True: handled, not queued."""
+        room = message.get("room")
+        view = self.views.get(room)  # type: ignore[arg-type]
+        if view is None:
+            return False
+        now = asyncio.get_running_loop().time()
+        try:
+            tick = view.receive(message, now)
+        except Diverged:
+            writer.write(conn.send({"type": "resync", "room": room}))
+            return True
+        if tick is not None:
+            writer.write(conn.send({"type": "ack", "room": room, "tick": tick}))
+            for waiter in [w for w in self._view_waiters if w[0] == room and tick > w[1]]:
+                self._view_waiters.remove(waiter)
+                if not waiter[2].done():
+                    waiter[2].set_result(view)
+        if now - self._rtt_at >= _RTT_EVERY and self._rtt_sent is None:
+            self._rtt_n += 1
+            self._rtt_sent, self._rtt_at = (f"rtt-{self._rtt_n}", now), now
+            writer.write(conn.send({"type": "ping", "id": self._rtt_sent[0]}))
+        return message["type"] == "patch"
 
     def _link_lost(self, reason: dict[str, Any]) -> None:
         """The connection ended: reconnect if that is worth trying, else close for good."""
@@ -516,7 +612,9 @@ class Client:
         self.closed = True
         self.connected = False
         self.close_reason = reason or _lost("the server went away")
-        for future in self._waiters.values():
+        pending: list[asyncio.Future[Any]] = [*self._waiters.values()]
+        pending += (future for _, _, future in self._view_waiters)
+        for future in pending:
             if not future.done():
                 future.set_exception(
                     ConnectionClosed(

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ..games import Game, load_game
+from ..games import Game, RealtimeGame, load_game
 from .aio import Client, ConnectionClosed, NetplayError
 from .safe_text import safe_text
 from .state_file import KeptSession, SessionStore, Slot
@@ -44,6 +44,8 @@ class PlayOptions:
     tls_ca: str | None = None  # a CA file to trust, e.g. for a self-signed server certificate
     clock: str | None = None  # a time control for the room this player opens or quick-matches into
     new: bool = False  # start afresh: ignore (and delete) the session kept from an earlier run
+    #: The game's options for a room this command opens (--private, --vs): ``--option KEY=VALUE``.
+    game_options: dict[str, Any] = field(default_factory=dict)
 
     @property
     def server(self) -> str:
@@ -95,14 +97,27 @@ class _Generic(Game):
         self._name = name
 
 
+def _realtime_rules(options: PlayOptions) -> RealtimeGame | None:
+    """The rules of a real-time game this command plays, or None for a turn-based one."""
+    try:
+        rules = load_game(options.rules or options.game)
+    except ValueError:
+        return None
+    return rules if isinstance(rules, RealtimeGame) else None
+
+
 def _local_rules(options: PlayOptions) -> Game:
     """The rules to draw the board and run a bot with; ValueError if ``--rules`` cannot be loaded."""
     if options.rules:
-        return load_game(options.rules)
-    try:
-        return load_game(options.game)
-    except ValueError:
-        return _Generic(options.game)  # a game only the server knows: shown and played as JSON
+        rules = load_game(options.rules)
+    else:
+        try:
+            rules = load_game(options.game)
+        except ValueError:
+            return _Generic(options.game)  # a game only the server knows: shown and played as JSON
+    if isinstance(rules, RealtimeGame):  # run_play sends those to realtime_play
+        raise ValueError(f"{rules.name} is a real-time game")
+    return rules
 
 
 def _stdin_lines(loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[tuple[str, Any]]) -> None:
@@ -298,6 +313,9 @@ class _Session:
         if options.spectate and not (options.room or options.code):
             say("error: --spectate needs --room ID or --code CODE (see `netplay rooms`)")
             return 2
+        if options.game_options and not (options.private or options.vs is not None):
+            say("error: --option is for a room this command opens: add --private or --vs")
+            return 2
         rejoined = await self._rejoin()
         if rejoined is not None:
             return rejoined
@@ -309,7 +327,9 @@ class _Session:
                     say("Note: --clock is ignored when joining a room; the room's own clock applies.")
                 return await client.join(options.room, code=options.code, spectate=options.spectate)
             if options.private:
-                return await client.create_room(options.game, private=True, clock=options.clock)
+                return await client.create_room(
+                    options.game, private=True, clock=options.clock, options=options.game_options
+                )
             return await client.quick_match(options.game, clock=options.clock)
         except NetplayError as exc:
             say(f"error: {exc.message}")
@@ -373,7 +393,9 @@ class _Session:
         """Open a private room and seat the server's bot opposite: the ``joined`` reply, or a status."""
         client, options, say = self.client, self.options, self.say
         try:
-            joined = await client.create_room(options.game, private=True, clock=options.clock)
+            joined = await client.create_room(
+                options.game, private=True, clock=options.clock, options=options.game_options
+            )
         except NetplayError as exc:
             say(f"error: {exc.message}")
             return 1
@@ -441,6 +463,13 @@ class _Session:
     async def _play(self, joined: dict[str, Any]) -> tuple[int, Tally]:
         say = self.say
         room = joined["room"]
+        if room.get("kind") == "realtime":  # a game only the server knows, played in real time
+            say(
+                f"{room['game']} is a real-time game: play it in the browser, or give this command its "
+                "rules (--rules MODULE:CLASS) and a bot (--bot NAME) to play it here."
+            )
+            await self.client.leave(room["id"])
+            return 2, self.tally
         where = "back in room" if self.resumed else "in room"
         say(f"You are {self.client.name}, {where} {room['id']} ({room['game']}) as {joined['role']}.")
         if room.get("clock"):
@@ -878,8 +907,16 @@ def _result_line(outcome: dict[str, Any], seat: int | None, event: dict[str, Any
 
 def run_play(options: PlayOptions) -> int:
     """Run ``play`` to completion and print the JSON tally if asked; return the exit status."""
+    realtime = _realtime_rules(options)
     try:
-        status, tally = asyncio.run(play(options, sessions=SessionStore(), interrupts=True))
+        if realtime is not None:
+            from .realtime_play import play_realtime
+
+            status, tally = asyncio.run(
+                play_realtime(options, realtime, lambda text: print(text, flush=True))
+            )
+        else:
+            status, tally = asyncio.run(play(options, sessions=SessionStore(), interrupts=True))
     except KeyboardInterrupt:
         print("\nLeft the game.", flush=True)
         return 130

@@ -14,7 +14,9 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from ..games.realtime import RealtimeGame
 from .aio import Client, ConnectionClosed, NetplayError
+from .realtime import RealtimeView
 
 __all__ = ["ThreadedClient"]
 
@@ -205,6 +207,37 @@ class ThreadedClient:
 
     def list_rooms(self, game: str | None = None) -> None:
         self.send({"type": "list_rooms", **({"game": game} if game else {})})
+
+    # -- real-time rooms: call these every frame -----------------------------------------------
+    def predict_with(self, rules: RealtimeGame) -> None:
+        """Predict this player's own movement in rooms of ``rules.name`` (the game's pure ``tick``)."""
+        self._loop.call_soon_threadsafe(self._require().predict_with, rules)
+
+    def send_input(self, data: Any, room: str | None = None) -> dict[str, Any]:
+        """Send an input to a real-time room now and return it, stamped; the next ``predicted()``
+        already shows it. Raises NetplayError before the room's ``joined`` has arrived."""
+        client = self._require()
+        view = client.views.get(self._room(room))
+        if view is None:
+            raise NetplayError("wrong_room_kind", "send_input needs a real-time room")
+        message = view.input(data, self._loop.time())  # stamped here: the next frame predicts it
+        self._loop.call_soon_threadsafe(self._send_now, client, message, False)
+        return message
+
+    def view(self, room: str | None = None) -> RealtimeView | None:
+        """This client's copy of a real-time room (None until it has joined one)."""
+        client = self._require()
+        return client.views.get(room or client.room or "")
+
+    def predicted(self, room: str | None = None) -> Any:
+        """The view to draw this player's own entity from: the server's, plus its own inputs."""
+        view = self.view(room)
+        return None if view is None else view.predicted(self._loop.time())
+
+    def interpolated(self, room: str | None = None) -> Any:
+        """The view to draw the others from: smooth between the server's last two patches."""
+        view = self.view(room)
+        return None if view is None else view.interpolated(self._loop.time())
 
     # -- receiving ------------------------------------------------------------------------------
     def poll(self) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""Game rules as pure functions, the built-in games and their bots."""
+"""Game rules as pure functions (turn-based and real-time), the built-in games and their bots."""
 
+from .arena import Arena
 from .base import Bot, Game, Outcome, State
 from .battleship import Battleship
 from .bots import random_bot
@@ -7,13 +8,17 @@ from .chess import Chess
 from .connect4 import ConnectFour
 from .crazy_eights import CrazyEights
 from .pig import Pig
-from .registry import BUILTIN_GAMES, builtin_games, load_game
+from .pong import Pong
+from .realtime import RealtimeBot, RealtimeGame
+from .registry import BUILTIN_GAMES, REALTIME_GAMES, builtin_games, load_game
 from .rng import Rng
 from .rps import RockPaperScissors
 from .tictactoe import TicTacToe
 
 __all__ = [
     "BUILTIN_GAMES",
+    "REALTIME_GAMES",
+    "Arena",
     "Battleship",
     "Bot",
     "Chess",
@@ -22,6 +27,9 @@ __all__ = [
     "Game",
     "Outcome",
     "Pig",
+    "Pong",
+    "RealtimeBot",
+    "RealtimeGame",
     "Rng",
     "RockPaperScissors",
     "State",

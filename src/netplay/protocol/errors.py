@@ -49,6 +49,12 @@ class ErrorCode(StrEnum):
     GAME_OVER = "game_over"
     GAME_IN_PROGRESS = "game_in_progress"
     INTERNAL_ERROR = "internal_error"
+    # Inputs in a real-time match.
+    INVALID_INPUT = "invalid_input"
+    INPUT_TOO_LARGE = "input_too_large"
+    STALE_INPUT = "stale_input"
+    INPUT_TOO_EARLY = "input_too_early"
+    INPUT_TOO_LATE = "input_too_late"
 
 
 class ProtocolError(Exception):

@@ -58,6 +58,15 @@ CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
     "decline_draw": {"room": ("string", True)},
     "add_bot": {"room": ("string", True), "bot": ("string", False), "level": ("integer", False)},
     "relay": {"room": ("string", True), "data": (_ANY, True)},
+    "input": {
+        "room": ("string", True),
+        "seq": ("integer", True),
+        "tick": ("integer", True),
+        "data": (_ANY, True),
+        "ack": ("integer", False),
+    },
+    "ack": {"room": ("string", True), "tick": ("integer", True)},
+    "resync": {"room": ("string", True)},
 }
 
 _MAX_NAME = 32

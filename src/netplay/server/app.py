@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..games import Game, builtin_games
+from ..games import Game, RealtimeGame, builtin_games
 from ..games.relaycheck import RelayCheck
 from ..store import MatchStore, open_store
 from ..transports.coalesce import WriteCoalescer
@@ -43,7 +43,7 @@ class Server:
     def __init__(
         self,
         config: ServerConfig | None = None,
-        games: Iterable[Game] | None = None,
+        games: Iterable[Game | RealtimeGame] | None = None,
         directory: RoomDirectory | None = None,
         relay_checks: Iterable[RelayCheck] = (),
     ) -> None:
@@ -51,7 +51,7 @@ class Server:
         #: Pure checks of relay rooms' messages, by the room label each checks.
         self.relay_checks: dict[str, RelayCheck] = {c.label: c for c in relay_checks}
         chosen = list(games) if games is not None else list(builtin_games().values())
-        self.games: dict[str, Game] = {g.name: g for g in chosen}
+        self.games: dict[str, Game | RealtimeGame] = {g.name: g for g in chosen}
         self._directory = directory
         self.hub: Hub | None = None
         #: The connection slots every listener's sockets take (set by ``start``).
@@ -279,7 +279,7 @@ def fit_connections_to_files(config: ServerConfig, open_files: int | None) -> No
 
 def run(
     config: ServerConfig,
-    games: Iterable[Game] | None = None,
+    games: Iterable[Game | RealtimeGame] | None = None,
     *,
     on_ready: Callable[[Server], Any] | None = None,
     use_uvloop: bool = True,

@@ -27,11 +27,12 @@ import os
 import pickle
 import random
 import signal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..games import Game
+from ..games.realtime import RealtimeGame
 
 if TYPE_CHECKING:
     from .metrics import Buckets
@@ -82,7 +83,7 @@ class BotWorkers:
 
     def __init__(
         self,
-        games: dict[str, Game],
+        games: Mapping[str, Game | RealtimeGame],
         *,
         workers: int,
         budget: float,
@@ -93,13 +94,14 @@ class BotWorkers:
         #: Where each move's think time goes (``netplay_bot_think_seconds``), queueing included.
         self.timed = timed
         self.budget = budget
-        self.games = games
+        # Real-time games' bots are pure functions the room calls every tick, on the loop.
+        self.games = {name: game for name, game in games.items() if isinstance(game, Game)}
         self._workers = workers
         self._pool: Any = None  # pebble.ProcessPool, made at the first move a worker thinks
         #: The games a worker can load, pickled once (a worker unpickles them when it starts).
         self._portable: dict[str, bytes] = {}
         if workers:
-            self._portable = _portable(games.values())
+            self._portable = _portable(self.games.values())
 
     def run(self, job: BotJob, done: Done) -> None:
         """Think ``job``, then call ``done(move, None)`` or ``done(None, error)`` on the loop."""

@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .. import __version__
-from ..games import Game, engine
+from ..games import Game, engine, ticker
 from ..games.engine import ReplayError, TimeControl
+from ..games.realtime import RealtimeGame
 from ..games.relaycheck import RelayCheck
 from ..protocol import (
     PROTOCOL_VERSIONS,
@@ -42,7 +43,7 @@ from .lifecycle import SessionState
 from .logs import loggable
 from .metrics import Stats, TimedStore
 from .operations import DRAIN_NOTICE
-from .rooms import MatchRoom, Member, RelayRoom, Room
+from .rooms import MatchRoom, Member, RealtimeRoom, RelayRoom, Room
 from .session import Link, Session
 from .unguessable import Unguessable
 
@@ -59,7 +60,7 @@ class Hub:
     def __init__(
         self,
         config: ServerConfig,
-        games: dict[str, Game],
+        games: dict[str, Game | RealtimeGame],
         directory: RoomDirectory | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
         store: MatchStore | None = None,
@@ -124,6 +125,9 @@ class Hub:
             "decline_draw": self._on_decline_draw,
             "add_bot": self._on_add_bot,
             "relay": self._on_relay,
+            "input": self._on_input,
+            "ack": self._on_ack,
+            "resync": self._on_resync,
         }
 
     # -- connection lifecycle (called by transports) --------------------------------------------
@@ -443,14 +447,20 @@ class Hub:
             log.warning("%s is of game %r, which this server does not offer", what, game_name, extra=fields)
             return None
         try:
-            room = MatchRoom.restore(
-                self,
-                game,
-                saved,
-                record=record,
-                max_spectators=self.config.max_spectators,
-                bot_delay=self.config.bot_delay,
-            )
+            room: MatchRoom | RealtimeRoom
+            if isinstance(game, RealtimeGame):
+                if saved is None:
+                    return None  # a real-time room is kept only while a match is played in it
+                room = RealtimeRoom.restore(self, game, saved, max_spectators=self.config.max_spectators)
+            else:
+                room = MatchRoom.restore(
+                    self,
+                    game,
+                    saved,
+                    record=record,
+                    max_spectators=self.config.max_spectators,
+                    bot_delay=self.config.bot_delay,
+                )
         except (ReplayError, ValueError, KeyError, TypeError) as exc:  # its words may quote a move
             log.error(
                 "%s could not be replayed; it is left as it was", what,
@@ -540,8 +550,16 @@ class Hub:
     def new_match(self) -> tuple[str, int]:
         return self._unguessable.match()
 
+    def monotonic(self) -> float:
+        return self.loop.time()
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
         return self.loop.call_later(delay, callback)
+
+    def backlog(self, member_id: str) -> int:
+        session = self.sessions.get(member_id)
+        link = None if session is None else session.link
+        return 0 if link is None else link.backlog()
 
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
         """Queue ``message`` for every connected member but ``exclude`` (away: dropped), as one
@@ -702,6 +720,8 @@ class Hub:
                 "players": g.players,
                 "bots": list(g.bots),
                 "web_board": _web_board(g),
+                "realtime": isinstance(g, RealtimeGame),
+                "tick_rate": g.tick_rate if isinstance(g, RealtimeGame) else None,
             }
             for g in self.games.values()
         ]
@@ -718,7 +738,7 @@ class Hub:
         )
         session.send(_reply(message, {"type": "rooms", "rooms": rooms, "next": following}))
 
-    def _game(self, name: str | None) -> Game:
+    def _game(self, name: str | None) -> Game | RealtimeGame:
         if name is None:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a match room needs 'game'")
         game = self.games.get(name)
@@ -732,9 +752,29 @@ class Hub:
         room: Room
         room_id = self.directory.new_room_id()
         code = self.directory.new_code() if private else None
-        if kind == "match":
+        if kind in ("match", "realtime"):
             rules = self._game(game)
             options = message.get("options") or {}
+            if isinstance(rules, RealtimeGame):
+                if message.get("clock") is not None:
+                    raise ProtocolError(
+                        ErrorCode.INVALID_MESSAGE, f"{rules.name} is played in real time: no clock"
+                    )
+                _check_realtime_options(rules, options)
+                room = RealtimeRoom(
+                    self,
+                    rules,
+                    room_id=room_id,
+                    code=code,
+                    options=options,
+                    max_spectators=cfg.max_spectators,
+                )
+                self.host_room(room)
+                return room
+            if kind == "realtime":
+                raise ProtocolError(
+                    ErrorCode.WRONG_ROOM_KIND, f"{rules.name} is a turn-based game: kind 'match'"
+                )
             control = _time_control(message.get("clock"))
             _check_options(rules, options)
             room = MatchRoom(
@@ -765,7 +805,7 @@ class Hub:
                 check=self.relay_checks.get(label),
             )
         else:
-            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match' or 'relay'")
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match', 'realtime' or 'relay'")
         self.host_room(room)
         return room
 
@@ -842,11 +882,17 @@ class Hub:
         self._check_room_quota(session)
         game = message["game"]
         kind = message.get("kind", "match")
-        clock = None  # relay rooms have no clocks
-        if kind == "match":
-            self._game(game)
-            clock = message.get("clock")
-            clock = None if clock is None else str(_time_control(clock))
+        clock = None  # relay and real-time rooms have no clocks
+        if kind in ("match", "realtime"):
+            if isinstance(self._game(game), RealtimeGame):
+                if message.get("clock") is not None:
+                    raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"{game} is played in real time: no clock")
+                kind = "realtime"
+            elif kind == "realtime":
+                raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, f"{game} is a turn-based game: kind 'match'")
+            else:
+                clock = message.get("clock")
+                clock = None if clock is None else str(_time_control(clock))
         found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock)
         if found is None:
             room = self._new_room(kind, game, private=False, message={"clock": clock})
@@ -892,7 +938,35 @@ class Hub:
 
     def _on_rematch(self, session: Session, message: dict[str, Any]) -> None:
         self._refuse_while_draining()
-        self._match_room(session, message).rematch(session.id)
+        room = self._member_room(session, message)
+        if isinstance(room, RealtimeRoom):
+            room.rematch(session.id)
+        else:
+            self._match_room(session, message).rematch(session.id)
+        _ok(session, message)
+
+    def _realtime_room(self, session: Session, message: dict[str, Any]) -> RealtimeRoom:
+        room = session.rooms.get(message["room"])
+        if type(room) is not RealtimeRoom:
+            room = self._member_room(session, message)
+            if not isinstance(room, RealtimeRoom):
+                raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, f"{message['type']!r} needs a real-time room")
+        return room
+
+    def _on_input(self, session: Session, message: dict[str, Any]) -> None:
+        room = self._realtime_room(session, message)
+        ack = message.get("ack")
+        if ack is not None:
+            room.ack(session.id, ack)
+        room.input(session.id, message["seq"], message["tick"], message["data"])
+        _ok(session, message)
+
+    def _on_ack(self, session: Session, message: dict[str, Any]) -> None:
+        self._realtime_room(session, message).ack(session.id, message["tick"])
+        _ok(session, message)
+
+    def _on_resync(self, session: Session, message: dict[str, Any]) -> None:
+        self._realtime_room(session, message).resync(session.id)
         _ok(session, message)
 
     def _on_resign(self, session: Session, message: dict[str, Any]) -> None:
@@ -908,7 +982,10 @@ class Hub:
         _ok(session, message)
 
     def _on_add_bot(self, session: Session, message: dict[str, Any]) -> None:
-        room = self._match_room(session, message)
+        room: MatchRoom | RealtimeRoom
+        room = self._member_room(session, message)  # type: ignore[assignment]
+        if not isinstance(room, RealtimeRoom):
+            room = self._match_room(session, message)
         if room.seat_of(session.id) is None:
             raise ProtocolError(ErrorCode.NOT_A_PLAYER, "only a seated player can add a bot")
         bot = message.get("bot") or next(iter(room.rules.bots), "")
@@ -945,6 +1022,22 @@ def _check_options(rules: Game, options: dict[str, Any]) -> None:
         raise ProtocolError(ErrorCode.INVALID_MESSAGE, words) from None
 
 
+def _check_realtime_options(rules: RealtimeGame, options: dict[str, Any]) -> None:
+    """Refuse options a real-time game cannot start with, now rather than when the seats fill."""
+    if "seed" in options:
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE, "'seed' is not an option: the server owns every match's randomness"
+        )
+    try:
+        seats = rules.seat_count(options)
+        trial = ticker.start(rules, id="check", number=0, seats=seats, seed=0, options=options, at=0.0)
+        codec.encode(trial.match.state)
+    except Exception as exc:
+        raise ProtocolError(
+            ErrorCode.INVALID_MESSAGE, f"{rules.name} cannot start with those options ({exc})"
+        ) from None
+
+
 def _time_control(text: str | None) -> TimeControl | None:
     """The ``clock`` of a create_room or quick_match, parsed; a precise error if it is not one."""
     if text is None:
@@ -964,7 +1057,7 @@ def _describe(room: Room) -> RoomInfo:
     return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing)
 
 
-def _web_board(game: Game) -> str:
+def _web_board(game: Game | RealtimeGame) -> str:
     """How the web page draws ``game``: "builtin", "generic", or the URL of the game's own board."""
     if game.web_board == "builtin":
         return "builtin"

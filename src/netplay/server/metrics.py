@@ -126,6 +126,22 @@ class Stats:
         self.move_to_broadcast = Buckets()
         self.loop_lag = Buckets()
         self.bot_think = Buckets(THINK_BUCKETS)
+        # Real-time rooms.
+        self.ticks = 0
+        #: Ticks run more than one tick period after their deadline, and ticks skipped outright
+        #: (a room more than a second behind skips to now).
+        self.ticks_late = 0
+        self.ticks_skipped = 0
+        #: How late each wake-up ran its first due tick, and how long a wake-up's ticks took.
+        self.tick_lateness = Buckets()
+        self.tick_seconds = Buckets()
+        self.inputs_accepted = 0
+        #: Inputs refused, by error code (``input_too_late``, ``invalid_input``, ...).
+        self.inputs_refused: dict[str, int] = {}
+        #: Inputs applied a tick or more after the tick they were meant for.
+        self.inputs_late = 0
+        #: Inputs accepted and then not applied, by reason ("replaced": a newer one for that tick).
+        self.inputs_dropped: dict[str, int] = {}
 
     def refused(self, code: str) -> None:
         self.moves_refused[code] = self.moves_refused.get(code, 0) + 1
@@ -300,6 +316,36 @@ class ServerCollector:
         yield _histogram(
             "netplay_bot_think_seconds", "A server-side bot's time over one move", stats.bot_think
         )
+        yield _counter("netplay_ticks_total", "Ticks run by real-time rooms", None, stats.ticks)
+        yield _counter(
+            "netplay_ticks_late_total", "Ticks run more than one tick period late", None, stats.ticks_late
+        )
+        yield _counter(
+            "netplay_ticks_skipped_total", "Ticks skipped by rooms more than a second behind", None,
+            stats.ticks_skipped,
+        )  # fmt: skip
+        yield _histogram(
+            "netplay_tick_lateness_seconds", "How late a real-time room's wake-up ran its first due tick",
+            stats.tick_lateness,
+        )  # fmt: skip
+        yield _histogram(
+            "netplay_tick_seconds", "Time a real-time room's wake-up spent on its ticks", stats.tick_seconds
+        )
+        yield _counter(
+            "netplay_inputs_accepted_total", "Real-time inputs accepted", None, stats.inputs_accepted
+        )
+        yield _counter(
+            "netplay_inputs_refused_total", "Real-time inputs refused, by error code", "code",
+            stats.inputs_refused,
+        )  # fmt: skip
+        yield _counter(
+            "netplay_inputs_late_total", "Inputs applied after the tick they were meant for", None,
+            stats.inputs_late,
+        )  # fmt: skip
+        yield _counter(
+            "netplay_inputs_dropped_total", "Inputs accepted but not applied, by reason", "reason",
+            stats.inputs_dropped,
+        )  # fmt: skip
         draining = GaugeMetricFamily("netplay_draining", "1 while the server drains, else 0")
         draining.add_metric([], 1.0 if hub.draining else 0.0)
         yield draining

@@ -39,6 +39,10 @@ class Link(Protocol):
     def abort(self) -> None:
         """Drop the connection now, discarding anything queued."""
 
+    def backlog(self) -> int:
+        """Bytes sent to this connection that its peer has not taken yet (queued here and in the
+        transport's buffer): a real-time room sends no more views while it is large."""
+
 
 class Session:
     """A player's identity, its rooms, and the link to reach it (None while it is away).

@@ -98,6 +98,10 @@ class TextMember:
     def abort(self) -> None:
         self.conn.abort()
 
+    def backlog(self) -> int:
+        """Text clients are never in real-time rooms (they have relay rooms only)."""
+        return 0
+
 
 class TextLobby:
     """Every text client of one server: hands out ids, seats clients in rooms, takes their lines.

@@ -243,6 +243,10 @@ class TcpConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def backlog(self) -> int:
+        transport = self.transport
+        return self._queued + (0 if transport is None else transport.get_write_buffer_size())
+
     def abort(self) -> None:
         self._closing = True
         self._out.clear()

@@ -72,7 +72,7 @@ from .pacing import ByteBudget, ReadPacer
 from .tcp import _REPLY_BUDGET, SERVER_FULL
 
 if TYPE_CHECKING:
-    from ..games import Game
+    from ..games import Game, RealtimeGame
     from ..server.gate import ConnectionGate
     from ..server.hub import Hub
     from ..server.session import Session
@@ -176,7 +176,7 @@ def game_board_path(name: str) -> str:
     return f"/games/{quote(name, safe='')}/board.js"
 
 
-def load_game_board(game: Game) -> StaticFile | None:
+def load_game_board(game: Game | RealtimeGame) -> StaticFile | None:
     """The JavaScript board module ``game`` ships, read from the folder of its class's module.
 
     None for a game the page draws itself (``web_board`` None or "builtin"). Raises ValueError,
@@ -207,7 +207,7 @@ def load_game_board(game: Game) -> StaticFile | None:
     return _static_file(body, _CONTENT_TYPES[".js"])
 
 
-def load_game_boards(games: Iterable[Game]) -> dict[str, StaticFile]:
+def load_game_boards(games: Iterable[Game | RealtimeGame]) -> dict[str, StaticFile]:
     """The board module of every game that ships one, by URL path. Read once, at start."""
     boards: dict[str, StaticFile] = {}
     for game in games:
@@ -868,6 +868,10 @@ class WebConnection(asyncio.Protocol):
         if not name:
             return 1000, ""
         return _CLOSE_CODES.get(name, _POLICY_VIOLATION), name[:120]
+
+    def backlog(self) -> int:
+        transport = self.transport
+        return self._queued + (0 if transport is None else transport.get_write_buffer_size())
 
     def abort(self) -> None:
         self._closing = True

@@ -1,7 +1,19 @@
-"""Rooms: a match room runs a game through the engine; a relay room forwards messages between members."""
+"""Rooms: a match room runs a turn-based game through the engine, a real-time room a game through
+the tick engine; a relay room forwards messages between members."""
 
 from .base import Cancellable, Member, Room, RoomHost, member_json
 from .match import MatchRoom, Seat
+from .realtime import RealtimeRoom
 from .relay import RelayRoom
 
-__all__ = ["Cancellable", "MatchRoom", "Member", "RelayRoom", "Room", "RoomHost", "Seat", "member_json"]
+__all__ = [
+    "Cancellable",
+    "MatchRoom",
+    "Member",
+    "RealtimeRoom",
+    "RelayRoom",
+    "Room",
+    "RoomHost",
+    "Seat",
+    "member_json",
+]

@@ -47,7 +47,13 @@ class RoomHost(Protocol):
     def now(self) -> float:
         """Wall-clock seconds (the engine's time; stored with every move)."""
 
+    def monotonic(self) -> float:
+        """Seconds of a clock that never jumps (real-time rooms schedule their ticks by it)."""
+
     def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable: ...
+
+    def backlog(self, member_id: str) -> int:
+        """Bytes sent to a member that its connection has not delivered yet (0 when away)."""
 
     def run_bot(self, job: BotJob, done: Callable[[Any, BaseException | None], None]) -> None:
         """Think ``job`` off the event loop (within the server's time budget), then call
