@@ -453,7 +453,7 @@ def test_the_javascript_client_module_as_documented(web_server: NetplayServer, p
     result = page.evaluate(CLIENT_SCRIPT)
     assert result == {
         "ids": [True, "JsAnn", "JsBob"],
-        "games": ["battleship", "chess", "connect4", "crazy8", "pig", "rps", "tictactoe"],
+        "games": ["arena", "battleship", "chess", "connect4", "crazy8", "pig", "pong", "rps", "tictactoe"],
         "code": True,
         "sameRoom": True,
         "seats": [0, 1],

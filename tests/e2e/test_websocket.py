@@ -124,6 +124,8 @@ async def test_handshake_and_ping_over_websocket(server: Server, ws_open: OpenWs
         "crazy8",
         "rps",
         "pig",
+        "pong",
+        "arena",
     }
 
 

@@ -511,8 +511,8 @@ class Client:
         if kind == "pong" and self._rtt_sent is not None and message.get("re") == self._rtt_sent[0]:
             rtt = asyncio.get_running_loop().time() - self._rtt_sent[1]
             self._rtt_sent = None
-            for view in self.views.values():  # a moving average: one slow answer moves it a little
-                view.rtt = rtt if view.patches + view.keyframes <= 1 else 0.8 * view.rtt + 0.2 * rtt
+            for view in self.views.values():
+                view.add_rtt_sample(rtt)
             return
         elif kind == "state":
             self.states[message["room"]] = message
@@ -546,7 +546,8 @@ class Client:
                 self._view_waiters.remove(waiter)
                 if not waiter[2].done():
                     waiter[2].set_result(view)
-        if now - self._rtt_at >= _RTT_EVERY and self._rtt_sent is None:
+        every = _RTT_EVERY
+        if now - self._rtt_at >= every and self._rtt_sent is None:
             self._rtt_n += 1
             self._rtt_sent, self._rtt_at = (f"rtt-{self._rtt_n}", now), now
             writer.write(conn.send({"type": "ping", "id": self._rtt_sent[0]}))
@@ -556,6 +557,7 @@ class Client:
         """The connection ended: reconnect if that is worth trying, else close for good."""
         self.connected = False
         self._writer = None
+        self._rtt_sent = None  # a ping in flight is lost with its link: the next link pings again
         for future in self._waiters.values():
             if not future.done():
                 future.set_exception(ConnectionClosed(str(reason["code"]), str(reason["message"]), reason))

@@ -29,7 +29,8 @@ late) is run at the next one, as the server does. The states are cached until a 
 changes them. When the server's view of tick ``T`` arrives, the player's own part of it
 (``RealtimeGame.own``, by default the whole view) is compared with this client's prediction of tick
 ``T`` from what it held just before (the previous view and the inputs then pending): a difference is
-a correction (``corrections``). With every input on time, the own part never differs. Prediction
+a correction (``corrections``). With every input on time, the own part never differs; a late one
+costs a correction for each view that comes before the server applies it. Prediction
 needs a view that is the whole state (a game without hidden information) and a ``tick`` that does
 not draw from ``rng`` (the seed stays on the server). An input the rules reject is sent (the server
 says why) but not predicted, and one never acknowledged once the server is past the latest tick it
@@ -55,12 +56,14 @@ from ..games.realtime import RealtimeGame
 from ..games.rng import Rng
 from ..protocol import delta
 
-__all__ = ["DRIFT", "Diverged", "RealtimeView", "blend"]
+__all__ = ["DRIFT", "MARGIN_DECAY", "Diverged", "RealtimeView", "blend"]
 
 #: Ticks per second the timeline drifts back when no view comes as early as the best one did.
 DRIFT: Final = 0.5
 #: Views kept for interpolation, and for patches made against one of them.
 _SNAPSHOTS: Final = 32
+#: Seconds without a late input after which the margin a late one added is taken back, one tick.
+MARGIN_DECAY: Final = 10.0
 _BASES: Final = 64
 
 _P = ParamSpec("_P")
@@ -109,8 +112,15 @@ class RealtimeView:
         self.rules = rules
         #: The game's name, as the room lists it.
         self.game_name = "" if rules is None else rules.name
-        #: Ticks to spare: how much earlier than needed an input is meant to reach the server.
+        #: Ticks to spare: how much earlier than needed an input is meant to reach the server. It
+        #: grows by one each time the server applies an input late (a slower or busier link than
+        #: the estimate says), up to a sixth of a second, and shrinks back after MARGIN_DECAY seconds
+        #: without one.
         self.margin = margin
+        self._base_margin = margin
+        self._late_at = 0.0
+        #: Inputs this client saw the server apply after the tick they were meant for.
+        self.late = 0
         #: The newest authoritative view, its tick, and this member's seat (None: spectating).
         self.view: Any = None
         self.tick = -1
@@ -122,9 +132,10 @@ class RealtimeView:
         self.players: list[Any] = []
         #: The number of the match in the room (a rematch is the next one).
         self.game = 0
-        #: Round-trip time to the server in seconds (``Client`` measures it with pings). Until then
-        #: a slow link is assumed: inputs reach the server early rather than late.
+        #: Round-trip time to the server in seconds (``Client`` measures it with pings: see
+        #: ``add_rtt_sample``). Until then a slow link is assumed: inputs come early rather than late.
         self.rtt = 0.25
+        self._rtt_samples = 0
         #: Predictions of this player's own part that the server's view of the same tick contradicted.
         self.corrections = 0
         #: Patches and keyframes taken, and patches refused (they did not match: resync needed).
@@ -140,6 +151,7 @@ class RealtimeView:
         self._timeline: float | None = None  # the largest (tick - now * tick_rate) seen, drifting back
         self._timeline_at = 0.0  # when it was last updated
         self._clock = -1  # the highest client tick given out: the client's tick never goes back
+        self._late_seqs: set[int] = set()  # pending inputs already counted late
         #: Held by every method: a ThreadedClient's game loop reads while its thread receives.
         self.lock = threading.Lock()
 
@@ -203,7 +215,9 @@ class RealtimeView:
         self._observe(tick, now)
         ack = message.get("ack")
         if type(ack) is int and self.seat is not None:
-            self._applied(ack, tick)
+            if kind == "keyframe":  # a client resuming a seat (a new process) numbers on from there
+                self._seq = max(self._seq, ack)
+            self._applied(ack, tick, now)
         return tick
 
     def _reset(self) -> None:
@@ -213,6 +227,7 @@ class RealtimeView:
         self._bases.clear()
         self._timeline = None
         self._clock = -1
+        self._late_seqs.clear()
         self.tick = -1
         self.status = "waiting"
 
@@ -224,12 +239,23 @@ class RealtimeView:
         if self._own(guess) != self._own(view):
             self.corrections += 1
 
-    def _applied(self, ack: int, tick: int) -> None:
+    def _applied(self, ack: int, tick: int, now: float) -> None:
         """The server has applied this member's inputs up to ``ack`` by ``tick``: forget them, and
-        those it can no longer apply (it applies a late input at most ``tick_rate // 2`` ticks late)."""
+        those it can no longer apply (it applies a late input at most ``tick_rate // 2`` ticks late).
+        One still pending for a tick the view has passed came late: give the next ones more margin."""
         pending = self._pending
         while pending and pending[0][0] <= ack:
             pending.popleft()
+        if pending and pending[0][1] <= tick and pending[0][0] not in self._late_seqs:
+            self._late_seqs.add(pending[0][0])
+            self.late += 1
+            self.margin = min(self.margin + 1, max(self._base_margin, self.tick_rate // 6))
+            self._late_at = now
+        elif self.margin > self._base_margin and now - self._late_at >= MARGIN_DECAY:
+            self.margin -= 1
+            self._late_at = now
+        if len(self._late_seqs) > 64:
+            self._late_seqs = {s for s in self._late_seqs if s > ack}
         last_chance = tick - self.tick_rate // 2
         if pending and pending[0][1] <= last_chance:
             self._pending = deque(p for p in pending if p[1] > last_chance)
@@ -246,6 +272,13 @@ class RealtimeView:
         self._timeline_at = now
 
     # -- the clock -----------------------------------------------------------------------------
+    @_locked
+    def add_rtt_sample(self, seconds: float) -> None:
+        """Fold in one measured round trip: the first replaces the assumed one, each later one
+        moves the estimate a fifth of the way to it (one slow answer moves it a little)."""
+        self.rtt = seconds if self._rtt_samples == 0 else 0.8 * self.rtt + 0.2 * seconds
+        self._rtt_samples += 1
+
     def _arriving(self, now: float) -> float:
         """The tick whose view is arriving now, by the timeline (the newest tick if there is none)."""
         if self._timeline is None:

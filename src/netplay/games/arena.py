@@ -96,6 +96,7 @@ class Arena(RealtimeGame):
     """Light cycles: turn to stay clear of the walls and every trail; the last cycle riding wins."""
 
     name = "arena"
+    web_board = "builtin"
     description = "Light cycles for 2-8: every cycle leaves a wall behind; the last one riding wins."
     players = 4
     tick_rate = 30

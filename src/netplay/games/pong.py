@@ -76,6 +76,7 @@ class Pong(RealtimeGame):
     """Classic pong: seat 0 on the left, seat 1 on the right, first to ``points`` (default 5)."""
 
     name = "pong"
+    web_board = "builtin"
     description = "Real-time pong for two: keep the ball in play, first to 5 points wins."
     players = 2
     tick_rate = 30

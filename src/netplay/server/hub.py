@@ -873,7 +873,7 @@ class Hub:
                 raise ProtocolError(ErrorCode.WRONG_CODE, f"no room has the code {code!r}")
             info = found
         spectate = bool(message.get("spectate"))
-        if not spectate and info.kind == "match":
+        if not spectate and info.kind in ("match", "realtime"):
             self._refuse_while_draining()  # a player would start a game; watching is fine
         self._enter(session, self._hosted(info), message, spectate=spectate)
 

@@ -88,6 +88,7 @@ function start() {
   // shown like the lobby's: netplayPage.createRoom("tictactoe", { private: true, clock: "30/move" }).
   window.netplayPage = {
     client: () => client,
+    board: () => room?.board ?? null,
     createRoom: (game, options) => enterRoom(() => client.createRoom(game, options)),
     quickMatch: (game, options) => enterRoom(() => client.quickMatch(game, options)),
   };
@@ -268,6 +269,16 @@ function onEvent(message) {
         renderRoom();
       }
       break;
+    case "keyframe": // a real-time room's whole view: a new game, its end, who plays
+      if (here) {
+        if (message.game !== room.gameNumber) room.rematchAsked = room.rematchOffered = false;
+        room.gameNumber = message.game;
+        room.players = (message.players ?? room.players).map(
+          (p) => p && { ...p, away: room.players.find((q) => q?.id === p.id)?.away },
+        );
+        renderRoom();
+      }
+      break;
     case "member_joined":
       if (here && message.member.role === "spectator" && message.member.id !== client.id) {
         room.spectators += 1;
@@ -327,7 +338,10 @@ function onEvent(message) {
       }
       break;
     case "error":
-      if (!message.fatal) notify(message.message, "error");
+      // An input the real-time game took no more (late, or after the end) is nothing to tell.
+      if (!message.fatal && !(message.seq !== undefined && QUIET_INPUT_ERRORS.has(message.code))) {
+        notify(message.message, "error");
+      }
       break;
     case "notice": // from the server's operator, to everyone or to this room
       showBanner(`Notice from the server: ${message.text}`, "OK", hideBanner);
@@ -340,6 +354,9 @@ function onEvent(message) {
       break;
   }
 }
+
+// Refused inputs of a real-time game that are part of playing it: a key pressed as the game ended.
+const QUIET_INPUT_ERRORS = new Set(["input_too_late", "game_over", "game_not_started", "stale_input"]);
 
 // Ways a connection ends after which trying again makes sense (as in the Python client).
 const RETRYABLE = new Set(["connection_lost", "server_shutdown", "idle_timeout", "server_full"]);
@@ -438,6 +455,7 @@ function renderGameCards() {
     card.className = `card game-card game-${game.name.replace(/[^A-Za-z0-9_-]/g, "-")}`;
     card.dataset.game = game.name;
     card.dataset.board = boardKind(game.name);
+    const realtime = Boolean(game.realtime);
     const radioGroup = `clock-${cards.length}`;
     const remembered = localStorage.getItem(`netplay.clock.${game.name}`);
     const chosen = TIME_CONTROLS.some((c) => c.value === remembered) ? remembered : "";
@@ -454,9 +472,13 @@ function renderGameCards() {
         <span class="game-art" aria-hidden="true"></span>
         <div><h2></h2><p class="muted"></p></div>
       </div>
-      <fieldset class="clock-pick">
+      <fieldset class="clock-pick" ${realtime ? "hidden" : ""}>
         <legend>Clock</legend>
         <span class="segments">${clockOptions}</span>
+      </fieldset>
+      <fieldset class="option-pick" hidden>
+        <legend></legend>
+        <span class="segments"></span>
       </fieldset>
       <div class="card-actions">
         <button type="button" data-action="quick">Quick match</button>
@@ -474,24 +496,61 @@ function renderGameCards() {
     card.querySelector(".bot-pick select").append(
       ...game.bots.map((bot) => new Option(botLabel(bot), bot)),
     );
-    // The time control picked for this game's rooms (remembered in the browser); "" is none.
-    const clock = () => card.querySelector(".clock-pick input:checked")?.value || undefined;
+    // The time control picked for this game's rooms (remembered in the browser); "" is none. A
+    // real-time game has no clock: its card offers the one option its board names instead.
+    const clock = () =>
+      realtime ? undefined : card.querySelector(".clock-pick input:checked")?.value || undefined;
     card.querySelector(".clock-pick").addEventListener("change", () =>
       localStorage.setItem(`netplay.clock.${game.name}`, clock() ?? ""),
     );
+    const options = realtime ? optionPick(card, game.name, about.option, cards.length) : () => undefined;
     card.querySelector("[data-action=quick]").addEventListener("click", () =>
       enterRoom(() => client.quickMatch(game.name, { clock: clock() })),
     );
     card.querySelector("[data-action=private]").addEventListener("click", () =>
-      enterRoom(() => client.createRoom(game.name, { private: true, clock: clock() })),
+      enterRoom(() => client.createRoom(game.name, { private: true, clock: clock(), options: options() })),
     );
     card.querySelector("[data-action=bot]").addEventListener("click", async () => {
       const bot = card.querySelector(".bot-pick select").value || undefined;
-      if (await enterRoom(() => client.createRoom(game.name, { clock: clock() }))) addBot(bot);
+      if (await enterRoom(() => client.createRoom(game.name, { clock: clock(), options: options() }))) {
+        addBot(bot);
+      }
     });
     cards.push(card);
   }
   $("games").replaceChildren(...cards);
+}
+
+// A real-time game's one option for new rooms (its board's `about.option`: pong's points, arena's
+// players), as segments like the clock's, remembered in the browser. Returns a function that gives
+// the options picked (undefined: the game's defaults). Quick match joins any open room, whatever
+// its option.
+function optionPick(card, gameName, option, index) {
+  if (!option) return () => undefined;
+  const field = card.querySelector(".option-pick");
+  const key = `netplay.option.${gameName}`;
+  const remembered = Number(localStorage.getItem(key));
+  const chosen = option.choices.includes(remembered) ? remembered : option.default;
+  field.querySelector("legend").textContent = option.label;
+  field.querySelector(".segments").replaceChildren(
+    ...option.choices.map((value) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = `option-${index}`;
+      input.value = String(value);
+      input.checked = value === chosen;
+      input.setAttribute("aria-label", `${option.label} ${value}`);
+      const text = document.createElement("span");
+      text.textContent = String(value);
+      label.append(input, text);
+      return label;
+    }),
+  );
+  field.hidden = false;
+  const picked = () => Number(field.querySelector("input:checked")?.value ?? option.default);
+  field.addEventListener("change", () => localStorage.setItem(key, String(picked())));
+  return () => ({ [option.name]: picked() });
 }
 
 async function refreshRooms() {
@@ -508,7 +567,7 @@ async function refreshRooms() {
   for (const game of games) {
     const list = [...document.querySelectorAll("[data-rooms]")].find((ul) => ul.dataset.rooms === game.name);
     if (!list) continue;
-    const mine = rooms.filter((r) => r.kind === "match" && r.game === game.name);
+    const mine = rooms.filter((r) => (r.kind === "match" || r.kind === "realtime") && r.game === game.name);
     list.replaceChildren(...(mine.length ? mine.map(roomRow) : [emptyRow()]));
   }
   const dotsPeople = rooms
@@ -606,6 +665,7 @@ function showRoom(joined) {
   room = {
     id: info.id,
     game: info.game,
+    realtime: info.kind === "realtime", // drawn from its view (client.view), not from states
     code,
     role: joined.role,
     seat: joined.seat,
@@ -660,7 +720,10 @@ function boardKind(name) {
 
 function makeBoard(name, kind) {
   const container = $("board");
-  if (kind === "builtin") return new BOARDS[name](container, playMove);
+  if (kind === "builtin") {
+    // (a real-time game's board draws the room's view itself, and sends its inputs with playInput)
+    return new BOARDS[name](container, playMove, { client, room: room.id, input: playInput });
+  }
   if (kind === "own") {
     const url = games.find((game) => game.name === name).web_board;
     const title = `${GAMES[name]?.title ?? name} board`;
@@ -694,7 +757,7 @@ function builtinSide(seat) {
 // A seat's side as people read it: a built-in board's (X and O), else the side as the game names it
 // (the state's `sides`, from its seat_label), else "player 2": seats count from 1.
 function sideName(seat) {
-  const side = room.boardKind === "builtin" ? builtinSide(seat) : client.states[room.id]?.sides?.[seat];
+  const side = room.boardKind === "builtin" ? builtinSide(seat) : roomState()?.sides?.[seat];
   return side ?? `player ${seat + 1}`;
 }
 
@@ -720,7 +783,7 @@ function backToLobby() {
 // The share box is for the players of a private room, until every seat is taken: never for spectators.
 function shareShown() {
   if (!room.code || room.role !== "player") return false;
-  const playing = client.states[room.id]?.status === "playing";
+  const playing = roomState()?.status === "playing";
   return !(playing && room.players.every(Boolean));
 }
 
@@ -735,17 +798,28 @@ function watchingLabel() {
 
 function mySeat() {
   const seat = client.seat(room.id);
-  return seat ?? (client.states[room.id] ? null : room.seat);
+  return seat ?? (roomState() ? null : room.seat);
+}
+
+// The room's latest `state` message; for a real-time room, a summary of its view in the same shape
+// ({ status, players, outcome, game, state }): what the chips, the status line and the buttons need.
+function roomState() {
+  const state = client.states[room.id];
+  if (state || !room.realtime) return state ?? null;
+  const view = client.view(room.id);
+  if (!view || view.view == null) return null;
+  const { status, players, outcome, game } = view;
+  return { realtime: true, status, players, outcome, game, state: view.view };
 }
 
 function playerName(seat) {
-  const player = room.players[seat] ?? client.states[room.id]?.players[seat];
+  const player = room.players[seat] ?? roomState()?.players[seat];
   if (player?.bot) return "The computer";
   return player?.name ?? `Player ${seatMark(seat)}`;
 }
 
 function renderRoom() {
-  const state = client.states[room.id] ?? null;
+  const state = roomState();
   const seat = mySeat();
   const players = room.players; // the seats now: a state's list, then who joined or left since
   const finished = state?.status === "finished";
@@ -775,22 +849,23 @@ function renderRoom() {
       : "Rematch";
   const freeSeat = players.some((player) => !player);
   $("add-bot").hidden = !(isPlayer && freeSeat && (!state || finished));
-  // During a game: resign (once confirmed), offer a draw, or answer an offer.
+  // During a game: resign (once confirmed), offer a draw, or answer an offer (not in real time).
   const inGame = isPlayer && playing;
+  const turnBased = inGame && !room.realtime;
   // During a game the way back is leaving it (at once: the opponent wins), and it says so.
   $("back").textContent = inGame ? "← Leave game" : "← Lobby";
   $("back").title = inGame ? "Leave this game: your opponent wins at once" : "";
   const asking = inGame && room.confirmResign;
-  const offers = inGame ? room.drawOffers : [];
+  const offers = turnBased ? room.drawOffers : [];
   const offered = offers.includes(seat);
   const offerer = offers.find((s) => s !== seat);
   const incoming = offerer !== undefined && !offered && !asking;
   const botInGame = players.some((player) => player?.bot); // a computer never agrees to a draw
-  $("resign").hidden = !inGame || asking;
+  $("resign").hidden = !turnBased || asking;
   $("resign").disabled = offline;
   $("resign-confirm").hidden = !asking;
   $("resign-yes").disabled = offline;
-  $("offer-draw").hidden = !inGame || asking || incoming || botInGame;
+  $("offer-draw").hidden = !turnBased || asking || incoming || botInGame;
   $("offer-draw").disabled = offline;
   $("offer-draw").setAttribute("aria-disabled", String(offered)); // still focusable: keeps the focus
   $("offer-draw").textContent = offered ? "Draw offered" : "Offer draw";
@@ -816,7 +891,7 @@ function playerChip(player, index, seat, active) {
   const label = document.createElement("span");
   label.className = "name";
   // A side the round mark does not show is said after the name: "Ann (white)".
-  const named = room.boardKind === "builtin" ? builtinSide(index) : client.states[room.id]?.sides?.[index];
+  const named = room.boardKind === "builtin" ? builtinSide(index) : roomState()?.sides?.[index];
   const side = named && named !== mark ? named : null;
   label.textContent = !player
     ? "waiting…"
@@ -847,6 +922,11 @@ function statusLine(state, seat, players) {
   if (linkDown()) {
     if (client?.closeReason?.code === "session_replaced") return "You are playing this game in another tab.";
     return "You are offline: reconnecting to the game…";
+  }
+  if (state.realtime) {
+    if (seat === null || seat === undefined) return `Watching ${players.map((_, s) => playerName(s)).join(" vs ")}.`;
+    const side = builtinSide(seat);
+    return side ? `Game on: you are ${side}.` : "Game on.";
   }
   if (mayAct(state, seat)) {
     if (room.boardKind === "builtin" && builtinSide(seat)) return `Your turn: you play ${builtinSide(seat)}.`;
@@ -926,6 +1006,13 @@ async function playMove(move) {
   }
 }
 
+// An input to a real-time room, from its board: sent only by a player online (returns the message
+// sent, or null).
+function playInput(data) {
+  if (!room || room.role !== "player" || linkDown()) return null;
+  return client.input(data, room.id);
+}
+
 // The server's reason for refusing a move, said for a person.
 function refusal(error) {
   switch (error.code) {
@@ -1003,9 +1090,11 @@ async function declineDraw() {
   }
 }
 
+// A real-time room (arena: up to 8 seats) gets a computer player in every free seat.
 async function addBot(bot) {
+  const free = room.realtime ? Math.max(1, room.players.filter((player) => !player).length) : 1;
   try {
-    await client.addBot(bot, room.id);
+    for (let i = 0; i < free; i++) await client.addBot(bot, room.id);
   } catch (error) {
     notify(`No computer player: ${error.message}.`, "error");
   }

@@ -1,11 +1,15 @@
 // Boards for the built-in games. Each one draws a `state` message into a container and turns a
 // click or a key into a move: new Board(container, onMove), then board.render(state, mySeat).
+// The real-time games' boards (`about.realtime`) draw their room's view every animation frame
+// instead: new Board(container, onMove, { client, room, input }) (boards/realtime.js).
 
 import { ChessBoard, about as chessAbout } from "./boards/chess.js";
 import { Board as BattleshipBoard, about as battleshipAbout } from "./boards/battleship.js";
 import { Board as CrazyEightsBoard, about as crazy8About } from "./boards/crazy8.js";
 import { Board as RpsBoard, about as rpsAbout } from "./boards/rps.js";
 import { Board as PigBoard, about as pigAbout } from "./boards/pig.js";
+import { Board as PongBoard, about as pongAbout } from "./boards/pong.js";
+import { Board as ArenaBoard, about as arenaAbout } from "./boards/arena.js";
 
 const MARKS = ["X", "O"];
 
@@ -17,6 +21,8 @@ export const GAMES = {
   crazy8: crazy8About,
   rps: rpsAbout,
   pig: pigAbout,
+  pong: pongAbout,
+  arena: arenaAbout,
 };
 
 /**
@@ -172,5 +178,6 @@ function fourInARow(rows) {
 }
 
 export const BOARDS = { tictactoe: TicTacToeBoard, connect4: ConnectFourBoard, chess: ChessBoard,
-  battleship: BattleshipBoard, crazy8: CrazyEightsBoard, rps: RpsBoard, pig: PigBoard };
+  battleship: BattleshipBoard, crazy8: CrazyEightsBoard, rps: RpsBoard, pig: PigBoard, pong: PongBoard,
+  arena: ArenaBoard };
 export { MARKS };

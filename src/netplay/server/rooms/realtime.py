@@ -404,6 +404,8 @@ class RealtimeRoom(Room):
             raise ProtocolError(ErrorCode.GAME_NOT_STARTED, "no game has been played here yet")
         if self.match.outcome is None:
             raise ProtocolError(ErrorCode.GAME_IN_PROGRESS, "the game is still being played")
+        if index not in self._votes:  # as in match rooms: the others may offer to play again too
+            self.broadcast({"type": "rematch_requested", "room": self.id, "seat": index, "player": member_id})
         self._want_next(index)
 
     # -- the engine's shell --------------------------------------------------------------------
