@@ -2,19 +2,25 @@
 
 Run by bench/run.py as ``python -m bench.loadgen '<config json>'``, pinned to its own core. It reads
 the server's CPU and RSS through psutil at the edges of the measurement window, so the figures cover
-exactly the messages it counted.
+exactly the messages it counted. Scenarios: relay rooms (fixed rate or saturated), tic-tac-toe
+matches, idle connections, and real-time arena rooms (``realtime``) of client bots that play
+Arena's simple bot on the views they keep from patches.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
+import math
 import os
 import random
 import resource
 import sys
 import time
+import zlib
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +28,10 @@ from typing import Any
 
 import orjson
 import psutil
+
+from netplay.client.realtime import DRIFT
+from netplay.games.arena import Arena
+from netplay.protocol import delta
 
 MARK = b"|T"  # occurs exactly once in every relayed message, just before its 19-digit send time
 _TS_LEN = 19
@@ -433,6 +443,20 @@ class Generator:
     moves: int = 0
     samples: list[int] = field(default_factory=list)
     rooms: list[RelayRoom] = field(default_factory=list)
+    # The real-time scenario's counters (over the window, but for rt_unanswered and rt_diverged).
+    rt_rules: Any = None
+    rt_bot: Any = None
+    rt_bytes: int = 0
+    rt_patch_bytes: int = 0
+    rt_keyframe_bytes: int = 0
+    rt_full_bytes: int = 0
+    rt_patches: int = 0
+    rt_keyframes: int = 0
+    rt_inputs: int = 0
+    rt_unanswered: int = 0
+    rt_diverged: int = 0
+    rt_refused: dict[str, int] = field(default_factory=dict)
+    rt_lag: list[int] = field(default_factory=list)
 
     @property
     def host(self) -> str:
@@ -637,6 +661,329 @@ async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
     return result
 
 
+# -- real-time arena bots --------------------------------------------------------------------------
+class ArenaTable:
+    """One arena room of the generator: its bots, and the views they decoded, shared.
+
+    Every seat of the arena sees the whole state, so the four members of a room get the same view
+    of each tick, in patches with the same ops when made against the same base. The first member to
+    take a patch applies it, checks the hash and measures the view's canonical JSON (what the whole
+    state would have cost); the others take that result for the same (game, base, tick) and hash.
+    A real client does that work itself: sharing it is what lets one core drive hundreds of bots.
+    """
+
+    __slots__ = ("bots", "views")
+
+    def __init__(self) -> None:
+        self.bots: list[ArenaBot] = []
+        self.views: dict[tuple[int, int, int], tuple[Any, int, str]] = {}
+
+    def decoded(self, key: tuple[int, int, int], base: Any, ops: Any) -> tuple[Any, int, str]:
+        """The view ``ops`` make of ``base``, its canonical size and hash (computed once per key).
+
+        Raises delta.PatchError for ops that do not apply."""
+        found = self.views.get(key)
+        if found is None:
+            view = delta.apply(base, ops)
+            text = delta.canonical(view)  # delta.state_hash's own steps, its text measured too
+            found = self._keep(key, (view, len(text), f"{zlib.crc32(text):08x}"))
+        return found
+
+    def full_size(self, key: tuple[int, int, int], view: Any) -> int:
+        """The canonical size of a keyframe's view (measured once per key; keyframes carry no ops)."""
+        found = self.views.get(key)
+        if found is None:
+            found = self._keep(key, (view, len(delta.canonical(view)), ""))
+        return found[1]
+
+    def _keep(self, key: tuple[int, int, int], value: tuple[Any, int, str]) -> tuple[Any, int, str]:
+        views = self.views
+        views[key] = value
+        if len(views) > 32:
+            del views[next(iter(views))]
+        return value
+
+
+class ArenaBot(NetplayConn):
+    """A player of one arena room over TCP: keeps its view from keyframes and patches (acking each),
+    plays Arena's simple bot on it, stamps inputs as RealtimeView does, and times each input until a
+    view's ``ack`` covers it. It asks for a rematch whenever a match ends."""
+
+    RATE = Arena.tick_rate
+
+    def __init__(self, gen: Generator, table: ArenaTable, rng: random.Random, margin: int) -> None:
+        super().__init__(gen)
+        self.table = table
+        self.rng = rng
+        self.margin = margin
+        self.room = ""
+        self.seat = -1
+        self.game = -1
+        self.status = "waiting"
+        self.view: Any = None
+        self.tick = -1
+        self.views: dict[int, Any] = {}  # recent views by tick: a patch names the base it was made against
+        self.voted = -1
+        self.seq = -1
+        self.last_input: Any = None
+        self.pending: deque[tuple[int, int, int]] = deque()  # (seq, tick, sent at ns) not yet acknowledged
+        self.rtt = 0.25  # RealtimeView's guess until a ping is timed
+        self.ping_at = 0.0
+        self.ping_sent = 0.0
+        self._reset_clock()
+
+    def _reset_clock(self) -> None:
+        self.timeline: float | None = None
+        self.timeline_at = 0.0
+        self.clock = -1
+
+    # -- frames ------------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        gen = self.gen
+        arrived = now_ns()
+        if gen.measuring:
+            gen.rt_bytes += len(data)
+        buf = self._buf
+        buf += data
+        pos, end = 0, len(buf)
+        while end - pos >= 4:
+            stop = pos + 4 + int.from_bytes(buf[pos : pos + 4], "big")
+            if stop > end:
+                break
+            message = orjson.loads(buf[pos + 4 : stop])
+            kind = message.get("type")
+            if kind == "patch" or kind == "keyframe":
+                self._take_view(message, kind, stop - pos, arrived)
+            elif kind == "error" and "seq" in message:  # an input refused: its cycle crashed, say
+                code = str(message.get("code"))
+                gen.rt_refused[code] = gen.rt_refused.get(code, 0) + 1
+                seq = message["seq"]
+                self.pending = deque(p for p in self.pending if p[0] != seq)
+            else:
+                self._dispatch(message)
+            pos = stop
+        del buf[:pos]
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "pong" and message.get("re") == "rtt":
+            self.rtt = time.monotonic() - self.ping_sent
+            self.ping_sent = 0.0
+
+    # -- views -------------------------------------------------------------------------------------
+    def _take_view(self, message: dict[str, Any], kind: str, size: int, arrived: int) -> None:
+        gen = self.gen
+        tick = message["tick"]
+        self.room = message["room"]
+        if kind == "keyframe":
+            game = message["game"]
+            if game != self.game:  # a new match: start again, as RealtimeView does
+                gen.rt_unanswered += len(self.pending)
+                self.pending.clear()
+                self.views.clear()
+                self._reset_clock()
+                self.game, self.last_input, self.tick = game, None, -1
+            view = message["state"]
+            full = self.table.full_size((game, -1, tick), view)
+            self.status = message["status"]
+            if gen.measuring:
+                gen.rt_keyframes += 1
+                gen.rt_keyframe_bytes += size
+        else:
+            if tick <= self.tick:
+                return  # older than what it has (cannot happen on one ordered connection)
+            base_tick = message["base"]
+            base = self.view if base_tick == self.tick else self.views.get(base_tick)
+            if base is None:
+                self._resync()
+                return
+            try:
+                view, full, digest = self.table.decoded((self.game, base_tick, tick), base, message["ops"])
+            except delta.PatchError:
+                digest = ""
+            if digest != message["hash"]:
+                self._resync()
+                return
+            if gen.measuring:
+                gen.rt_patches += 1
+                gen.rt_patch_bytes += size
+        if gen.measuring:
+            gen.rt_full_bytes += full
+        self.seat = message.get("seat", self.seat)
+        self.view, self.tick = view, tick
+        views = self.views
+        views[tick] = view
+        if len(views) > 16:
+            del views[next(iter(views))]
+        assert self.transport is not None
+        self.transport.write(frame({"type": "ack", "room": self.room, "tick": tick}))
+        now = time.monotonic()
+        self._observe(tick, now)
+        ack = message.get("ack")
+        pending = self.pending
+        if ack is not None and pending:
+            while pending and pending[0][0] <= ack:
+                sent = pending.popleft()[2]
+                if gen.measuring:
+                    gen.samples.append(arrived - sent)
+            last_chance = tick - self.RATE // 2  # never applied now (refused, or the match moved on)
+            while pending and pending[0][1] <= last_chance:
+                pending.popleft()
+                gen.rt_unanswered += 1
+        if now - self.ping_at >= 2.0 and not self.ping_sent:  # time the round trip, as Client does
+            self.ping_at = self.ping_sent = now
+            self.send({"type": "ping", "id": "rtt"})
+        if self.status == "finished":
+            if self.voted != self.game and gen.running:
+                self.voted = self.game
+                if self.seat == 0 and gen.measuring:
+                    gen.games += 1
+                self.send({"type": "rematch", "room": self.room})
+            return
+        if not gen.running or self.seat < 0 or view["cycles"][self.seat]["out"]:
+            return
+        data = gen.rt_bot(gen.rt_rules, view, self.seat, self.rng)
+        if data is not None and data != self.last_input:
+            self.last_input = data
+            self._input(data, now)
+
+    def _resync(self) -> None:
+        self.gen.rt_diverged += 1
+        self.send({"type": "resync", "room": self.room})
+
+    # -- RealtimeView's clock (netplay.client.realtime), on the views this bot keeps -----------------
+    def _observe(self, tick: int, now: float) -> None:
+        offset = tick - now * self.RATE
+        line = self.timeline
+        if line is not None and offset < line:
+            line -= DRIFT * max(now - self.timeline_at, 0.0)
+            if offset < line - self.RATE:
+                line = offset
+        self.timeline = offset if line is None or offset > line else line
+        self.timeline_at = now
+
+    def _input(self, data: Any, now: float) -> None:
+        arriving = self.tick if self.timeline is None else self.timeline + now * self.RATE
+        ahead = math.floor(arriving + self.rtt * self.RATE) + 1 + self.margin
+        tick = self.clock = max(self.clock, ahead, self.tick + 1)
+        pending = self.pending
+        if pending and pending[-1][1] >= tick:
+            tick = self.clock = pending[-1][1] + 1  # one input per tick
+        self.seq += 1
+        pending.append((self.seq, tick, now_ns()))
+        message = {"type": "input", "room": self.room, "seq": self.seq, "tick": tick, "data": data}
+        if self.tick >= 0:
+            message["ack"] = self.tick
+        self.send(message)
+        if self.gen.measuring:
+            self.gen.rt_inputs += 1
+
+
+async def _loop_lag(gen: Generator, every: float = 0.005) -> None:
+    """Sample how late this process's own event loop runs a 5 ms timer (while measuring): when it
+    lags, the generator itself delays views and inputs, and the latencies it reports include that."""
+    while gen.running:
+        due = time.perf_counter() + every
+        await asyncio.sleep(every)
+        if gen.measuring:
+            gen.rt_lag.append(int(max(time.perf_counter() - due, 0.0) * 1e9))
+
+
+async def realtime_scenario(gen: Generator) -> dict[str, Any]:
+    """``rooms`` private arena rooms of ``players`` bots over TCP: one creates, the others join by code."""
+    cfg = gen.cfg
+    loop = asyncio.get_running_loop()
+    n_rooms, n_players = int(cfg["rooms"]), int(cfg.get("players", 4))
+    rng = random.Random(cfg.get("seed", 1))
+    margin = int(cfg.get("margin", 1))
+    gen.rt_rules = Arena()
+    gen.rt_bot = Arena.bots["simple"]
+    tables = [ArenaTable() for _ in range(n_rooms)]
+
+    async def open_bot(i: int) -> ArenaBot:
+        table = tables[i // n_players]
+        _, bot = await loop.create_connection(
+            lambda: ArenaBot(gen, table, random.Random(rng.random()), margin), gen.host, gen.port
+        )
+        assert isinstance(bot, ArenaBot)
+        table.bots.append(bot)
+        await bot.hello(f"a{i}")
+        return bot
+
+    bots: list[ArenaBot] = await gen.connect_many(n_rooms * n_players, open_bot)
+    gen.running = True
+
+    async def fill(table: ArenaTable) -> None:
+        first, *others = table.bots
+        options = {"players": n_players}
+        reply = await first.request(
+            {"type": "create_room", "kind": "realtime", "game": "arena", "private": True, "options": options}
+        )
+        for bot in others:  # the match starts as the last one joins
+            await bot.request({"type": "join_room", "code": reply["code"]})
+
+    await gen.connect_many(n_rooms, lambda r: fill(tables[r]))
+    # The views are acyclic JSON, freed by reference counting; the cycle collector would only walk
+    # every bot's views over and over (tens of milliseconds a pass at hundreds of bots) and stall
+    # the generator, which is not what is measured.
+    gc.disable()
+    lagger = asyncio.create_task(_loop_lag(gen))
+    await asyncio.sleep(float(cfg["warmup"]))
+    gen.samples.clear()
+    t0 = time.monotonic()
+    start = gen.meter.snap()
+    gen.measuring = True
+    await asyncio.sleep(float(cfg["duration"]))
+    gen.measuring = False
+    end = gen.meter.snap()
+    t1 = time.monotonic()
+    gen.running = False
+    await lagger
+    wall = end.wall - start.wall
+    clients = len(bots)
+
+    def per_client(n: int) -> int:
+        return round(n / clients / wall)
+
+    views = gen.rt_patches + gen.rt_keyframes
+    view_bytes = gen.rt_patch_bytes + gen.rt_keyframe_bytes
+    result = Meter.window(start, end)
+    result.update(
+        {
+            "transport": "tcp",
+            "window_mono": [t0, t1],
+            "clients": clients,
+            "rooms": n_rooms,
+            "margin": margin,
+            "views": views,
+            "views_per_client_s": round(views / clients / wall, 1),
+            "patches": gen.rt_patches,
+            "keyframes": gen.rt_keyframes,
+            "inputs": gen.rt_inputs,
+            "inputs_per_client_s": round(gen.rt_inputs / clients / wall, 2),
+            "games_finished": gen.games,
+            "bytes_per_client_s": per_client(gen.rt_bytes),
+            "patch_bytes_per_client_s": per_client(gen.rt_patch_bytes),
+            "keyframe_bytes_per_client_s": per_client(gen.rt_keyframe_bytes),
+            "other_bytes_per_client_s": per_client(gen.rt_bytes - view_bytes),
+            "full_state_bytes_per_client_s": per_client(gen.rt_full_bytes),
+            "full_state_bytes_per_view": round(gen.rt_full_bytes / views) if views else None,
+            "view_bytes_per_view": round(view_bytes / views) if views else None,
+            "delta_ratio": round(gen.rt_full_bytes / view_bytes, 2) if view_bytes else None,
+            "inputs_refused": dict(gen.rt_refused),
+            "inputs_unanswered": gen.rt_unanswered,
+            "diverged": gen.rt_diverged,
+            "errors": gen.errors,
+            "last_error": gen.last_error,
+        }
+    )
+    result.update(latency_summary(gen.samples, "input"))
+    result.update(latency_summary(gen.rt_lag, "gen_loop_lag"))
+    for bot in bots:
+        bot.abort()
+    gc.enable()
+    return result
+
+
 async def _settled_rss(meter: Meter, limit: float = 10.0) -> int:
     """The server's RSS once it stops moving (two readings 0.5 s apart within 0.5 %), or after ``limit`` s."""
     deadline = time.perf_counter() + limit
@@ -695,6 +1042,7 @@ SCENARIOS: dict[str, Callable[[Generator], Awaitable[dict[str, Any]]]] = {
     "relay": relay_scenario,
     "tictactoe": tictactoe_scenario,
     "idle": idle_scenario,
+    "realtime": realtime_scenario,
 }
 
 

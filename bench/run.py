@@ -4,9 +4,16 @@
     python -m bench --quick            # shorter windows, smaller counts
     python -m bench --only relay-fixed,tictactoe
     python -m bench --profile relay-sat-1x20   # py-spy the netplay server under that load
+    python -m bench --only arena-200x4         # the real-time scenario: netplay and Colyseus 0.18
+    python -m bench --only arena-120x4         # the same with 120 rooms (any arena-ROOMSxPLAYERS)
 
 Each server runs as a subprocess pinned to core 0, the load generator as another pinned to core 1.
 The table goes to stdout and everything measured to bench/results/<timestamp>.json.
+
+The real-time scenario (kind "realtime") runs arena rooms of four bots on netplay (over TCP) and,
+side by side, on a Colyseus 0.18 room doing the same simulation (over WebSocket; npm install on
+first use, skipped with --no-colyseus). Each server times every tick it runs into a file that is
+read here once it has stopped, for the ticks inside the generator's measurement window.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ import argparse
 import collections
 import datetime as dt
 import json
+import math
 import os
 import platform
+import re
 import resource
 import select
 import shutil
@@ -43,6 +52,9 @@ BASELINE: Path | None = None
 TARGET_SAT_RATIO = 0.5  # relay saturation, netplay / raw delivered messages/s
 TARGET_FIXED_P99_MS = 3.0
 TARGET_IDLE_KIB = 8.0
+TARGET_TICK_LATE_P99_MS = 5.0  # real time: tick lateness p99
+TARGET_TICKS_LATE_PCT = 0.1  # real time: ticks run more than one period late, at most
+TARGET_DELTA_RATIO = 5.0  # real time: full states / what was sent, at least
 # Runs are repeated and the best kept (see best_run); PRIMARY is each kind's throughput figure.
 PRIMARY = {"relay": "delivered_per_s", "tictactoe": "moves_per_s"}
 
@@ -52,11 +64,36 @@ class Scenario:
     """One load shape, run against each of ``servers``."""
 
     name: str
-    kind: str  # relay | tictactoe | idle
+    kind: str  # relay | tictactoe | idle | realtime
     params: dict[str, Any]
     servers: tuple[str, ...] = SERVERS
     #: ServerConfig fields changed for this scenario (defaults otherwise), each for a stated reason.
     netplay_settings: dict[str, Any] = field(default_factory=dict)
+    #: Run only when named with --only (the smoke run's real-time scenario, for its own test).
+    only_if_named: bool = False
+
+
+#: The real-time scenario's two servers: netplay, and Colyseus doing the same simulation.
+REALTIME_SERVERS = ("netplay", "colyseus")
+#: ``--only arena-RxP`` runs R arena rooms of P bots, whatever the mode's own size is.
+ARENA_NAME = re.compile(r"arena-(\d+)x(\d+)")
+
+
+def arena_scenario(rooms: int, players: int, mode: str, *, only_if_named: bool = False) -> Scenario:
+    """Arena rooms of client bots at 30 ticks/s and 20 patches/s, on netplay and on Colyseus.
+
+    A full run measures 20 s after 5 s of warm-up (every room has started its first match by then
+    and most are past their first second, when nothing moves); --quick 5 s after 2 s, a smoke run
+    3 s after 1 s.
+    """
+    timing = {"full": (5.0, 20.0), "quick": (2.0, 5.0)}.get(mode, (1.0, 3.0))
+    return Scenario(
+        f"arena-{rooms}x{players}",
+        "realtime",
+        {"rooms": rooms, "players": players, "warmup": timing[0], "duration": timing[1]},
+        servers=REALTIME_SERVERS,
+        only_if_named=only_if_named,
+    )
 
 
 # A saturating client sends thousands of messages a second, far past the per-connection rate limit
@@ -74,7 +111,8 @@ def scenarios(mode: str, idle_max: int) -> list[Scenario]:
                 "relay-fixed",
                 "relay",
                 {"mode": "fixed", "rooms": 2, "members": 4, "rate": 20, "warmup": 0.3, "duration": 1.0},
-            )
+            ),
+            arena_scenario(2, 4, mode, only_if_named=True),
         ]
     window = 16
     counts = [5000, min(20000, idle_max)] if full else [1000, min(5000, idle_max)]
@@ -105,6 +143,7 @@ def scenarios(mode: str, idle_max: int) -> list[Scenario]:
         Scenario(
             "idle", "idle", {"counts": counts, "duration": 2.0}, netplay_settings={"max_connections": 25_000}
         ),
+        arena_scenario(200 if full else 50, 4, mode),
     ]
 
 
@@ -135,12 +174,16 @@ def pinned(core: int) -> Any:
 class ServerProcess:
     """A server under test: started, pinned, awaited until it listens, stopped with SIGINT."""
 
-    def __init__(self, kind: str, core: int, settings: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, kind: str, core: int, settings: dict[str, Any] | None = None, tick_log: Path | None = None
+    ) -> None:
         self.kind = kind
         self.port = free_port()
         env = None
         if kind == "colyseus":
             cmd = ["node", str(COLYSEUS / "server.js"), str(self.port)]
+            if tick_log is not None:
+                cmd.append(str(tick_log))
         elif kind == "baseline":  # netplay as it was at --baseline REV, from its own checkout
             assert BASELINE is not None
             cmd = [sys.executable, str(BASELINE / "bench" / "netplay_server.py"), "--port", str(self.port)]
@@ -150,6 +193,8 @@ class ServerProcess:
             cmd = [sys.executable, str(ROOT / "bench" / script), "--port", str(self.port)]
         for name, value in (settings or {}).items() if kind in ("netplay", "baseline") else ():
             cmd += ["--set", f"{name}={json.dumps(value)}"]
+        if tick_log is not None and kind == "netplay":
+            cmd += ["--tick-log", str(tick_log)]
         self._stderr: IO[bytes] = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             cmd,
@@ -302,7 +347,10 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     cores = os.cpu_count() or 1
     server_core, gen_core = 0, (1 if cores > 1 else 0)
     background = gate.wait()
-    server = ServerProcess(server_kind, server_core, scenario.netplay_settings)
+    tick_log = None
+    if scenario.kind == "realtime":
+        tick_log = Path(tempfile.mkstemp(prefix=f"bench-ticks-{server_kind}-", suffix=".json")[1])
+    server = ServerProcess(server_kind, server_core, scenario.netplay_settings, tick_log)
     profiler = None
     try:
         cfg = {
@@ -325,17 +373,63 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
         code = server.stop()
     result["server_exit"] = code
     result["background_busy_pct"] = background
+    if tick_log is not None:
+        try:
+            result.update(tick_figures(tick_log, result, int(scenario.params.get("tick_rate", 30))))
+        except (OSError, ValueError, KeyError) as exc:
+            result["error"] = f"no tick log from the {server_kind} server: {exc!r}"
+        finally:
+            tick_log.unlink(missing_ok=True)
     warnings = [ln for ln in server.stderr_tail(4000).splitlines() if ln.strip()]
     if warnings:
         result["server_stderr_tail"] = warnings[-10:]
     return result
 
 
+def tick_figures(path: Path, result: dict[str, Any], rate: int) -> dict[str, Any]:
+    """The server's ticks inside the generator's window: CPU per room-tick, lateness, late ticks.
+
+    Each record is one wake-up of one room: when it ran (CLOCK_MONOTONIC), how long after the
+    deadline of its first due tick, and how many ticks it ran (more than one: it caught up; the
+    k-th of them ran k periods less late). A tick is late when it ran more than one period after
+    its deadline, as netplay's ``ticks_late`` counts.
+    """
+    data = json.loads(path.read_text())
+    t0, t1 = result["window_mono"]
+    wakes = [w for w in data["wakes"] if t0 <= w[0] < t1]
+    ticks = sum(int(w[2]) for w in wakes)
+    late = sorted(float(w[1]) for w in wakes)
+    late_ticks = sum(min(int(r), math.ceil(lag * rate - 1)) for _, lag, r in wakes if lag * rate > 1)
+    span = t1 - t0
+    out: dict[str, Any] = {
+        "wakeups": len(wakes),
+        "room_ticks": ticks,
+        "room_ticks_per_s": round(ticks / span) if span > 0 else None,
+        "ticks_per_room_s": round(ticks / span / max(int(result.get("rooms") or 1), 1), 2) if span else None,
+        "cpu_us_per_room_tick": round(float(result["server_cpu_s"]) / ticks * 1e6, 2) if ticks else None,
+        "ticks_late": late_ticks,
+        "ticks_late_pct": round(100 * late_ticks / ticks, 3) if ticks else None,
+    }
+    for name, q in (("p50", 0.50), ("p99", 0.99), ("max", 1.0)):
+        value = late[min(len(late) - 1, int(q * len(late)))] if late else None
+        out[f"tick_late_{name}_ms"] = None if value is None else round(value * 1e3, 3)
+    if "gc" in data:  # netplay: the cycle collector's passes in the window, which stall every room
+        passes = [g for g in data["gc"] if t0 <= g[0] < t1]
+        out["gc_passes"] = len(passes)
+        out["gc_full_passes"] = sum(1 for g in passes if g[2] == 2)
+        out["gc_max_ms"] = round(max((g[1] for g in passes), default=0.0) * 1e3, 3)
+        out["gc_ms_per_s"] = round(sum(g[1] for g in passes) * 1e3 / span, 3) if span > 0 else None
+    if "stats" in data:
+        out["server_stats"] = data["stats"]  # netplay's own counters, over the server's whole run
+    return out
+
+
 def best_run(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The best of the runs (outside load only ever makes a run worse), with every run's figures.
 
     Fixed load: the run with the lowest p99. Saturation and tic-tac-toe: the run with the highest
-    throughput. Every figure reported comes from that one run.
+    throughput. Real time: the run with the least server CPU per room-tick. Every figure reported
+    comes from that one run.
     """
     good = [r for r in runs if "error" not in r]
     if not good:
@@ -349,6 +443,8 @@ def best_run(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
     if scenario.kind == "relay" and scenario.params.get("mode") == "fixed":
         best = min(good, key=p99)
+    elif scenario.kind == "realtime":
+        best = min(good, key=lambda r: float(r.get("cpu_us_per_room_tick") or "inf"))
     elif scenario.kind in PRIMARY:
         best = max(good, key=throughput)
     else:
@@ -357,6 +453,9 @@ def best_run(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
     if scenario.kind in PRIMARY:
         chosen["runs"] = [r.get(PRIMARY[scenario.kind]) for r in good]
         chosen["runs_p99_ms"] = [r.get("lat_p99_ms", r.get("rtt_p99_ms")) for r in good]
+    elif scenario.kind == "realtime":
+        chosen["runs"] = [r.get("cpu_us_per_room_tick") for r in good]
+        chosen["runs_p99_ms"] = [r.get("tick_late_p99_ms") for r in good]
     chosen["failed_runs"] = len(runs) - len(good)
     chosen["all_runs"] = [{k: v for k, v in r.items() if k != "profile"} for r in runs]
     return chosen
@@ -419,6 +518,39 @@ TTT_ROWS = [
 ]
 
 
+REALTIME_ROWS = [
+    ("server CPU us/room-tick", "cpu_us_per_room_tick"),
+    ("server CPU %", "server_cpu_pct"),
+    ("room-ticks/s", "room_ticks_per_s"),
+    ("ticks/s per room", "ticks_per_room_s"),
+    ("tick lateness p50 ms", "tick_late_p50_ms"),
+    ("tick lateness p99 ms", "tick_late_p99_ms"),
+    ("tick lateness max ms", "tick_late_max_ms"),
+    ("server GC pauses: longest ms", "gc_max_ms"),
+    ("ticks late > 1 period %", "ticks_late_pct"),
+    ("bytes/client/s received", "bytes_per_client_s"),
+    ("  of which patches", "patch_bytes_per_client_s"),
+    ("  of which keyframes/full states", "keyframe_bytes_per_client_s"),
+    ("full states would be, bytes/client/s", "full_state_bytes_per_client_s"),
+    ("delta ratio (full / received)", "delta_ratio"),
+    ("views/client/s", "views_per_client_s"),
+    ("input-to-state p50 ms", "input_p50_ms"),
+    ("input-to-state p99 ms", "input_p99_ms"),
+    ("inputs/client/s", "inputs_per_client_s"),
+    ("games finished", "games_finished"),
+    ("server RSS MiB", "server_rss_mib"),
+    ("generator CPU %", "gen_cpu_pct"),
+    ("generator-bound", "generator_bound"),
+    ("generator loop lag p99 ms", "gen_loop_lag_p99_ms"),
+    ("core 0 / core 1 busy %", "core_busy_pct"),
+    ("background before run %", "background_busy_pct"),
+    ("transport", "transport"),
+    ("all runs: us/room-tick", "runs"),
+    ("all runs: lateness p99 ms", "runs_p99_ms"),
+    ("errors", "errors"),
+]
+
+
 NO_RATIO = {
     "generator-bound",
     "errors",
@@ -427,6 +559,8 @@ NO_RATIO = {
     "unaccounted CPU %",
     "background before run %",
     "idle server CPU %",
+    "generator loop lag p99 ms",
+    "transport",
 }
 
 
@@ -472,6 +606,27 @@ def table(results: dict[str, dict[str, Any]]) -> str:
             ratio = "" if label in NO_RATIO else _ratio(r_value, n_value)
             line = f"  {label:<32} {_fmt(r_value):>14} {_fmt(n_value):>14} {ratio:>12}"
             lines.append(line + (f" {_fmt(c_value):>14}" if with_colyseus else ""))
+    return "\n".join(lines)
+
+
+def realtime_table(results: dict[str, dict[str, Any]]) -> str:
+    """The real-time scenarios side by side: netplay | Colyseus | netplay/Colyseus."""
+    lines = [f"{'scenario / metric':<38} {'netplay':>14} {'colyseus':>14} {'netplay/colyseus':>17}"]
+    for name, by_server in results.items():
+        lines.append(f"{name} (netplay over TCP, Colyseus over WebSocket)")
+        net, col = by_server.get("netplay", {}), by_server.get("colyseus", {})
+        lines.extend(f"  {k} failed: {v['error']}" for k, v in by_server.items() if "error" in v)
+        if not net and not col:
+            continue
+        for label, key in REALTIME_ROWS:
+            n_value, c_value = net.get(key), col.get(key)
+            if label.startswith("all runs"):
+                show = [("netplay", n_value), ("colyseus", c_value)]
+                text = "  ".join(f"{k} {'/'.join(_fmt(v) for v in vs)}" for k, vs in show if vs)
+                lines.append(f"  {label:<36} {text}")
+                continue
+            ratio = "" if label in NO_RATIO else _ratio(c_value, n_value)
+            lines.append(f"  {label:<36} {_fmt(n_value):>14} {_fmt(c_value):>14} {ratio:>17}")
     return "\n".join(lines)
 
 
@@ -530,6 +685,55 @@ def check_targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 "met": p99 < TARGET_FIXED_P99_MS,
             }
         )
+    for name, pair in results.items():
+        if not name.startswith("arena-"):
+            continue
+        net, col = pair.get("netplay", {}), pair.get("colyseus", {})
+        p99, late_pct = net.get("tick_late_p99_ms"), net.get("ticks_late_pct")
+        if p99 is not None:
+            checks.append(
+                {
+                    "target": f"{name}: netplay tick lateness p99 < {TARGET_TICK_LATE_P99_MS} ms",
+                    "value": f"{p99} ms",
+                    "met": p99 < TARGET_TICK_LATE_P99_MS,
+                }
+            )
+        if late_pct is not None:
+            checks.append(
+                {
+                    "target": f"{name}: netplay ticks late by > 1 period <= {TARGET_TICKS_LATE_PCT} %",
+                    "value": f"{late_pct} % ({net.get('ticks_late')} of {net.get('room_ticks')})",
+                    "met": late_pct <= TARGET_TICKS_LATE_PCT,
+                }
+            )
+        ratio = net.get("delta_ratio")
+        if ratio is not None:
+            checks.append(
+                {
+                    "target": f"{name}: netplay deltas >= {TARGET_DELTA_RATIO:g}x smaller than full states",
+                    "value": f"{ratio}x ({net.get('full_state_bytes_per_view')} B a full state, "
+                    f"{net.get('view_bytes_per_view')} B received a view)",
+                    "met": ratio >= TARGET_DELTA_RATIO,
+                }
+            )
+        n_cpu, c_cpu = net.get("cpu_us_per_room_tick"), col.get("cpu_us_per_room_tick")
+        if n_cpu is not None and c_cpu is not None:
+            checks.append(
+                {
+                    "target": f"{name}: netplay server CPU per room-tick < Colyseus's",
+                    "value": f"{n_cpu} us vs {c_cpu} us ({n_cpu / c_cpu:.2f}x)",
+                    "met": n_cpu < c_cpu,
+                }
+            )
+        for kind, result in (("netplay", net), ("colyseus", col)):
+            if result.get("generator_bound"):
+                checks.append(
+                    {
+                        "target": f"{name}: the {kind} load generator keeps up (below 90 % of its core)",
+                        "value": f"{result.get('gen_cpu_pct')} %: its latencies include its own delay",
+                        "met": False,
+                    }
+                )
     for step in results.get("idle", {}).get("netplay", {}).get("steps", []):
         checks.append(
             {
@@ -542,8 +746,10 @@ def check_targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def install_colyseus() -> None:
-    """``npm install`` the Colyseus server and client into bench/colyseus/node_modules, once."""
-    if (COLYSEUS / "node_modules" / "@colyseus" / "core").is_dir():
+    """``npm install`` the Colyseus server and client into bench/colyseus/node_modules, once (again
+    when package.json has gained a dependency since)."""
+    wanted = json.loads((COLYSEUS / "package.json").read_text())["dependencies"]
+    if all((COLYSEUS / "node_modules" / name).is_dir() for name in wanted):
         return
     print("installing Colyseus (npm install in bench/colyseus) ...", file=sys.stderr, flush=True)
     subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=COLYSEUS, check=True, timeout=600)
@@ -602,6 +808,11 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the relay and idle scenarios against Colyseus 0.18 (npm install on first use)",
     )
     parser.add_argument(
+        "--no-colyseus",
+        action="store_true",
+        help="run the real-time scenario on netplay alone (it runs on Colyseus too by default)",
+    )
+    parser.add_argument(
         "--baseline",
         metavar="REV",
         help="also run netplay as it was at this git revision, side by side (a worktree in the temp dir)",
@@ -618,26 +829,39 @@ def main(argv: list[str] | None = None) -> int:
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     chosen = scenarios(mode, idle_max)
     only = {s for s in args.only.split(",") if s}
+    for name in sorted(only - {s.name for s in chosen}):
+        sized = ARENA_NAME.fullmatch(name)
+        if sized and 1 <= int(sized[1]) <= 5000 and 2 <= int(sized[2]) <= 8:
+            chosen.append(arena_scenario(int(sized[1]), int(sized[2]), mode))
     profile = {s for s in args.profile.split(",") if s}
     unknown = (only | profile) - {s.name for s in chosen}
     if unknown:
-        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+        known = ", ".join(s.name for s in chosen)
+        parser.error(f"unknown scenario(s) for a {mode} run: {', '.join(sorted(unknown))} (known: {known})")
     if profile and shutil.which("py-spy") is None:
         parser.error("--profile needs py-spy: pip install py-spy")
     if only or profile:
         chosen = [s for s in chosen if s.name in (only or profile)]
+    else:
+        chosen = [s for s in chosen if not s.only_if_named]
     pin(os.getpid(), 1 if (os.cpu_count() or 1) > 1 else 0)
     if args.colyseus:
-        install_colyseus()
         for scenario in chosen:
             if scenario.kind in ("relay", "idle"):
                 scenario.servers = (*scenario.servers, "colyseus")
+    for scenario in chosen:
+        if scenario.kind == "realtime" and (args.no_colyseus or shutil.which("node") is None):
+            if not args.no_colyseus:
+                print(f"{scenario.name}: node is not installed: netplay alone", file=sys.stderr)
+            scenario.servers = tuple(k for k in scenario.servers if k != "colyseus")
+    if any("colyseus" in s.servers for s in chosen):
+        install_colyseus()
 
     if args.baseline:
         global BASELINE
         BASELINE = checkout(args.baseline)
         for scenario in chosen:
-            if "netplay" in scenario.servers and scenario.kind != "idle":
+            if "netplay" in scenario.servers and scenario.kind not in ("idle", "realtime"):
                 scenario.servers = (*scenario.servers, "baseline")
 
     started = time.monotonic()
@@ -667,11 +891,24 @@ def main(argv: list[str] | None = None) -> int:
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "elapsed_s": round(time.monotonic() - started, 1),
         "machine": machine(),
-        "scenarios": {s.name: {**s.params, "netplay_settings": s.netplay_settings} for s in chosen},
+        "scenarios": {
+            s.name: {
+                **s.params,
+                "kind": s.kind,
+                "servers": list(s.servers),
+                "netplay_settings": s.netplay_settings,
+            }
+            for s in chosen
+        },
         "results": results,
         "targets": check_targets(results),
     }
-    print(table(results))
+    realtime = {s.name for s in chosen if s.kind == "realtime"}
+    others = {n: r for n, r in results.items() if n not in realtime}
+    if others:
+        print(table(others))
+    if realtime:
+        print(("\n" if others else "") + realtime_table({n: r for n, r in results.items() if n in realtime}))
     if args.baseline:
         print(f"\nnetplay now against netplay at {args.baseline} (same run, interleaved):")
         print(baseline_table(results))

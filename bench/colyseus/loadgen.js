@@ -4,12 +4,14 @@
 "use strict";
 const fs = require("fs");
 const { Client } = require("@colyseus/sdk");
+const { mulberry32, simpleBot } = require("./bot.js");
 
 const CLK_TCK = 100; // Linux's USER_HZ for /proc/<pid>/stat
 const TS_LEN = 19;
 const PAD = "x".repeat(16);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowUs = () => Math.round(performance.now() * 1000);
+const monotonic = () => Number(process.hrtime.bigint()) / 1e9; // time.monotonic() in Python
 
 function procCpu(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -206,9 +208,138 @@ async function idle(cfg) {
   return result;
 }
 
+// Colyseus's protocol codes (Protocol in @colyseus/shared-types): the low 5 bits of a frame's first byte.
+const ROOM_STATE = 14, ROOM_STATE_PATCH = 15, PROTOCOL_CODE_MASK = 31;
+
+/** WebSocket bytes of one server message: its payload and the frame header (servers never mask). */
+const wsBytes = (n) => n + (n < 126 ? 2 : n < 65536 ? 4 : 10);
+
+/** Lateness of this process's own event loop: a 5 ms timer's delay, sampled. */
+function loopLag() {
+  const samples = [];
+  let due = performance.now() + 5;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    samples.push(Math.max(0, now - due));
+    due = now + 5;
+  }, 5);
+  return { samples, stop: () => clearInterval(timer) };
+}
+
+async function arena(cfg) {
+  // Real-time rooms of `players` bots (one creates, the others join by id), each running the simple
+  // bot of bot.js on every state it receives and timing its inputs until the state's ack has them.
+  const url = `ws://${cfg.host}:${cfg.port}`;
+  const nRooms = cfg.rooms, nPlayers = cfg.players || 4;
+  const gen = {
+    measuring: false, samples: [], inputs: 0, views: 0, games: 0, unanswered: 0,
+    bytes: { patch: 0, state: 0, other: 0 },
+  };
+  const seed = cfg.seed || 1;
+  const bots = [];
+  function watch(room, index) {
+    const bot = { room, index, seat: -1, rng: mulberry32(seed * 7919 + index), seq: -1, pending: [], last: null, game: 0, voted: 0 };
+    const events = room.connection.events;
+    const deliver = events.onmessage;
+    events.onmessage = (event) => {
+      if (gen.measuring) {
+        const data = event.data;
+        const n = wsBytes(data.byteLength);
+        const code = new Uint8Array(data, 0, 1)[0] & PROTOCOL_CODE_MASK;
+        if (code === ROOM_STATE_PATCH) gen.bytes.patch += n;
+        else if (code === ROOM_STATE) gen.bytes.state += n;
+        else gen.bytes.other += n;
+      }
+      deliver(event);
+    };
+    room.onStateChange((state) => onState(bot, state));
+    bots.push(bot);
+    return bot;
+  }
+  function onState(bot, state) {
+    const now = performance.now();
+    if (gen.measuring) gen.views++;
+    if (bot.seat < 0) {
+      const seat = state.seats.get(bot.room.sessionId);
+      if (seat === undefined) return;
+      bot.seat = seat;
+    }
+    if (state.game !== bot.game) { // a new match: inputs of the last one will never be acknowledged
+      gen.unanswered += bot.pending.length;
+      bot.pending = [];
+      bot.last = null;
+      bot.game = state.game;
+    }
+    const me = state.cycles.at(bot.seat);
+    if (me === undefined) return;
+    const ack = me.ack;
+    while (bot.pending.length && bot.pending[0][0] <= ack) {
+      const [, sentAt] = bot.pending.shift();
+      if (gen.measuring) gen.samples.push(now - sentAt);
+    }
+    if (state.status === "finished") {
+      if (bot.voted !== state.game) {
+        bot.voted = state.game;
+        if (bot.seat === 0 && gen.measuring) gen.games++;
+        bot.room.send("rematch");
+      }
+      return;
+    }
+    if (state.status !== "playing") return;
+    const data = simpleBot(state, bot.seat, bot.rng);
+    if (data === null || data.dir === bot.last) return;
+    bot.seq++;
+    bot.last = data.dir;
+    bot.pending.push([bot.seq, now]);
+    bot.room.send("input", { dir: data.dir, seq: bot.seq });
+    if (gen.measuring) gen.inputs++;
+  }
+  // Rooms are filled a few at a time; each starts its match when its last player joins.
+  await bounded(nRooms, 8, async (r) => {
+    const first = await new Client(url).create("arena", { players: nPlayers });
+    watch(first, r * nPlayers);
+    const others = await Promise.all(Array.from({ length: nPlayers - 1 }, () => new Client(url).joinById(first.roomId)));
+    others.forEach((room, k) => watch(room, r * nPlayers + k + 1));
+  });
+  const lag = loopLag();
+  await sleep(cfg.warmup * 1000);
+  const monoStart = monotonic();
+  const start = snap(cfg.server_pid);
+  gen.measuring = true;
+  lag.samples.length = 0;
+  await sleep(cfg.duration * 1000);
+  gen.measuring = false;
+  const end = snap(cfg.server_pid);
+  const monoEnd = monotonic();
+  lag.stop();
+  const wall = end.wall - start.wall;
+  const clients = bots.length;
+  const perClient = (n) => Math.round(n / clients / wall);
+  const received = gen.bytes.patch + gen.bytes.state + gen.bytes.other;
+  const result = windowFigures(start, end);
+  Object.assign(result, {
+    transport: "websocket",
+    window_mono: [monoStart, monoEnd],
+    clients,
+    rooms: nRooms,
+    views: gen.views,
+    views_per_client_s: Math.round((10 * gen.views) / clients / wall) / 10,
+    inputs: gen.inputs,
+    inputs_per_client_s: Math.round((100 * gen.inputs) / clients / wall) / 100,
+    games_finished: gen.games,
+    bytes_per_client_s: perClient(received),
+    patch_bytes_per_client_s: perClient(gen.bytes.patch),
+    keyframe_bytes_per_client_s: perClient(gen.bytes.state),
+    other_bytes_per_client_s: perClient(gen.bytes.other),
+    inputs_unanswered: gen.unanswered,
+    errors: 0,
+  }, latencySummary(gen.samples, "input"), latencySummary(lag.samples, "gen_loop_lag"));
+  return result;
+}
+
 async function main() {
   const cfg = JSON.parse(process.argv[2]);
-  const run = { relay, idle }[cfg.kind];
+  const run = { relay, idle, realtime: arena }[cfg.kind];
   if (!run) throw new Error(`no ${cfg.kind} scenario for Colyseus`);
   const budget = setTimeout(() => {
     console.error("time budget exceeded");

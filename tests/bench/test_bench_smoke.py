@@ -1,15 +1,18 @@
-"""Smoke test of the benchmark tool: its tiniest run works against both servers (no timing asserted)."""
+"""Smoke test of the benchmark tool: its tiniest runs work against every server (no timing asserted)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+COLYSEUS = ROOT / "bench" / "colyseus"
 FIELDS = (
     "delivered",
     "delivered_per_s",
@@ -48,3 +51,88 @@ def test_smoke_run_reports_both_servers(tmp_path: Path) -> None:
         assert result["errors"] == 0
         assert result["server_exit"] == 0
     assert "relay-fixed" in proc.stdout and "netplay/raw" in proc.stdout
+
+
+# -- the real-time scenario: 2 arena rooms of 4 bots, 3 s measured ---------------------------------
+REALTIME_FIELDS = (
+    "cpu_us_per_room_tick",
+    "room_ticks",
+    "ticks_per_room_s",
+    "tick_late_p50_ms",
+    "tick_late_p99_ms",
+    "tick_late_max_ms",
+    "ticks_late_pct",
+    "bytes_per_client_s",
+    "patch_bytes_per_client_s",
+    "keyframe_bytes_per_client_s",
+    "input_p50_ms",
+    "input_p99_ms",
+    "views_per_client_s",
+    "window_mono",
+    "gen_cpu_pct",
+    "generator_bound",
+)
+
+
+def colyseus_installed() -> bool:
+    """Node is there and bench/colyseus/node_modules holds every dependency (tests never npm install)."""
+    if shutil.which("node") is None or not (COLYSEUS / "package.json").is_file():
+        return False
+    wanted = json.loads((COLYSEUS / "package.json").read_text())["dependencies"]
+    return all((COLYSEUS / "node_modules" / name).is_dir() for name in wanted)
+
+
+def run_realtime_smoke(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    out = tmp_path / "realtime.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "arena-2x4", "--output", str(out), *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    return proc, json.loads(out.read_text())["results"]["arena-2x4"]
+
+
+def check_realtime(result: dict[str, Any]) -> None:
+    assert "error" not in result, result
+    for name in REALTIME_FIELDS:
+        assert name in result, f"lacks {name}"
+    assert result["room_ticks"] > 0
+    assert result["views"] > 0
+    assert result["bytes_per_client_s"] > 0
+    assert result["errors"] == 0
+    assert result["server_exit"] == 0
+
+
+@pytest.mark.timeout(120)
+def test_smoke_realtime_netplay(tmp_path: Path) -> None:
+    """``--smoke --only arena-2x4`` plays arena rooms on netplay: ticks timed, deltas applied and checked."""
+    proc, by_server = run_realtime_smoke(tmp_path, "--no-colyseus")
+    assert set(by_server) == {"netplay"}
+    result = by_server["netplay"]
+    check_realtime(result)
+    assert result["transport"] == "tcp"
+    assert result["patches"] > 0 and result["keyframes"] > 0
+    assert result["diverged"] == 0  # every patch applied to its base and matched the server's hash
+    assert result["delta_ratio"] > 1
+    assert result["server_stats"]["matches_started"] == 2
+    assert "arena-2x4" in proc.stdout and "netplay/colyseus" in proc.stdout
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.skipif(
+    not colyseus_installed(), reason="Colyseus is not installed (npm install in bench/colyseus)"
+)
+def test_smoke_realtime_colyseus(tmp_path: Path) -> None:
+    """The same tiny run on both servers, and the Colyseus room's rules checked against arena_rules.js."""
+    rules = subprocess.run(
+        ["node", "rules_check.mjs", "5"], cwd=COLYSEUS, capture_output=True, text=True, timeout=60
+    )
+    assert rules.returncode == 0, rules.stderr + rules.stdout
+    _proc, by_server = run_realtime_smoke(tmp_path)
+    assert set(by_server) == {"netplay", "colyseus"}
+    for result in by_server.values():
+        check_realtime(result)
+    assert by_server["colyseus"]["transport"] == "websocket"
