@@ -100,3 +100,32 @@ def synced(pages: list[Page], before: int) -> int:
 
 def status(page: Page) -> Any:
     return page.locator("#status")
+
+
+# -- real-time boards (pong, arena) ---------------------------------------------------------------
+
+#: A game to one or two points lasts seconds; a slow, busy machine gets a minute and a half.
+GAME_TIMEOUT = 90_000
+
+# A real-time board's page: what its board and its room's view hold now.
+REALTIME_BOARD = """() => {
+  const board = netplayPage.board();
+  const view = netplayPage.client().view();
+  return {
+    seat: view.seat, tick: view.tick, status: view.status, outcome: view.outcome, view: view.view,
+    corrections: view.corrections, pending: view.pending, patches: view.patches,
+    keyframes: view.keyframes, diverged: view.diverged, rtt: view.rtt,
+    drawn: board.drawn, lastInput: board.lastInput, frames: board.frames,
+  };
+}"""
+
+# The last input the board sent has a frame drawn after it (`seq` newer than the given one).
+INPUT_DRAWN = """(seq) => {
+  const input = netplayPage.board()?.lastInput;
+  return Boolean(input && input.seq > seq && input.next);
+}"""
+
+
+def realtime_board(page: Any) -> dict[str, Any]:
+    """What a real-time board's page holds now (``REALTIME_BOARD``)."""
+    return dict(page.evaluate(REALTIME_BOARD))

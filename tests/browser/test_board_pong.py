@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .board_pages import open_page, served, status
+from .board_pages import GAME_TIMEOUT, INPUT_DRAWN, open_page, realtime_board, served, status
 from .conftest import NetplayServer, Pages
 
 try:
@@ -27,26 +27,6 @@ except ImportError:
 
 expect.set_options(timeout=10_000)
 
-#: A game to one or two points lasts seconds; a slow, busy machine gets a minute and a half.
-GAME_TIMEOUT = 90_000
-
-# What the page's board and its room's view hold now.
-BOARD = """() => {
-  const board = netplayPage.board();
-  const view = netplayPage.client().view();
-  return {
-    seat: view.seat, tick: view.tick, status: view.status, outcome: view.outcome, view: view.view,
-    corrections: view.corrections, pending: view.pending, patches: view.patches,
-    keyframes: view.keyframes, diverged: view.diverged, rtt: view.rtt,
-    drawn: board.drawn, lastInput: board.lastInput, frames: board.frames,
-  };
-}"""
-
-# The last input the board sent has a frame drawn after it (`seq` newer than the given one).
-INPUT_DRAWN = """(seq) => {
-  const input = netplayPage.board()?.lastInput;
-  return Boolean(input && input.seq > seq && input.next);
-}"""
 
 # The page's paddle has stopped: no input on its way, the server's view holds no direction.
 SETTLED = """() => {
@@ -73,7 +53,7 @@ def test_the_server_serves_the_pong_board(web_server: NetplayServer) -> None:
 
 
 def board(page: Any) -> dict[str, Any]:
-    return page.evaluate(BOARD)
+    return realtime_board(page)
 
 
 def playing(page: Any) -> None:

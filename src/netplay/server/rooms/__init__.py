@@ -2,9 +2,10 @@
 the tick engine; a relay room forwards messages between members."""
 
 from .base import Cancellable, Member, Room, RoomHost, member_json
-from .match import MatchRoom, Seat
+from .match import MatchRoom
 from .realtime import RealtimeRoom
 from .relay import RelayRoom
+from .seated import Seat, SeatedRoom
 
 __all__ = [
     "Cancellable",
@@ -15,5 +16,6 @@ __all__ = [
     "Room",
     "RoomHost",
     "Seat",
+    "SeatedRoom",
     "member_json",
 ]

@@ -19,7 +19,6 @@ import logging
 import random
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ...games import Game, Outcome
@@ -30,7 +29,8 @@ from ...protocol import ErrorCode, ProtocolError, codec
 from ...store import SavedMatch, SavedMove, SavedPlayer, SavedRoom
 from ..bots import BotJob
 from ..logs import loggable, loggable_repr
-from .base import Cancellable, Member, Room, RoomHost, member_json
+from .base import Cancellable, Member, RoomHost, member_json
+from .seated import Seat, SeatedRoom, player_json
 
 __all__ = ["MatchRoom", "Seat", "saved_start"]
 
@@ -39,21 +39,11 @@ log = logging.getLogger("netplay.rooms")
 _LEGACY_SEED_STREAM = 1 << 63  # the stream of options["seed"], for games written before the engine's rng
 
 
-@dataclass(slots=True)
-class Seat:
-    """A seat at a match: a member (by id) or a server-side bot."""
-
-    id: str
-    name: str
-    bot: str | None = None
-    token_hash: str | None = None
-
-
 def _refusal(refused: Refused) -> ProtocolError:
     return ProtocolError(ErrorCode(refused.code), refused.message, **dict(refused.extra or {}))
 
 
-class MatchRoom(Room):
+class MatchRoom(SeatedRoom):
     """Seats, spectators and one match at a time, run by the engine; rematches rotate the seats."""
 
     kind = "match"
@@ -120,9 +110,6 @@ class MatchRoom(Room):
     def version(self) -> int:
         return 0 if self.match is None else self.match.version
 
-    def free_seats(self) -> int:
-        return sum(seat is None for seat in self.seats)
-
     def is_open(self) -> bool:
         # Only rooms waiting for their first game: a newcomer must not land in a finished one.
         return self.free_seats() > 0 and self.match is None
@@ -141,15 +128,6 @@ class MatchRoom(Room):
             "clock": self.clock,
         }
 
-    def member_ids(self) -> Any:
-        for seat in self.seats:
-            if seat is not None and seat.bot is None:
-                yield seat.id
-        yield from self.spectators
-
-    def has_member(self, member_id: str) -> bool:
-        return member_id in self.spectators or self.seat_of(member_id) is not None
-
     def broadcast(self, message: dict[str, Any], exclude: str | None = None) -> None:
         """Send ``message`` to every member but ``exclude``, encoded once (a list, not member_ids'
         generator: this runs for every state message)."""
@@ -157,16 +135,6 @@ class MatchRoom(Room):
         if self.spectators:
             ids.extend(self.spectators)
         self.host.deliver(ids, message, exclude)
-
-    def has_players(self) -> bool:
-        """Whether a seat is held by a member (not a bot): someone who can come back after a restart."""
-        return any(seat is not None and seat.bot is None for seat in self.seats)
-
-    def seat_of(self, member_id: str) -> int | None:
-        for i, seat in enumerate(self.seats):
-            if seat is not None and seat.bot is None and seat.id == member_id:
-                return i
-        return None
 
     def _seats_changed(self) -> None:
         self._players_json = None
@@ -178,16 +146,7 @@ class MatchRoom(Room):
         if players is None:
             connected = self.host.is_connected
             players = self._players_json = [
-                None
-                if s is None
-                else {
-                    "seat": i,
-                    "id": s.id,
-                    "name": s.name,
-                    "bot": s.bot,
-                    "connected": s.bot is not None or connected(s.id),
-                }
-                for i, s in enumerate(self.seats)
+                None if s is None else player_json(i, s, connected(s.id)) for i, s in enumerate(self.seats)
             ]
         return players
 
@@ -284,14 +243,6 @@ class MatchRoom(Room):
         if self.match is not None and self.match.outcome is None:
             self._feed(eng.Forfeit(index, self.host.now()))
         self._check_empty()
-
-    def member(self, member_id: str) -> dict[str, Any]:
-        seat = self.seat_of(member_id)
-        if seat is None:
-            return member_json(self.spectators[member_id], "spectator")
-        s = self.seats[seat]
-        assert s is not None
-        return {"id": s.id, "name": s.name, "role": "player", "seat": seat, "bot": None}
 
     def member_away(self, member_id: str) -> None:
         self._players_json = None

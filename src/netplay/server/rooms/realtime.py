@@ -18,7 +18,6 @@ import logging
 import math
 import random
 import secrets
-from collections.abc import Iterator
 from time import perf_counter
 from typing import Any
 
@@ -28,8 +27,8 @@ from ...games.realtime import RealtimeGame
 from ...games.rng import ALGORITHM
 from ...protocol import ErrorCode, ProtocolError, delta
 from ...store import SavedMatch, SavedMove, SavedPlayer
-from .base import Cancellable, Member, Room, RoomHost, member_json
-from .match import Seat
+from .base import Cancellable, Member, RoomHost, member_json
+from .seated import Seat, SeatedRoom, player_json
 
 __all__ = ["CHECKPOINT_SECONDS", "KEYFRAME_SECONDS", "MAX_BACKLOG", "RealtimeRoom"]
 
@@ -62,7 +61,7 @@ class _Viewer:
         self.sent: dict[int, Any] = {}
 
 
-class RealtimeRoom(Room):
+class RealtimeRoom(SeatedRoom):
     """Seats, spectators and one real-time match at a time, run by the tick engine."""
 
     kind = "realtime"
@@ -110,9 +109,6 @@ class RealtimeRoom(Room):
             return "waiting"
         return "finished" if self.match.outcome is not None else "playing"
 
-    def free_seats(self) -> int:
-        return sum(seat is None for seat in self.seats)
-
     def is_open(self) -> bool:
         return self.free_seats() > 0 and self.match is None
 
@@ -134,43 +130,9 @@ class RealtimeRoom(Room):
 
     def _players(self) -> list[dict[str, Any] | None]:
         connected = self.host.is_connected
-        return [
-            None
-            if s is None
-            else {
-                "seat": i,
-                "id": s.id,
-                "name": s.name,
-                "bot": s.bot,
-                "connected": s.bot is not None or connected(s.id),
-            }
-            for i, s in enumerate(self.seats)
-        ]
+        return [None if s is None else player_json(i, s, connected(s.id)) for i, s in enumerate(self.seats)]
 
     # -- membership ----------------------------------------------------------------------------
-    def member_ids(self) -> Iterator[str]:
-        for seat in self.seats:
-            if seat is not None and seat.bot is None:
-                yield seat.id
-        yield from self.spectators
-
-    def has_member(self, member_id: str) -> bool:
-        return member_id in self.spectators or self.seat_of(member_id) is not None
-
-    def seat_of(self, member_id: str) -> int | None:
-        for i, seat in enumerate(self.seats):
-            if seat is not None and seat.bot is None and seat.id == member_id:
-                return i
-        return None
-
-    def member(self, member_id: str) -> dict[str, Any]:
-        seat = self.seat_of(member_id)
-        if seat is None:
-            return member_json(self.spectators[member_id], "spectator")
-        s = self.seats[seat]
-        assert s is not None
-        return {"id": s.id, "name": s.name, "role": "player", "seat": seat, "bot": None}
-
     def join(self, member: Member, *, spectate: bool) -> dict[str, Any]:
         if spectate:
             if len(self.spectators) >= self.max_spectators:
@@ -313,10 +275,6 @@ class RealtimeRoom(Room):
                 room._bot_seq[index] = room.match.received[index]
         room.paused = True
         return room
-
-    def has_players(self) -> bool:
-        """Whether a seat is held by a member (not a bot): someone who can come back."""
-        return any(seat is not None and seat.bot is None for seat in self.seats)
 
     def record_room(self) -> None:
         """Real-time rooms keep no record of their own: only their matches are stored."""
