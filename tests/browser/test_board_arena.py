@@ -8,12 +8,13 @@ Every wait is on a condition the page shows or holds (``wait_for_function``), wi
 
 from __future__ import annotations
 
+import itertools
 import os
 from typing import Any
 
 import pytest
 
-from .board_pages import open_page, served, status
+from .board_pages import GAME_TIMEOUT, INPUT_DRAWN, open_page, realtime_board, served, status
 from .conftest import NetplayServer, Pages
 
 try:
@@ -25,28 +26,20 @@ except ImportError:
 
 expect.set_options(timeout=10_000)
 
-GAME_TIMEOUT = 90_000
-
-BOARD = """() => {
-  const board = netplayPage.board();
-  const view = netplayPage.client().view();
-  return {
-    seat: view.seat, tick: view.tick, status: view.status, outcome: view.outcome, view: view.view,
-    corrections: view.corrections, pending: view.pending, diverged: view.diverged,
-    drawn: board.drawn, lastInput: board.lastInput,
-  };
-}"""
-
-# The last input the board sent has a frame drawn after it (`seq` newer than the given one).
-INPUT_DRAWN = """(seq) => {
-  const input = netplayPage.board()?.lastInput;
-  return Boolean(input && input.seq > seq && input.next);
-}"""
 
 # The server's view of the page's cycle is at least `cells` long.
 GROWN = """(cells) => {
   const view = netplayPage.client().view();
   return view.view.cycles[view.seat].trail.length >= cells;
+}"""
+
+
+# The page's own cycle, as it predicts it, has made its last move to the left (or is out).
+MOVED_LEFT = """() => {
+  const view = netplayPage.client().view();
+  const cycle = view.predicted().cycles[view.seat];
+  const trail = cycle.trail;
+  return Boolean(cycle.out) || (trail.length >= 2 && trail.at(-1)[0] < trail.at(-2)[0]);
 }"""
 
 
@@ -57,7 +50,7 @@ def test_the_server_serves_the_arena_board(web_server: NetplayServer) -> None:
 
 
 def board(page: Any) -> dict[str, Any]:
-    return page.evaluate(BOARD)
+    return realtime_board(page)
 
 
 def turn(page: Any, key: str, direction: int) -> dict[str, Any]:
@@ -94,7 +87,9 @@ def test_a_page_plays_arena_against_the_bot_to_the_end(
     page.wait_for_function(GROWN, arg=6, polling="raf", timeout=20_000)
     screenshot(page, "arena-playing")
     left = turn(page, "a", 3)
-    page.wait_for_function(GROWN, arg=8, polling="raf", timeout=20_000)
+    # Once the page's cycle has moved left (as it predicts it: what the key is judged against),
+    # the opposite key would reverse it into its own trail. Before that move it would not.
+    page.wait_for_function(MOVED_LEFT, polling="raf", timeout=20_000)
     page.keyboard.press("d")  # a reverse into its own trail: the page sends nothing
     assert board(page)["lastInput"]["seq"] == left["seq"]
     page.wait_for_selector(".arena[data-status=finished]", timeout=GAME_TIMEOUT)
@@ -102,8 +97,13 @@ def test_a_page_plays_arena_against_the_bot_to_the_end(
     mine = end["view"]["cycles"][0]
     assert mine["out"] > 0
     trail = mine["trail"]
-    assert trail[:4] == [[3, 12], [4, 12], [5, 12], [6, 12]]
-    assert [6, 13] in trail and trail[-1][1] == trail[-2][1] and trail[-1][0] < trail[-2][0]  # went left
+    # Right first, then down, then left to the end: which cell each turn came at depends on when the
+    # keys were pressed (a move every 4 ticks), not on anything the page decides.
+    steps = [(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(trail)]
+    assert steps[:3] == [(1, 0)] * 3
+    down = steps.index((0, 1))
+    assert set(steps[:down]) == {(1, 0)} and steps[-1] == (-1, 0)  # went left, into the wall
+    assert set(steps[down : steps.index((-1, 0))]) == {(0, 1)}
     assert end["outcome"]["winner"] == 1 and end["outcome"]["places"] == [2, 1]
     assert end["pending"] == 0 and end["diverged"] == 0
     expect(status(page)).to_have_text("The computer wins.")
