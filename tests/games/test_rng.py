@@ -141,7 +141,9 @@ def test_shuffled_leaves_its_argument_alone() -> None:
 
 def test_repr_hides_the_state() -> None:
     rng = Rng(123, 4)
+    rng.next64()  # the state is derived at the first draw
     state = rng._state
+    assert state is not None
     assert repr(rng) == str(rng) == "<Rng>"
     assert str(state) not in repr(rng) and hex(state) not in repr(rng)
     assert not hasattr(rng, "__dict__")  # slots: no stray attributes to leak either

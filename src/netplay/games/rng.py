@@ -37,19 +37,25 @@ def _mix(z: int) -> int:
 class Rng:
     """A deterministic random source for game rules: ``randint``, ``choice``, ``shuffle`` and friends."""
 
-    __slots__ = ("_state",)
+    __slots__ = ("_seed", "_state", "_stream")
 
     def __init__(self, seed: int, stream: int = 0) -> None:
-        """The generator for ``stream`` (the engine uses the action number) of the match ``seed``."""
-        key = (seed & _MASK).to_bytes(8, "little") + (stream & _MASK).to_bytes(8, "little")
-        self._state = int.from_bytes(
-            hashlib.blake2b(key, digest_size=8, person=b"netplay-rng").digest(), "little"
-        )
+        """The generator for ``stream`` (the engine uses the action number) of the match ``seed``.
+        Its state is derived at the first draw: a real-time game makes one a tick and most ticks
+        draw nothing."""
+        self._seed, self._stream = seed, stream
+        self._state: int | None = None
 
     def next64(self) -> int:
         """The next 64 random bits, as an integer."""
-        self._state = (self._state + _GOLDEN) & _MASK
-        return _mix(self._state)
+        state = self._state
+        if state is None:
+            key = (self._seed & _MASK).to_bytes(8, "little") + (self._stream & _MASK).to_bytes(8, "little")
+            state = int.from_bytes(
+                hashlib.blake2b(key, digest_size=8, person=b"netplay-rng").digest(), "little"
+            )
+        self._state = state = (state + _GOLDEN) & _MASK
+        return _mix(state)
 
     def getrandbits(self, k: int) -> int:
         """An integer of ``k`` random bits (0 <= k <= 64)."""

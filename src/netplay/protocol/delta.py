@@ -71,6 +71,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from operator import is_
 from typing import Any
 
 import orjson
@@ -119,7 +120,15 @@ def _same(a: Any, b: Any) -> bool:
         if ta is not tb:
             return False
         return ta is not float or math.copysign(1.0, a) == math.copysign(1.0, b)
-    return _dumps(a, option=_SORT) == _dumps(b, option=_SORT)
+    # Made of the very same values (a new list of the same cycles, a trail with a cell added):
+    # the same JSON, found without encoding either.
+    if ta is tb and (ta is list or ta is tuple) and all(map(is_, a, b)):
+        return True
+    if ta is dict and tb is dict and all(map(is_, a, b)) and all(map(is_, a.values(), b.values())):
+        return True
+    # The same bytes are the same JSON. Key order is not sorted (twice the cost): two objects
+    # equal but for their order count as different, and the diff then walks into them, correctly.
+    return _dumps(a) == _dumps(b)
 
 
 def _diff(old: Any, new: Any, path: list[Any], ops: list[Any]) -> None:
