@@ -79,6 +79,7 @@ class Snapshot:
 
     wall: float
     server_cpu: float
+    server_sys: float
     server_rss: int
     own_cpu: float
     cores: list[Any]
@@ -97,6 +98,7 @@ class Meter:
         return Snapshot(
             time.perf_counter(),
             cpu.user + cpu.system,
+            cpu.system,
             self.server.memory_info().rss,
             time.process_time(),
             psutil.cpu_times(percpu=True),
@@ -127,6 +129,8 @@ class Meter:
             "window_s": round(wall, 3),
             "server_cpu_s": round(b.server_cpu - a.server_cpu, 4),
             "server_cpu_pct": round(100 * (b.server_cpu - a.server_cpu) / wall, 1),
+            # Of which in the kernel: system calls, and the loopback work charged to them.
+            "server_sys_pct": round(100 * (b.server_sys - a.server_sys) / wall, 1),
             "server_rss_mib": round(b.server_rss / 2**20, 1),
             "gen_cpu_pct": round(100 * own, 1),
             "generator_bound": own >= 0.9,
@@ -726,6 +730,7 @@ class ArenaBot(NetplayConn):
         self.voted = -1
         self.seq = -1
         self.last_input: Any = None
+        self.resyncing = False
         self.pending: deque[tuple[int, int, int]] = deque()  # (seq, tick, sent at ns) not yet acknowledged
         self.rtt = 0.25  # RealtimeView's guess until a ping is timed
         self.ping_at = 0.0
@@ -783,14 +788,15 @@ class ArenaBot(NetplayConn):
                 self._reset_clock()
                 self.game, self.last_input, self.tick = game, None, -1
             view = message["state"]
+            self.resyncing = False
             full = self.table.full_size((game, -1, tick), view)
             self.status = message["status"]
             if gen.measuring:
                 gen.rt_keyframes += 1
                 gen.rt_keyframe_bytes += size
         else:
-            if tick <= self.tick:
-                return  # older than what it has (cannot happen on one ordered connection)
+            if tick <= self.tick or self.resyncing:
+                return  # older than what it has, or on the way before the keyframe asked for
             base_tick = message["base"]
             base = self.view if base_tick == self.tick else self.views.get(base_tick)
             if base is None:
@@ -814,8 +820,6 @@ class ArenaBot(NetplayConn):
         views[tick] = view
         if len(views) > 16:
             del views[next(iter(views))]
-        assert self.transport is not None
-        self.transport.write(frame({"type": "ack", "room": self.room, "tick": tick}))
         now = time.monotonic()
         self._observe(tick, now)
         ack = message.get("ack")
@@ -848,6 +852,7 @@ class ArenaBot(NetplayConn):
 
     def _resync(self) -> None:
         self.gen.rt_diverged += 1
+        self.resyncing = True  # the patches until the keyframe are made against the one that failed
         self.send({"type": "resync", "room": self.room})
 
     # -- RealtimeView's clock (netplay.client.realtime), on the views this bot keeps -----------------
@@ -870,10 +875,7 @@ class ArenaBot(NetplayConn):
             tick = self.clock = pending[-1][1] + 1  # one input per tick
         self.seq += 1
         pending.append((self.seq, tick, now_ns()))
-        message = {"type": "input", "room": self.room, "seq": self.seq, "tick": tick, "data": data}
-        if self.tick >= 0:
-            message["ack"] = self.tick
-        self.send(message)
+        self.send({"type": "input", "room": self.room, "seq": self.seq, "tick": tick, "data": data})
         if self.gen.measuring:
             self.gen.rt_inputs += 1
 

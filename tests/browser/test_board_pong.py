@@ -293,7 +293,7 @@ def test_a_patch_that_does_not_fit_makes_the_page_resync(
     assert after["tick"] == before["tick"]  # the view is as it was
     room = page.evaluate("() => netplayPage.client().view().room")
     assert {"type": "resync", "room": room} in injected["sent"]
-    assert not any(m["type"] == "ack" and m["tick"] == before["tick"] + 1 for m in injected["sent"])
+    assert not any(m["type"] == "ack" for m in injected["sent"])  # views are never acknowledged
     page.wait_for_function(RESTORED, arg=before["keyframes"], polling="raf")
     page.wait_for_function(
         "(tick) => netplayPage.client().view().tick > tick && netplayPage.client().view().patches > 0",

@@ -70,7 +70,7 @@ def view_at(tick: int, state: Any) -> RealtimeView:
 # -- keyframes and patches ------------------------------------------------------------------------
 
 
-def test_patches_apply_and_say_what_to_acknowledge() -> None:
+def test_patches_apply_and_return_the_tick_of_their_view() -> None:
     s0 = start_state()
     view = RealtimeView("r")
     assert view.receive(keyframe(0, s0), arrival(0)) == 0
@@ -79,7 +79,7 @@ def test_patches_apply_and_say_what_to_acknowledge() -> None:
     assert view.receive(patch(0, s0, 2, s2), arrival(2)) == 2
     assert view.view == s2 and view.tick == 2
     s3 = run(s2, 1, first=3)
-    # The server may still base a patch on an older view this client acknowledged.
+    # A patch against an older view this client still holds applies too.
     assert view.receive(patch(0, s0, 3, s3), arrival(3)) == 3
     assert view.view == s3 and (view.patches, view.keyframes, view.diverged) == (2, 1, 0)
     assert view.receive(patch(2, s2, 3, s3), arrival(3)) is None  # not newer: nothing to do
@@ -88,18 +88,35 @@ def test_patches_apply_and_say_what_to_acknowledge() -> None:
 
 def test_a_wrong_hash_or_an_unknown_base_raises_diverged_and_keeps_the_view() -> None:
     s0 = start_state()
+    s1, s2 = run(s0, 1), run(s0, 2)
+    bad = (
+        ({**patch(0, s0, 2, s2), "hash": "00000000"}, "hash"),
+        (patch(1, s1, 2, s2), "tick 1"),
+        ({**patch(0, s0, 2, s2), "ops": [[["nowhere", 3], 1]]}, "nowhere"),
+    )
+    for number, (message, why) in enumerate(bad, 1):
+        view = RealtimeView("r")
+        view.receive(keyframe(0, s0), arrival(0))
+        with pytest.raises(Diverged, match=why):
+            view.receive(message, arrival(2))
+        assert view.view == s0 and view.tick == 0 and view.diverged == 1 and view.patches == 0, number
+        assert view.receive(keyframe(2, s2), arrival(2)) == 2  # the resync's keyframe sets it right
+        assert view.view == s2 and view.tick == 2
+
+
+def test_after_a_patch_that_does_not_fit_the_next_ones_wait_for_the_keyframe() -> None:
+    """The server makes each patch against the one before: those on the way after one that did not
+    fit cannot fit either, and are passed over (not one resync each) until the keyframe comes."""
+    s0 = start_state()
+    s2, s3, s5 = run(s0, 2), run(s0, 3), run(s0, 5)
     view = RealtimeView("r")
     view.receive(keyframe(0, s0), arrival(0))
-    s2 = run(s0, 2)
-    with pytest.raises(Diverged, match="hash"):
-        view.receive({**patch(0, s0, 2, s2), "hash": "00000000"}, arrival(2))
-    with pytest.raises(Diverged, match="tick 1"):
-        view.receive(patch(1, run(s0, 1), 2, s2), arrival(2))
     with pytest.raises(Diverged):
-        view.receive({**patch(0, s0, 2, s2), "ops": [[["nowhere", 3], 1]]}, arrival(2))
-    assert view.view == s0 and view.tick == 0 and view.diverged == 3 and view.patches == 0
-    assert view.receive(keyframe(2, s2), arrival(2)) == 2  # the resync's keyframe sets it right
-    assert view.view == s2
+        view.receive({**patch(0, s0, 2, s2), "hash": "00000000"}, arrival(2))
+    assert view.receive(patch(2, s2, 3, s3), arrival(3)) is None
+    assert view.view == s0 and view.diverged == 1
+    assert view.receive(keyframe(3, s3), arrival(3)) == 3
+    assert view.receive(patch(3, s3, 5, s5), arrival(5)) == 5 and view.view == s5 and view.patches == 1
 
 
 def test_a_keyframe_of_the_next_match_starts_afresh() -> None:
@@ -122,7 +139,7 @@ def test_inputs_are_stamped_ahead_one_tick_each_with_growing_seqs() -> None:
     # takes another half: it is in time for tick floor(10 + 4.5) + 1, plus the margin of 1.
     assert view.server_tick(now) == 12
     first = view.input({"dir": 1}, now)
-    assert first == {"type": "input", "room": "r", "seq": 0, "tick": 16, "data": {"dir": 1}, "ack": 10}
+    assert first == {"type": "input", "room": "r", "seq": 0, "tick": 16, "data": {"dir": 1}}
     second = view.input({"dir": 0}, now)  # the same tick is taken: the next one
     assert (second["seq"], second["tick"]) == (1, 17)
     later = view.input({"dir": -1}, now + 1.0)  # a second on: 30 ticks on
@@ -282,7 +299,7 @@ class Wire:
         self.late = 0
         #: The state after each tick, by tick.
         self.states = {0: self.match.state}
-        self._sent: dict[int, Any] = {}
+        self._sent: Any = None  # the view sent last, of tick _base
         self._base = -1
         self._queue: list[tuple[float, int, str, Any]] = []
         self._order = itertools.count()
@@ -294,12 +311,14 @@ class Wire:
         heapq.heappush(self._queue, (when, next(self._order), kind, payload))
 
     def _message(self) -> dict[str, Any]:
+        """The view of seat 0, as the server sends it: a patch against the view sent before."""
         match = self.match
         view = PONG.view(match.state, 0)
-        self._sent[match.tick] = view
-        if self._base < 0:
+        base, sent = self._base, self._sent
+        self._base, self._sent = match.tick, view
+        if base < 0:
             return keyframe(match.tick, view, ack=match.acks[0])
-        return patch(self._base, self._sent[self._base], match.tick, view, ack=match.acks[0])
+        return patch(base, sent, match.tick, view, ack=match.acks[0])
 
     def send(self, message: dict[str, Any]) -> None:
         """An input from the client, leaving now."""
@@ -321,14 +340,9 @@ class Wire:
                     self._step(tk.Input(1, seq, self.match.tick + 1, bot))
                 self._at(tk.next_due(self.match) or when + 1, "tick", None)
             elif kind == "to_server":
-                if payload["type"] == "ack":
-                    self._base = payload["tick"] if payload["tick"] in self._sent else self._base
-                else:
-                    self._step(tk.Input(0, payload["seq"], payload["tick"], payload["data"]))
+                self._step(tk.Input(0, payload["seq"], payload["tick"], payload["data"]))
             else:
-                tick = self.view.receive(payload, when)
-                if tick is not None:
-                    self._at(when + self.up, "to_server", {"type": "ack", "tick": tick})
+                self.view.receive(payload, when)
         self.now = until
 
     def _step(self, action: tk.Action) -> None:

@@ -99,8 +99,7 @@ class Client:
         #: The latest ``state`` message of each room.
         self.states: dict[str, dict[str, Any]] = {}
         #: This client's copy of each real-time room it is in (``client/realtime.py``): patches and
-        #: keyframes update it, and are acknowledged, as they arrive; they are not queued as events
-        #: (keyframes are).
+        #: keyframes update it as they arrive; they are not queued as events (keyframes are).
         self.views: dict[str, RealtimeView] = {}
         #: Rules to predict with, by game name (``predict_with``).
         self._rules: dict[str, RealtimeGame] = {}
@@ -529,7 +528,7 @@ class Client:
     def _realtime(
         self, message: dict[str, Any], writer: asyncio.StreamWriter, conn: ClientConnection
     ) -> bool:
-        """Take a patch or keyframe into its room's view and acknowledge it; True: handled, not queued."""
+        """Take a patch or keyframe into its room's view, or ask for a keyframe; True: handled."""
         room = message.get("room")
         view = self.views.get(room)  # type: ignore[arg-type]
         if view is None:
@@ -541,7 +540,6 @@ class Client:
             writer.write(conn.send({"type": "resync", "room": room}))
             return True
         if tick is not None:
-            writer.write(conn.send({"type": "ack", "room": room, "tick": tick}))
             for waiter in [w for w in self._view_waiters if w[0] == room and tick > w[1]]:
                 self._view_waiters.remove(waiter)
                 if not waiter[2].done():

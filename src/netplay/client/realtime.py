@@ -1,10 +1,10 @@
 """A client's copy of a real-time match: the server's views, prediction and interpolation. Sans-I/O.
 
-``RealtimeView`` takes the server's ``keyframe`` and ``patch`` messages (``receive``), says what to
-acknowledge, and stamps the player's inputs with a sequence number and the tick they are meant for
-(``input``). Time comes in as an argument (seconds on one monotonic clock), so it runs the same
-under a test's virtual clock, in ``Client`` and in ``ThreadedClient`` (a pygame loop calls it every
-frame).
+``RealtimeView`` takes the server's ``keyframe`` and ``patch`` messages (``receive``), says when to
+ask for a keyframe (``Diverged``), and stamps the player's inputs with a sequence number and the
+tick they are meant for (``input``). Time comes in as an argument (seconds on one monotonic
+clock), so it runs the same under a test's virtual clock, in ``Client`` and in ``ThreadedClient``
+(a pygame loop calls it every frame).
 
 The timeline. Tick ``n`` leaves the server at about ``started + n / tick_rate`` and reaches this
 client one way later. Each view received gives an offset, its tick less ``now * tick_rate``; the
@@ -152,15 +152,17 @@ class RealtimeView:
         self._timeline_at = 0.0  # when it was last updated
         self._clock = -1  # the highest client tick given out: the client's tick never goes back
         self._late_seqs: set[int] = set()  # pending inputs already counted late
+        self._resyncing = False  # a patch did not fit: the ones until the next keyframe cannot either
         #: Held by every method: a ThreadedClient's game loop reads while its thread receives.
         self.lock = threading.Lock()
 
     # -- from the server -----------------------------------------------------------------------
     @_locked
     def receive(self, message: Mapping[str, Any], now: float) -> int | None:
-        """Take a ``keyframe`` or ``patch``; return the tick to acknowledge (None: nothing).
+        """Take a ``keyframe`` or ``patch``; return the tick of the view taken (None: nothing).
 
-        Raises Diverged when a patch does not fit (send ``resync``; a keyframe follows).
+        Raises Diverged when a patch does not fit (send ``resync``; a keyframe follows, and the
+        patches before it, made against the view that did not fit, are passed over).
         """
         kind = message.get("type")
         tick = message.get("tick")
@@ -176,25 +178,23 @@ class RealtimeView:
             self.patch_rate = message.get("patch_rate", self.patch_rate)
             self.players = message.get("players", self.players)
             self.keyframes += 1
+            self._resyncing = False
         elif kind == "patch":
-            if tick <= self.tick:
-                return None  # older than what it has (cannot happen on one ordered connection)
+            if tick <= self.tick or self._resyncing:
+                return None  # older than what it has, or on the way before the keyframe asked for
             base_tick = message.get("base")
             if base_tick == self.tick:
                 base = self.view
             elif type(base_tick) is int and base_tick in self._bases:
                 base = self._bases[base_tick]
             else:
-                self.diverged += 1
-                raise Diverged(f"a patch against tick {base_tick}, which this client does not have")
+                raise self._diverged(f"a patch against tick {base_tick}, which this client does not have")
             try:
                 view = delta.apply(base, message["ops"])
             except delta.PatchError as exc:
-                self.diverged += 1
-                raise Diverged(str(exc)) from None
+                raise self._diverged(str(exc)) from None
             if delta.state_hash(view) != message.get("hash"):
-                self.diverged += 1
-                raise Diverged(f"the view of tick {tick} does not match the server's hash")
+                raise self._diverged(f"the view of tick {tick} does not match the server's hash")
             self.patches += 1
         else:
             return None
@@ -219,6 +219,12 @@ class RealtimeView:
                 self._seq = max(self._seq, ack)
             self._applied(ack, tick, now)
         return tick
+
+    def _diverged(self, why: str) -> Diverged:
+        """Count a patch that did not fit; the next ones are made against it too: skip them."""
+        self.diverged += 1
+        self._resyncing = True
+        return Diverged(why)
 
     def _reset(self) -> None:
         self._pending.clear()
@@ -311,10 +317,7 @@ class RealtimeView:
         self._clock = max(self._clock, tick)
         self._pending.append((self._seq, tick, data))
         del self._chain[max(tick - self.tick - 1, 0) :]  # predictions from its tick on change
-        message = {"type": "input", "room": self.room, "seq": self._seq, "tick": tick, "data": data}
-        if self.tick >= 0:
-            message["ack"] = self.tick
-        return message
+        return {"type": "input", "room": self.room, "seq": self._seq, "tick": tick, "data": data}
 
     @_locked
     def resume_after(self, seq: int) -> None:

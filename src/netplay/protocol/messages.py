@@ -63,9 +63,7 @@ CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
         "seq": ("integer", True),
         "tick": ("integer", True),
         "data": (_ANY, True),
-        "ack": ("integer", False),
     },
-    "ack": {"room": ("string", True), "tick": ("integer", True)},
     "resync": {"room": ("string", True)},
 }
 

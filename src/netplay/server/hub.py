@@ -126,7 +126,6 @@ class Hub:
             "add_bot": self._on_add_bot,
             "relay": self._on_relay,
             "input": self._on_input,
-            "ack": self._on_ack,
             "resync": self._on_resync,
         }
 
@@ -955,14 +954,7 @@ class Hub:
 
     def _on_input(self, session: Session, message: dict[str, Any]) -> None:
         room = self._realtime_room(session, message)
-        ack = message.get("ack")
-        if ack is not None:
-            room.ack(session.id, ack)
         room.input(session.id, message["seq"], message["tick"], message["data"])
-        _ok(session, message)
-
-    def _on_ack(self, session: Session, message: dict[str, Any]) -> None:
-        self._realtime_room(session, message).ack(session.id, message["tick"])
         _ok(session, message)
 
     def _on_resync(self, session: Session, message: dict[str, Any]) -> None:

@@ -9,8 +9,8 @@
 //   await client.move(4);
 //
 // Real-time rooms (pong, arena) send views instead of states: each room's RealtimeView (below)
-// takes them, and the client acknowledges them, asks again when one does not fit, times the round
-// trip, and stamps inputs: client.input({ dir: -1 }), then draw client.view().predicted().
+// takes them, and the client asks for a keyframe when one does not fit, times the round trip, and
+// stamps inputs: client.input({ dir: -1 }), then draw client.view().predicted().
 
 import { PatchError, applyPatch, canonical, stateHash } from "./delta.js";
 
@@ -496,8 +496,8 @@ export class Client {
     if (joined.seat !== undefined) view.seat = joined.role === "player" ? joined.seat : null;
   }
 
-  // Take a keyframe or patch into its room's view: acknowledge it, or ask for a keyframe if it does
-  // not fit; time a ping now and then. True: handled (a patch is no event; a keyframe is one).
+  // Take a keyframe or patch into its room's view, or ask for a keyframe if it does not fit; time a
+  // ping now and then. True: handled (a patch is no event; a keyframe is one).
   _realtime(message) {
     const view = this.views[message.room];
     if (!view) return false;
@@ -510,7 +510,6 @@ export class Client {
       this.send({ type: "resync", room: message.room });
       return true;
     }
-    if (tick != null) this.send({ type: "ack", room: message.room, tick });
     // A keyframe says which input the server applied last: a page reloaded in a game goes on
     // numbering after it (its new view starts from nothing; the server refuses an old number).
     if (tick != null && message.type === "keyframe" && Number.isInteger(message.ack)) {
@@ -695,13 +694,22 @@ export class RealtimeView {
     this._timelineAt = 0; // when it was last updated (seconds)
     this._clock = -1; // the highest client tick given out: the client's tick never goes back
     this._lateSeqs = new Set(); // pending inputs already counted late
+    this._resyncing = false; // a patch did not fit: the ones until the next keyframe cannot either
+  }
+
+  // Count a patch that did not fit; the next ones are made against it too: skip them.
+  _diverged(why) {
+    this.diverged += 1;
+    this._resyncing = true;
+    return new Diverged(why);
   }
 
   // -- from the server ---------------------------------------------------------------------------
 
   /**
-   * Take a `keyframe` or `patch` message; return the tick to acknowledge (null: nothing). Throws
-   * Diverged when a patch does not fit (send `resync`: a keyframe follows).
+   * Take a `keyframe` or `patch` message; return the tick of the view taken (null: nothing). Throws
+   * Diverged when a patch does not fit (send `resync`: a keyframe follows, and the patches before
+   * it, made against the view that did not fit, are passed over).
    */
   receive(message, now = performance.now()) {
     const kind = message.type;
@@ -717,25 +725,22 @@ export class RealtimeView {
       this.patchRate = message.patch_rate ?? this.patchRate;
       this.players = message.players ?? this.players;
       this.keyframes += 1;
+      this._resyncing = false;
     } else if (kind === "patch") {
-      if (tick <= this.tick) return null; // older than what it has (cannot happen on one connection)
+      // Older than what it has, or on the way before the keyframe asked for.
+      if (tick <= this.tick || this._resyncing) return null;
       const baseTick = message.base;
       let base;
       if (baseTick === this.tick) base = this.view;
       else if (Number.isInteger(baseTick) && this._bases.has(baseTick)) base = this._bases.get(baseTick);
-      else {
-        this.diverged += 1;
-        throw new Diverged(`a patch against tick ${baseTick}, which this client does not have`);
-      }
+      else throw this._diverged(`a patch against tick ${baseTick}, which this client does not have`);
       try {
         view = applyPatch(base, message.ops);
       } catch (error) {
-        this.diverged += 1;
-        throw new Diverged(error instanceof PatchError ? error.message : `the patch does not apply: ${error}`);
+        throw this._diverged(error instanceof PatchError ? error.message : `the patch does not apply: ${error}`);
       }
       if (stateHash(view) !== message.hash) {
-        this.diverged += 1;
-        throw new Diverged(`the view of tick ${tick} does not match the server's hash`);
+        throw this._diverged(`the view of tick ${tick} does not match the server's hash`);
       }
       this.patches += 1;
     } else {
@@ -857,9 +862,7 @@ export class RealtimeView {
     this._clock = Math.max(this._clock, tick);
     this._pending.push([this._seq, tick, data]);
     this._chain.length = Math.min(this._chain.length, Math.max(tick - this.tick - 1, 0)); // from its tick on
-    const message = { type: "input", room: this.room, seq: this._seq, tick, data };
-    if (this.tick >= 0) message.ack = this.tick;
-    return message;
+    return { type: "input", room: this.room, seq: this._seq, tick, data };
   }
 
   /** Go on numbering inputs after `seq` (the server's ack: a page reloaded in a game does). */

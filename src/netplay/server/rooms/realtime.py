@@ -34,31 +34,33 @@ __all__ = ["CHECKPOINT_SECONDS", "KEYFRAME_SECONDS", "MAX_BACKLOG", "RealtimeRoo
 
 log = logging.getLogger("netplay.rooms")
 
-#: A member gets the whole view at least this often, whatever it acknowledged.
+#: A member gets the whole view at least this often.
 KEYFRAME_SECONDS = 3.0
 #: Bytes a member's connection may hold unsent before the room stops sending it views (it gets
 #: the newest one once its connection has drained).
 MAX_BACKLOG = 32 * 1024
-#: Views remembered per member, newest last: an acknowledgement names one of them.
-_SENT_KEPT = 64
 #: A tick is recorded at least this often, inputs or not: a match restored after a crash goes on
 #: from at most this long before it (only ticks with inputs are recorded otherwise).
 CHECKPOINT_SECONDS = 1.0
 
 
 class _Viewer:
-    """What the room knows of one member's copy of the game: what it was sent, what it has."""
+    """What the room knows of one member's copy of the game: the view it was sent last.
 
-    __slots__ = ("base", "base_tick", "keyframe_tick", "sent")
+    Every transport delivers a connection's messages in order and loses none before the
+    connection itself (a new connection gets a keyframe), so the member has that view by the
+    time the next patch reaches it: each patch is made against it, and no acknowledgement is
+    needed (one would cost a message a view, and patches against older views are bigger).
+    """
+
+    __slots__ = ("base", "base_tick", "keyframe_tick")
 
     def __init__(self) -> None:
-        #: The view this member acknowledged (and its tick): patches are made against it.
+        #: The view this member was sent last (and its tick): the next patch is made against it.
         self.base: Any = None
         self.base_tick = -1
         #: When it last got a keyframe (-inf: it needs one now).
         self.keyframe_tick = -(1 << 60)
-        #: Views sent and not yet acknowledged, by tick.
-        self.sent: dict[int, Any] = {}
 
 
 class RealtimeRoom(SeatedRoom):
@@ -334,18 +336,6 @@ class RealtimeRoom(SeatedRoom):
         counts = self.host.stats.inputs_refused
         counts[code] = counts.get(code, 0) + 1
 
-    def ack(self, member_id: str, tick: int) -> None:
-        """The member has the view of ``tick``: later patches are made against it."""
-        viewer = self._viewers.get(member_id)
-        if viewer is None:
-            return
-        view = viewer.sent.get(tick, viewer)
-        if view is viewer:
-            return  # never sent, or older than what it acknowledged already
-        viewer.base, viewer.base_tick = view, tick
-        for old in [t for t in viewer.sent if t <= tick]:
-            del viewer.sent[old]
-
     def resync(self, member_id: str) -> None:
         """The member's copy went wrong (its hash did not match): it gets a keyframe now."""
         if member_id not in self._viewers:
@@ -557,7 +547,10 @@ class RealtimeRoom(SeatedRoom):
             self._timer = None
         if at is None or self.closed:
             return
-        self._timer = self.host.call_later(max(at - self._clock(), 0.0), self._wake)
+        # Up to the next whole millisecond: an event loop's timers (uvloop's, libuv's) count in
+        # milliseconds, and one rounded down would wake the room before its tick is due.
+        delay = math.ceil(max(at - self._clock(), 0.0) * 1000.0) / 1000.0
+        self._timer = self.host.call_later(delay, self._wake)
 
     def _stop(self) -> None:
         if self._timer is not None:
@@ -660,9 +653,7 @@ class RealtimeRoom(SeatedRoom):
         if seat is not None:
             message["ack"] = match.acks[seat]
             message["seat"] = seat
-        viewer.sent[tick] = view
-        if len(viewer.sent) > _SENT_KEPT:
-            del viewer.sent[next(iter(viewer.sent))]
+        viewer.base, viewer.base_tick = view, tick
         self.host.send(member_id, message)
 
     def close(self) -> None:
