@@ -3,6 +3,11 @@
 ``python -m bench.hotpath`` feeds relay frames straight into ``TcpConnection.data_received`` for a
 room of N members whose transports only count bytes, so a change to the hot path can be measured in
 seconds and without a load generator. Use ``python -m bench`` for the real, end-to-end figures.
+
+``python -m bench.hotpath --realtime`` runs arena rooms of four members (the arena-200x4 scenario
+of ``python -m bench``) in real time for a few seconds, the members' inputs chosen by the arena's
+own bot in this process: server CPU per room-tick without the kernel's share, the bot's own time
+taken out, steadier from run to run than the end-to-end figure.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import struct
 import time
 from typing import Any
@@ -101,12 +107,93 @@ async def measure(members: int, messages: int, batch: int) -> dict[str, float]:
     }
 
 
+def _member(hub: Hub, coalescer: WriteCoalescer, name: str) -> tuple[TcpConnection, CountingTransport]:
+    conn, transport = TcpConnection(hub, coalescer), CountingTransport()
+    conn.connection_made(transport)
+    conn.data_received(frame({"type": "hello", "protocol": 1, "name": name}))
+    return conn, transport
+
+
+async def measure_realtime(rooms: int, players: int, seconds: float) -> dict[str, float]:
+    """``rooms`` arena rooms of ``players`` members run for ``seconds`` after one of warm-up."""
+    from netplay.games.arena import simple_bot
+    from netplay.server.rooms.realtime import RealtimeRoom
+
+    loop = asyncio.get_running_loop()
+    hub = Hub(
+        ServerConfig(rate_limit=0, byte_rate=0, max_connections_per_address=0), builtin_games(), loop=loop
+    )
+    coalescer = WriteCoalescer(loop)
+    tables: list[tuple[RealtimeRoom, list[TcpConnection]]] = []
+    for r in range(rooms):
+        conns = [_member(hub, coalescer, f"r{r}p{i}")[0] for i in range(players)]
+        before = set(hub.rooms)
+        create = {"type": "create_room", "kind": "realtime", "game": "arena", "private": True}
+        conns[0].data_received(frame({**create, "options": {"players": players}, "id": 1}))
+        await asyncio.sleep(0)
+        (room_id,) = set(hub.rooms) - before
+        room = hub.rooms[room_id]
+        assert isinstance(room, RealtimeRoom)
+        for conn in conns[1:]:
+            conn.data_received(frame({"type": "join_room", "code": room.code, "id": 1}))
+        tables.append((room, conns))
+        await asyncio.sleep(0)
+    rng = random.Random(1)
+    seqs: dict[tuple[int, int], int] = {}
+    bot_seconds = 0.0
+
+    def play() -> None:
+        """Each member's bot looks at the room's state and sends its input, as the generator's do."""
+        nonlocal bot_seconds
+        started = time.perf_counter()
+        chunks: list[tuple[TcpConnection, bytes]] = []
+        for r, (room, conns) in enumerate(tables):
+            match = room.match
+            if match is None:
+                continue
+            if match.outcome is not None:
+                chunks.extend((c, frame({"type": "rematch", "room": room.id})) for c in conns)
+                continue
+            for seat, conn in enumerate(conns):
+                data = simple_bot(room.rules, room.rules.view(match.state, seat), seat, rng)
+                if data is not None:
+                    seq = seqs[(r, match.number, seat)] = seqs.get((r, match.number, seat), -1) + 1
+                    message = {
+                        "type": "input",
+                        "room": room.id,
+                        "seq": seq,
+                        "tick": match.tick + 2,
+                        "data": data,
+                    }
+                    chunks.append((conn, frame(message)))
+        bot_seconds += time.perf_counter() - started
+        for conn, chunk in chunks:  # the server's part: taken in, decoded, handed to the room
+            conn.data_received(chunk)
+        loop.call_later(1 / 30, play)
+
+    play()
+    await asyncio.sleep(1.0)  # warm-up: every match under way
+    ticks, bot_seconds = hub.stats.ticks, 0.0
+    cpu = time.process_time()
+    await asyncio.sleep(seconds)
+    cpu = time.process_time() - cpu - bot_seconds
+    ran = hub.stats.ticks - ticks
+    return {
+        "us_per_room_tick": cpu / ran * 1e6,
+        "room_ticks_per_s": ran / seconds,
+        "cpu_pct": 100 * cpu / seconds,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument(
         "--batch", type=int, default=8, help="frames per read, as a busy socket delivers them"
     )
+    parser.add_argument("--realtime", action="store_true", help="arena rooms instead of relays")
+    parser.add_argument("--rooms", type=int, default=200, help="arena rooms (with --realtime)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds (with --realtime)")
     args = parser.parse_args()
     try:
         import uvloop
@@ -114,6 +201,13 @@ def main() -> None:
         uvloop.install()
     except ImportError:
         pass
+    if args.realtime:
+        got = asyncio.run(measure_realtime(args.rooms, 4, args.seconds))
+        print(
+            f"{args.rooms} arena rooms of 4: {got['us_per_room_tick']:.1f} server CPU-us per room-tick "
+            f"(no kernel), {got['room_ticks_per_s']:,.0f} room-ticks/s, {got['cpu_pct']:.0f} % of a core"
+        )
+        return
     for members in (4, 20):
         result = asyncio.run(measure(members, args.messages, args.batch))
         print(

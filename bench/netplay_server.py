@@ -115,7 +115,7 @@ class WakeLog:
                 "inputs_dropped": dict(st.inputs_dropped),
                 "matches_started": st.matches_started,
                 "matches_finished": st.matches_finished,
-                # Time in the tick engine's step (the rules included), for the whole run.
+                # Time in the rooms' wake-ups (ticks, views, sends), for the whole run.
                 "tick_seconds": st.tick_seconds.sum,
             }
         return out

@@ -396,6 +396,19 @@ def test_canonical_form(value: Any, text: bytes) -> None:
     assert canonical(value) == text
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ([-3, 1e-5], b"[-3,0.00001]"),  # the float's only mark is "e-", after a "-" that is not one
+        ({"a": "x-y", "b": 1e-5}, b'{"a":"x-y","b":0.00001}'),
+        ([1e16, "-"], b'[10000000000000000,"-"]'),  # "e+"
+        ([-1, -2, "e"], b'[-1,-2,"e"]'),  # no float at all
+    ],
+)
+def test_floats_are_found_by_their_marks_alone(value: Any, text: bytes) -> None:
+    assert canonical(value) == text
+
+
 def test_an_integer_and_the_equal_float_hash_alike() -> None:
     """A JavaScript client cannot tell them apart, so the hash must not."""
     assert state_hash({"x": 1}) == state_hash({"x": 1.0})

@@ -72,7 +72,7 @@ import math
 import re
 import zlib
 from operator import is_
-from typing import Any
+from typing import Any, Final
 
 import orjson
 
@@ -131,16 +131,22 @@ def _same(a: Any, b: Any) -> bool:
     return _dumps(a) == _dumps(b)
 
 
+_MISSING: Final = object()
+
+
 def _diff(old: Any, new: Any, path: list[Any], ops: list[Any]) -> None:
     if _same(old, new):
         return
     start = len(ops)
     if isinstance(old, dict) and isinstance(new, dict):
         for key, value in new.items():
-            if key in old:
-                _diff(old[key], value, [*path, key], ops)
-            else:
+            was = old.get(key, _MISSING)
+            if was is value:
+                continue  # the very same value (most of a view, from one tick to the next)
+            if was is _MISSING:
                 ops.append([[*path, key], value])
+            else:
+                _diff(was, value, [*path, key], ops)
         for key in old:
             if key not in new:
                 ops.append([[*path, key]])
@@ -179,13 +185,16 @@ def _diff_array(a: Any, b: Any, path: list[Any], ops: list[Any]) -> None:
             return
     k = min(lx, ly)
     for i in range(p, p + k):
-        _diff(a[i], b[i], [*path, i], ops)
+        if a[i] is not b[i]:
+            _diff(a[i], b[i], [*path, i], ops)
     if lx != ly:
         ops.append([path, p + k, lx - k, list(b[p + k : y_end])])
 
 
 def _prefix(a: Any, b: Any, limit: int) -> int:
     """How many leading elements the arrays share (at most ``limit``)."""
+    if all(map(is_, a, b)):  # the very same elements (a trail that grew): no copy, no compare
+        return limit  # (map stops at the shorter array: its ``limit`` elements)
     if a[:limit] == b[:limit]:
         n = limit
     else:
@@ -342,9 +351,21 @@ def canonical(value: Any) -> bytes:
 
 
 def _may_hold_float(out: bytes) -> bool:
-    if _SIGNED_EXPONENTS:
-        return b"." in out or b"e+" in out or b"e-" in out
-    return _FLOAT_TOKEN.search(out) is not None  # pragma: no cover - another orjson's format
+    """Whether orjson's ``out`` may hold a float: a ".", an "e+" or an "e-" (or it is in a string).
+
+    Searched one byte at a time (memchr: a few hundred ns for a view of some KiB; a search for the
+    two bytes "e-" takes twenty times as long): "+" stands for "e+", and each "-" is looked behind.
+    """
+    if not _SIGNED_EXPONENTS:  # pragma: no cover - another orjson's format
+        return _FLOAT_TOKEN.search(out) is not None
+    if b"." in out or b"+" in out:
+        return True
+    at = out.find(b"-")
+    while at >= 0:
+        if at and out[at - 1] == 0x65:  # "e"
+            return True
+        at = out.find(b"-", at + 1)
+    return False
 
 
 def state_hash(value: Any) -> str:
