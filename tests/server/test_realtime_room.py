@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from netplay.games import ticker as tk
 from netplay.games.base import Outcome, State
 from netplay.games.pong import Pong
 from netplay.games.realtime import RealtimeGame
@@ -676,3 +677,39 @@ def test_views_after_a_leave_that_changes_the_state_at_the_same_tick(host: FakeH
     assert a.views[3]["dir"] == [0, 0, 0] and b.views[3]["dir"] == [0, 0, 1]
     run(host, room, 6, a, b)
     assert a.view == b.view == playing(room).state and b.view["pos"] == [0, 0, 3]
+
+
+# -- a game whose view cannot be sent ---------------------------------------------------------
+
+
+class Blind(Glide):
+    """From tick 5 on, its view holds a set: not JSON, so it cannot be sent."""
+
+    def view(self, state: State, seat: int | None) -> Any:
+        return {**state, "seen": {1, 2}} if state["t"] >= 5 else state
+
+
+def test_a_view_that_cannot_be_sent_ends_the_match_recorded_and_nobody_waits(
+    host: FakeHost, store: LoggingStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    room = open_room(host, Blind(), spectators=["s"])
+    a, s = Screen(host, room, "a"), Screen(host, room, "s")
+    room.input("a", 0, 2, 1)
+    run(host, room, 20, a, s)
+    match = playing(room)
+    assert match.tick == 5 and match.outcome == Outcome.draw("error").for_seats(2)  # tick 5 sends a view
+    assert host.pending() == [] and room.status == "finished"  # no timer left behind
+    assert "the view for seat 0 cannot be sent" in caplog.text and "TypeError" in caplog.text
+    for screen in (a, s):  # the end, with the view each had (tick 4 sent none: tick 3's)
+        last = screen.messages[-1]
+        assert last["type"] == "keyframe" and last["status"] == "finished" and last["tick"] == 5
+        assert last["outcome"] == match.outcome.to_json() and screen.view == Glide().view(last["state"], None)
+        assert screen.view["t"] == 3 and "seen" not in screen.view
+    saved = store.get("m1")
+    assert saved is not None and saved.outcome == match.outcome.to_json()
+    assert saved.moves[-1].move == {"tick": 5, "inputs": {}, "failed": True}
+    records = [tk.record_from_json(m.move) for m in saved.moves]
+    back = tk.replay(Blind(), id="m1", number=1, seats=2, seed=saved.seed, options={}, records=records)
+    assert (back.tick, back.state, back.outcome) == (5, match.state, match.outcome)
+    room.rematch("a"), room.rematch("b")  # and the room goes on: a new match, whose view fails alike
+    assert room.match is not match and room.match_id == "m2" and host.pending() != []

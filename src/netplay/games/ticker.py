@@ -5,7 +5,7 @@ the effects for the shell to carry out, and, for an action refused, why. Like th
 (``engine.py``) it never reads a clock (time comes in ``at``, seconds on whatever monotonic clock
 the shell uses), starts no timer (it asks for one with ``Arm``), touches no socket or store (it asks
 with ``Record``), and owns the randomness (tick ``n`` gets ``Rng(seed, n)``; setup gets stream 0).
-A room feeds it ``Input``, ``Advance`` and ``Leave``; a replay and the tests feed the same.
+A room feeds it ``Input``, ``Advance``, ``Leave`` and ``Fail``; a replay and the tests feed the same.
 
 Input timing. Ticks are fixed: tick ``n`` is due at ``started_at + n / rate`` and the state after
 it is state number ``n``. Clients run ahead of the server, predicting the game with the same
@@ -26,10 +26,15 @@ Leaving. A seat that leaves for good (``Leave``) changes the state through the g
 (its entity off the field, say), then the game's ``forfeit`` decides on that new state whether the
 match ends. A ``leave`` that fails keeps the state as it was (``Failed`` says why).
 
+Failing. A tick that raises ends the match as a draw ("error"). States are not checked to be JSON
+at every tick (that cost as much as a tick of the arena): the shell sends views, not states, and a
+view it cannot send (``view`` raised, or made something that is not JSON) is a ``Fail``, which
+ends the match the same way, recorded.
+
 Records. Only ticks that applied inputs are recorded (``Record``, before anyone sees their state),
-plus the tick that ended the match and each seat that left; ``replay`` rebuilds the match from
-those records alone, running the unrecorded ticks with no inputs and each departure's ``leave``
-after its tick, as live play did.
+plus the tick that ended the match, each seat that left and a ``Fail``; ``replay`` rebuilds the
+match from those records alone, running the unrecorded ticks with no inputs and each departure's
+``leave`` after its tick, as live play did.
 
 Each action and effect is a value: a slotted dataclass nothing changes once made. A match is
 treated as immutable too: ``step`` returns a new one and leaves the one it was given as it was.
@@ -63,6 +68,7 @@ __all__ = [
     "Arm",
     "Dropped",
     "Effect",
+    "Fail",
     "Failed",
     "Finished",
     "Input",
@@ -132,7 +138,15 @@ class Leave:
     at: float
 
 
-Action = Input | Advance | Leave
+@dataclass(slots=True)
+class Fail:
+    """The shell could not send the match's state: the game's ``view`` raised, or made something
+    that is not JSON. The match ends now, as a draw ("error"), and its record says so."""
+
+    detail: str
+
+
+Action = Input | Advance | Leave | Fail
 
 # -- effects: what the shell must do -------------------------------------------------------------
 
@@ -146,6 +160,8 @@ class Record:
     tick: int
     inputs: Mapping[int, tuple[int, Any]]
     left: tuple[int, ...] = ()
+    #: The match ended here, after tick ``tick``, on a ``Fail`` (``inputs`` is then empty).
+    failed: bool = False
 
 
 @dataclass(slots=True)
@@ -186,8 +202,9 @@ class Dropped:
 
 @dataclass(slots=True)
 class Failed:
-    """The game's rules failed (raised, or made a state that is not JSON). In a tick the match ends
-    as a draw (``Finished`` follows); in ``leave`` the state stays as it was and the match goes on."""
+    """The game's rules failed: a tick raised (the match ends as a draw, ``Finished`` follows), or
+    ``leave`` raised or made a state that is not JSON (the state stays as it was, the match goes on),
+    or the shell could not send the state (``Fail``: the match ends as a draw)."""
 
     detail: str
 
@@ -399,6 +416,8 @@ def step(rules: RealtimeGame, match: TickMatch, action: Action) -> TickStep:
         return _advance(rules, match, action.at)  # type: ignore[union-attr]
     if kind is Leave:
         return _leave(rules, match, action)  # type: ignore[arg-type]
+    if kind is Fail:
+        return _fail(match, action)  # type: ignore[arg-type]
     raise TypeError(f"not an action: {action!r}")
 
 
@@ -519,13 +538,11 @@ def _run(
     ran = first - 1
     tick = rules.tick
     over = rules.outcome
-    dumps = orjson.dumps
     for n in range(first, last + 1):
         row = rows.get(n) if rows else None
         inputs = {s: e[1] for s, e in row.items()} if row else {}
         try:
-            new = tick(state, inputs, Rng(seed, n))
-            dumps(new)  # states are sent and stored as JSON: check before committing
+            new = tick(state, inputs, Rng(seed, n))  # not checked to be JSON: views are, as they are sent
             result = over(new)
             if result is not None:
                 result = result.for_seats(seats)
@@ -650,6 +667,15 @@ def _leave(rules: RealtimeGame, match: TickMatch, action: Leave) -> TickStep:
     return TickStep(new, tuple(effects))
 
 
+def _fail(match: TickMatch, action: Fail) -> TickStep:
+    if match.outcome is not None:
+        return _no(match, GAME_OVER, "the game is over")
+    outcome = Outcome.draw("error").for_seats(match.seats)
+    new = _copy(match)
+    new.outcome, new.pending = outcome, _NO_PENDING
+    return TickStep(new, (Record(match.tick, {}, failed=True), Failed(action.detail), Finished(outcome)))
+
+
 # -- records and replay -------------------------------------------------------------------------
 
 
@@ -661,6 +687,8 @@ def record_to_json(record: Record) -> dict[str, Any]:
     }
     if record.left:
         out["left"] = list(record.left)
+    if record.failed:
+        out["failed"] = True
     return out
 
 
@@ -670,11 +698,14 @@ def record_from_json(data: Mapping[str, Any]) -> Record:
         tick = data["tick"]
         inputs = {int(seat): (entry[0], entry[1]) for seat, entry in data.get("inputs", {}).items()}
         left = tuple(int(seat) for seat in data.get("left", ()))
+        failed = data.get("failed", False)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ReplayError(f"not a tick record: {data!r} ({exc!r})") from None
     if type(tick) is not int or any(type(seq) is not int for seq, _ in inputs.values()):
         raise ReplayError(f"not a tick record: {data!r}")
-    return Record(tick, inputs, left)
+    if type(failed) is not bool or (failed and (inputs or left)):
+        raise ReplayError(f"not a tick record: {data!r}")
+    return Record(tick, inputs, left, failed)
 
 
 def replay(
@@ -734,6 +765,8 @@ def replay(
             outcome = _forfeit(rules, state, seat, [s for s in range(seats) if s not in gone], seats)
             if outcome is not None:
                 break
+        if record.failed and outcome is None:
+            outcome = Outcome.draw("error").for_seats(seats)
     if until is not None and outcome is None and tick < until:
         state, acks, tick, outcome, _, _ = _run(rules, seats, seed, state, acks, _NO_PENDING, tick + 1, until)
     match.state, match.tick, match.acks, match.outcome = state, tick, acks, outcome

@@ -44,6 +44,14 @@ MAX_BACKLOG = 32 * 1024
 CHECKPOINT_SECONDS = 1.0
 
 
+class _Unviewable(Exception):
+    """The game's view cannot be sent: ``view`` raised, or made something that is not JSON."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class _Viewer:
     """What the room knows of one member's copy of the game: the view it was sent last.
 
@@ -163,8 +171,7 @@ class RealtimeRoom(SeatedRoom):
     def after_join(self, member_id: str) -> None:
         self._viewers[member_id] = _Viewer()
         seat = self.seat_of(member_id)
-        if self.match is not None:
-            self._send_view(member_id, self.match, force=True)
+        self._show(member_id)
         if seat is not None:
             self._want_next(seat)
 
@@ -249,8 +256,7 @@ class RealtimeRoom(SeatedRoom):
     def member_back(self, member_id: str, *, announce: bool = True) -> None:
         super().member_back(member_id, announce=announce)
         self._viewers[member_id] = _Viewer()
-        if self.match is not None:
-            self._send_view(member_id, self.match, force=True)
+        self._show(member_id)
         self._maybe_unpause()
 
     # -- after a restart -----------------------------------------------------------------------
@@ -341,8 +347,7 @@ class RealtimeRoom(SeatedRoom):
         if member_id not in self._viewers:
             raise ProtocolError(ErrorCode.NOT_IN_ROOM, "you are not in this room")
         self._viewers[member_id] = _Viewer()
-        if self.match is not None:
-            self._send_view(member_id, self.match, force=True)
+        self._show(member_id)
 
     def rematch(self, member_id: str) -> None:
         index = self.seat_of(member_id)
@@ -545,8 +550,8 @@ class RealtimeRoom(SeatedRoom):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if at is None or self.closed:
-            return
+        if at is None or self.closed or self.match is None or self.match.outcome is not None:
+            return  # (a match that failed while its tick's effects were carried out: over)
         # Up to the next whole millisecond: an event loop's timers (uvloop's, libuv's) count in
         # milliseconds, and one rounded down would wake the room before its tick is due.
         delay = math.ceil(max(at - self._clock(), 0.0) * 1000.0) / 1000.0
@@ -580,18 +585,45 @@ class RealtimeRoom(SeatedRoom):
 
     # -- views to members ----------------------------------------------------------------------
     def _send_views(self, match: tk.TickMatch, *, force: bool = False) -> None:
-        shared = self._view(match, None) if self._shared else None
         views: dict[int | None, tuple[Any, str]] = {}  # by seat: members alike get the very same view
-        # (id of the base, seat) -> patch: members that acknowledged the very same view share one.
+        # (id of the base, seat) -> patch: members that were sent the very same view share one.
         # Not by the base's tick: a leave changes the state without a tick, so two members may
         # hold different views of one tick.
         made: dict[tuple[int, int], Any] = {}
-        for member_id in list(self._viewers):
-            self._send_view(member_id, match, force=force, shared=shared, views=views, made=made)
+        try:
+            shared = self._view(match, None) if self._shared else None
+            for member_id in list(self._viewers):
+                self._send_view(member_id, match, force=force, shared=shared, views=views, made=made)
+        except _Unviewable as failure:
+            self._unviewable(match, failure)
+
+    def _show(self, member_id: str) -> None:
+        """A keyframe for one member, now (it joined, came back, or asked)."""
+        match = self.match
+        if match is None:
+            return
+        try:
+            self._send_view(member_id, match, force=True)
+        except _Unviewable as failure:
+            self._unviewable(match, failure)
 
     def _view(self, match: tk.TickMatch, seat: int | None) -> tuple[Any, str]:
-        view = self.rules.view(match.state, seat)
-        return view, delta.state_hash(view)
+        try:
+            view = self.rules.view(match.state, seat)
+            return view, delta.state_hash(view)  # the hash encodes it: not JSON raises here
+        except Exception as exc:
+            whose = "spectators" if seat is None else f"seat {seat}"
+            raise _Unviewable(f"the view for {whose} cannot be sent: {exc!r}") from exc
+
+    def _unviewable(self, match: tk.TickMatch, failure: _Unviewable) -> None:
+        """A view that cannot be sent ends the match, as the game's own failure would; the end
+        goes out with the view each member has (what it was sent last)."""
+        if match.outcome is None:
+            self._carry_out(tk.step(self.rules, match, tk.Fail(failure.detail)))
+            return
+        for member_id, viewer in list(self._viewers.items()):
+            base = viewer.base
+            self._send_view(member_id, match, force=True, shared=(base, delta.state_hash(base)))
 
     def _send_view(
         self,
