@@ -44,6 +44,10 @@ MAX_BACKLOG = 32 * 1024
 CHECKPOINT_SECONDS = 1.0
 
 
+#: ``_send_view``'s seat when the caller has not looked it up (seats are 0 and up, None for spectators).
+_ASK = -1
+
+
 class _Unviewable(Exception):
     """The game's view cannot be sent: ``view`` raised, or made something that is not JSON."""
 
@@ -590,10 +594,14 @@ class RealtimeRoom(SeatedRoom):
         # Not by the base's tick: a leave changes the state without a tick, so two members may
         # hold different views of one tick.
         made: dict[tuple[int, int], Any] = {}
+        seats = {s.id: i for i, s in enumerate(self.seats) if s is not None and s.bot is None}
         try:
             shared = self._view(match, None) if self._shared else None
             for member_id in list(self._viewers):
-                self._send_view(member_id, match, force=force, shared=shared, views=views, made=made)
+                seat = seats.get(member_id)
+                self._send_view(
+                    member_id, match, force=force, shared=shared, views=views, made=made, seat=seat
+                )
         except _Unviewable as failure:
             self._unviewable(match, failure)
 
@@ -634,13 +642,15 @@ class RealtimeRoom(SeatedRoom):
         shared: tuple[Any, str] | None = None,
         views: dict[int | None, tuple[Any, str]] | None = None,
         made: dict[tuple[int, int], Any] | None = None,
+        seat: int | None = _ASK,
     ) -> None:
         viewer = self._viewers.get(member_id)
         if viewer is None or not self.host.is_connected(member_id):
             return
         if not force and self.host.backlog(member_id) > MAX_BACKLOG:
             return  # it has not taken the last ones: it gets the newest once it has
-        seat = self.seat_of(member_id)
+        if seat == _ASK:
+            seat = self.seat_of(member_id)
         if shared is None and views is not None:
             shared = views.get(seat)
             if shared is None:
