@@ -5,6 +5,11 @@ the server's CPU and RSS through psutil at the edges of the measurement window, 
 exactly the messages it counted. Scenarios: relay rooms (fixed rate or saturated), tic-tac-toe
 matches, idle connections, and real-time arena rooms (``realtime``) of client bots that play
 Arena's simple bot on the views they keep from patches.
+
+Relay rooms speak the target's protocol: the raw relay's lines, netplay's frames, or (target
+``text``) the 15-112 lines of netplay's text port, where each client sends ``relay PAYLOAD`` and
+the others receive ``relay SENDER PAYLOAD``, padded to the raw relay's line. Every delivered message
+carries its send time once, after ``|T``, which is what is counted and timed.
 """
 
 from __future__ import annotations
@@ -39,6 +44,9 @@ _PAD = b"x" * 16
 # netplay wraps relayed data in 4 + 66 bytes ('{"type":"relay","room":"r-…","from":"p-…","data":"…"}');
 # the raw line carries as many extra bytes, less its newline, so both move messages of one size.
 _RAW_EXTRA = 4 + 66 - 1
+#: The raw relay's line, which the 15-112 text line ``relay SENDER S......|T<ts>|xx…x`` is padded to
+#: (for its sender's id), so that the text port moves messages of the raw relay's size.
+_DELIVERED_BYTES = len(b"S000000|T") + _TS_LEN + len(b"|") + len(_PAD) + _RAW_EXTRA + len(b"\n")
 _MAX_SAMPLES = 2_000_000
 _CONNECT_CONCURRENCY = 200
 
@@ -394,6 +402,89 @@ class RawRelayMember(asyncio.Protocol, RelayMember):
             self.transport.abort()
 
 
+class TextRelayMember(asyncio.Protocol, RelayMember):
+    """A 15-112 text client (docs/15-112.md): reads its greeting (``newPlayer`` for each member
+    already there, then ``myIDis K ``) and the ``newPlayer`` lines of those who join after it, then
+    only counts the relayed lines ``relay SENDER payload``."""
+
+    def __init__(self, gen: Generator, others: int) -> None:
+        self.gen = gen
+        self.transport = None
+        self.loading = False
+        self._tail_mark = False
+        self._control = b""
+        self.player_id = b""
+        self.expected = others  # the other members of its room, whose newPlayer lines it waits for
+        self.others: list[bytes] = []
+        loop = asyncio.get_running_loop()
+        self.greeted: asyncio.Future[None] = loop.create_future()  # its myIDis line has come
+        self.complete: asyncio.Future[None] = loop.create_future()  # ... and every other's newPlayer
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        for waiter in (self.greeted, self.complete):
+            if not waiter.done():
+                waiter.set_exception(ConnectionError("text connection lost (refused by the server?)"))
+
+    def data_received(self, data: bytes) -> None:
+        if self.loading:
+            self.count_delivered(data)
+            if b"newPlayer " in data or b"playerLeft " in data:  # nobody joins or leaves under load
+                self.gen.errors += 1
+            return
+        *lines, self._control = (self._control + data).split(b"\n")
+        for line in lines:
+            instr, _, rest = line.partition(b" ")
+            if instr == b"myIDis" and rest.endswith(b" ") and not self.greeted.done():
+                self.player_id = rest[:-1]
+                self.greeted.set_result(None)
+            elif instr == b"newPlayer" and rest:
+                self.others.append(rest)
+            else:  # the server sends nothing else before any relay
+                self.gen.errors += 1
+                self.gen.last_error = line.decode(errors="replace")
+        if self.greeted.done() and len(self.others) >= self.expected and not self.complete.done():
+            self.complete.set_result(None)
+
+    def abort(self) -> None:
+        """Drop the connection."""
+        if self.transport is not None:
+            self.transport.abort()
+
+
+async def open_text_members(gen: Generator, n_rooms: int, n_members: int) -> list[TextRelayMember]:
+    """Connect the text clients one after the other, each once the previous one has its id.
+
+    The server seats text clients in connection order, ``text_room_size`` (``n_members``) to a
+    room, so members ``r * n_members`` to ``(r + 1) * n_members - 1`` share room ``r``. Each then
+    waits for the ``newPlayer`` lines of all the others, and the rooms are checked against them.
+    """
+    loop = asyncio.get_running_loop()
+    members: list[TextRelayMember] = []
+    for _ in range(n_rooms * n_members):
+        _, member = await loop.create_connection(
+            lambda: TextRelayMember(gen, n_members - 1), gen.host, gen.port
+        )
+        assert isinstance(member, TextRelayMember)
+        async with asyncio.timeout(30):
+            await member.greeted
+        members.append(member)
+    async with asyncio.timeout(30):
+        await asyncio.gather(*(m.complete for m in members))
+    for r in range(n_rooms):
+        group = members[r * n_members : (r + 1) * n_members]
+        ids = {m.player_id for m in group}
+        for m in group:
+            if set(m.others) != ids - {m.player_id}:
+                raise RuntimeError(
+                    f"text room {r}: {m.player_id!r} sees {sorted(m.others)}, expected {sorted(ids)}"
+                )
+    return members
+
+
 # -- tic-tac-toe bots ----------------------------------------------------------------------------
 class TicTacToeBot(NetplayConn):
     """Quick-matches, moves at random the moment it is its turn, and asks for a rematch at the end."""
@@ -504,6 +595,7 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     n_rooms, n_members = int(cfg["rooms"]), int(cfg["members"])
     raw = cfg["target"] == "raw"
+    text = cfg["target"] == "text"  # netplay's 15-112 text port, its rooms text_room_size = members
     gen.saturate = cfg["mode"] == "saturate"
     gen.sample_all = not gen.saturate
 
@@ -515,7 +607,11 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
             await member.hello(f"m{i}")
         return member
 
-    members: list[RelayMember] = await gen.connect_many(n_rooms * n_members, open_member)
+    members: list[RelayMember]
+    if text:  # seated by the server as they connect: in rooms already
+        members = list(await open_text_members(gen, n_rooms, n_members))
+    else:
+        members = await gen.connect_many(n_rooms * n_members, open_member)
     for r in range(n_rooms):
         group = members[r * n_members : (r + 1) * n_members]
         gen.rooms.append(RelayRoom(gen, r, group, int(cfg.get("window", 0))))
@@ -526,7 +622,7 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
                 assert isinstance(m, RawRelayMember) and m.transport is not None
                 m.transport.write(b"JOIN room%d\n" % room.index)
             await asyncio.gather(*(m.joined for m in room.members))  # type: ignore[attr-defined]
-        else:
+        elif not text:  # (text clients were seated as they connected)
             first = room.members[0]
             assert isinstance(first, NetplayRelayMember)
             reply = await first.request(
@@ -540,7 +636,8 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
             m.room = room
 
     await asyncio.gather(*(join(room) for room in gen.rooms))
-    # Every message has one length, and the raw line is as long as netplay's delivered frame.
+    # Every message has one length, and the raw line is as long as netplay's delivered frame; the
+    # text line as the raw line.
     sent_sizes, delivered_sizes = set(), set()
     for room in gen.rooms:
         for k, m in enumerate(room.members):
@@ -549,6 +646,15 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
                 m.set_message(sender, b"", _PAD + b"x" * _RAW_EXTRA + b"\n")
                 sent_sizes.add(len(m.one_message(0)))
                 delivered_sizes.add(len(m.one_message(0)))
+            elif text:
+                assert isinstance(m, TextRelayMember)
+                # "relay PAYLOAD" arrives as "relay SENDER PAYLOAD": padded to the others' size.
+                sender_part = len(m.player_id) + len(b" ")
+                line = len(b"relay S000000|T") + _TS_LEN + len(b"|") + len(b"\n")
+                pad = b"x" * (_DELIVERED_BYTES - line - sender_part)
+                m.set_message(sender, b"relay ", pad + b"\n")
+                sent_sizes.add(len(m.one_message(0)))
+                delivered_sizes.add(len(m.one_message(0)) + sender_part)
             else:
                 assert isinstance(m, NetplayRelayMember)
                 prefix = b'{"type":"relay","room":"' + room.room_id + b'","data":"'
@@ -557,7 +663,10 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
                 m.set_message(sender, body.to_bytes(4, "big") + prefix, suffix)
                 sent_sizes.add(len(m.one_message(0)))
                 delivered_sizes.add(len(m.one_message(0)) + len(b',"from":""') + len(m.player_id))
-    if not raw:
+    if text:
+        for m in members:  # every newPlayer line has arrived (open_text_members), nothing else comes
+            m.loading = True
+    elif not raw:
         # Barrier: a ping answered after every join means every member_joined event has arrived.
         netplay_members = [m for m in members if isinstance(m, NetplayRelayMember)]
         await asyncio.gather(*(m.request({"type": "ping"}) for m in netplay_members))

@@ -2,6 +2,7 @@
 
     python -m bench                    # the full run (a few minutes)
     python -m bench --quick            # shorter windows, smaller counts
+    python -m bench --smoke --only relay-sat-100x4   # a one-second look at one saturation scenario
     python -m bench --only relay-fixed,tictactoe
     python -m bench --profile relay-sat-1x20   # py-spy the netplay server under that load
     python -m bench --only arena-200x4         # the real-time scenario: netplay and Colyseus 0.18
@@ -9,6 +10,11 @@
 
 Each server runs as a subprocess pinned to core 0, the load generator as another pinned to core 1.
 The table goes to stdout and everything measured to bench/results/<timestamp>.json.
+
+The relay scenarios run against a third server kind, "text": netplay's server on its 15-112 text
+port (docs/15-112.md), with text_room_size set to the scenario's room size, and clients that send
+``relay PAYLOAD`` lines, as the student games do; the table shows it next to the other two, with
+its ratio to the raw relay.
 
 The real-time scenario (kind "realtime") runs arena rooms of four bots on netplay (over TCP) and,
 side by side, on a Colyseus 0.18 room doing the same simulation (over WebSocket; npm install on
@@ -45,6 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 COLYSEUS = ROOT / "bench" / "colyseus"
 SERVERS = ("raw", "netplay")
+#: The relay scenarios' servers: those, and netplay's 15-112 text port (the kind "text").
+RELAY_SERVERS = (*SERVERS, "text")
 #: A checkout of an earlier commit (``--baseline REV``), run as the server kind "baseline".
 BASELINE: Path | None = None
 
@@ -67,7 +75,8 @@ class Scenario:
     kind: str  # relay | tictactoe | idle | realtime
     params: dict[str, Any]
     servers: tuple[str, ...] = SERVERS
-    #: ServerConfig fields changed for this scenario (defaults otherwise), each for a stated reason.
+    #: ServerConfig fields changed for this scenario (defaults otherwise), each for a stated reason;
+    #: for the kinds "netplay", "baseline" and "text" alike.
     netplay_settings: dict[str, Any] = field(default_factory=dict)
     #: Run only when named with --only (the smoke run's real-time scenario, for its own test).
     only_if_named: bool = False
@@ -97,8 +106,24 @@ def arena_scenario(rooms: int, players: int, mode: str, *, only_if_named: bool =
 
 
 # A saturating client sends thousands of messages a second, far past the per-connection rate limit
-# (a flood guard, 200/s by default), so saturation measures netplay with the guard off.
+# (a flood guard, 200/s by default), so saturation measures netplay with the guard off. The text
+# port takes the same limit (a text client past it is slowed down), so it is off there too.
 UNLIMITED_RATE = {"rate_limit": 0}
+
+
+def saturation_scenarios(timing: dict[str, float], *, only_if_named: bool = False) -> list[Scenario]:
+    """Relay saturation: one room of 20, and 100 rooms of 4, each member keeping 16 messages in flight."""
+    return [
+        Scenario(
+            f"relay-sat-{rooms}x{members}",
+            "relay",
+            {"mode": "saturate", "rooms": rooms, "members": members, "window": 16, **timing},
+            servers=RELAY_SERVERS,
+            netplay_settings=UNLIMITED_RATE,
+            only_if_named=only_if_named,
+        )
+        for rooms, members in ((1, 20), (100, 4))
+    ]
 
 
 def scenarios(mode: str, idle_max: int) -> list[Scenario]:
@@ -106,34 +131,26 @@ def scenarios(mode: str, idle_max: int) -> list[Scenario]:
     full = mode == "full"
     timing = {"warmup": 2.0, "duration": 5.0} if full else {"warmup": 1.0, "duration": 2.0}
     if mode == "smoke":
+        smoke = {"warmup": 0.3, "duration": 1.0}
         return [
             Scenario(
                 "relay-fixed",
                 "relay",
-                {"mode": "fixed", "rooms": 2, "members": 4, "rate": 20, "warmup": 0.3, "duration": 1.0},
+                {"mode": "fixed", "rooms": 2, "members": 4, "rate": 20, **smoke},
+                servers=RELAY_SERVERS,
             ),
+            *saturation_scenarios(smoke, only_if_named=True),
             arena_scenario(2, 4, mode, only_if_named=True),
         ]
-    window = 16
     counts = [5000, min(20000, idle_max)] if full else [1000, min(5000, idle_max)]
     return [
         Scenario(
             "relay-fixed",
             "relay",
             {"mode": "fixed", "rooms": 200 if full else 50, "members": 4, "rate": 20, **timing},
+            servers=RELAY_SERVERS,
         ),
-        Scenario(
-            "relay-sat-1x20",
-            "relay",
-            {"mode": "saturate", "rooms": 1, "members": 20, "window": window, **timing},
-            netplay_settings=UNLIMITED_RATE,
-        ),
-        Scenario(
-            "relay-sat-100x4",
-            "relay",
-            {"mode": "saturate", "rooms": 100, "members": 4, "window": window, **timing},
-            netplay_settings=UNLIMITED_RATE,
-        ),
+        *saturation_scenarios(timing),
         Scenario(
             "tictactoe",
             "tictactoe",
@@ -172,13 +189,23 @@ def pinned(core: int) -> Any:
 
 
 class ServerProcess:
-    """A server under test: started, pinned, awaited until it listens, stopped with SIGINT."""
+    """A server under test: started, pinned, awaited until it listens, stopped with SIGINT.
+
+    The kind "text" is netplay's server with its 15-112 text port open too (``text_port``): the
+    generator connects there (``client_port``), and ``port`` is netplay's own, as for "netplay".
+    """
 
     def __init__(
         self, kind: str, core: int, settings: dict[str, Any] | None = None, tick_log: Path | None = None
     ) -> None:
         self.kind = kind
         self.port = free_port()
+        self.text_port: int | None = None
+        if kind == "text":
+            self.text_port = free_port()
+            while self.text_port == self.port:
+                self.text_port = free_port()
+            settings = {**(settings or {}), "text_port": self.text_port}
         env = None
         if kind == "colyseus":
             cmd = ["node", str(COLYSEUS / "server.js"), str(self.port)]
@@ -191,7 +218,7 @@ class ServerProcess:
         else:
             script = "raw_relay.py" if kind == "raw" else "netplay_server.py"
             cmd = [sys.executable, str(ROOT / "bench" / script), "--port", str(self.port)]
-        for name, value in (settings or {}).items() if kind in ("netplay", "baseline") else ():
+        for name, value in (settings or {}).items() if kind in ("netplay", "baseline", "text") else ():
             cmd += ["--set", f"{name}={json.dumps(value)}"]
         if tick_log is not None and kind == "netplay":
             cmd += ["--tick-log", str(tick_log)]
@@ -228,6 +255,11 @@ class ServerProcess:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    @property
+    def client_port(self) -> int:
+        """Where the load generator connects: the text port for "text", else the server's port."""
+        return self.port if self.text_port is None else self.text_port
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -350,14 +382,14 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     tick_log = None
     if scenario.kind == "realtime":
         tick_log = Path(tempfile.mkstemp(prefix=f"bench-ticks-{server_kind}-", suffix=".json")[1])
-    server = ServerProcess(server_kind, server_core, scenario.netplay_settings, tick_log)
+    server = ServerProcess(server_kind, server_core, server_settings(scenario, server_kind), tick_log)
     profiler = None
     try:
         cfg = {
             "kind": scenario.kind,
             "target": server_kind,
             "host": "127.0.0.1",
-            "port": server.port,
+            "port": server.client_port,
             "server_pid": server.pid,
             "budget": 240,
             **scenario.params,
@@ -384,6 +416,14 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     if warnings:
         result["server_stderr_tail"] = warnings[-10:]
     return result
+
+
+def server_settings(scenario: Scenario, server_kind: str) -> dict[str, Any]:
+    """The ServerConfig fields set for a run: the scenario's, and for "text" its rooms' size (the
+    text port fills rooms of ``text_room_size`` in connection order, as the generator expects)."""
+    if server_kind != "text":
+        return scenario.netplay_settings
+    return {**scenario.netplay_settings, "text_room_size": int(scenario.params["members"])}
 
 
 def tick_figures(path: Path, result: dict[str, Any], rate: int) -> dict[str, Any]:
@@ -565,14 +605,17 @@ NO_RATIO = {
 
 
 def table(results: dict[str, dict[str, Any]]) -> str:
-    """The side-by-side table: one block per scenario, raw | netplay | netplay/raw."""
+    """The side-by-side table: one block per scenario, raw | netplay | netplay/raw, and where they
+    ran, text (netplay's 15-112 port) | text/raw and colyseus."""
     with_colyseus = any("colyseus" in by_server for by_server in results.values())
+    with_text = any("text" in by_server for by_server in results.values())
     head = f"{'scenario / metric':<34} {'raw relay':>14} {'netplay':>14} {'netplay/raw':>12}"
+    head += f" {'text (15-112)':>14} {'text/raw':>9}" if with_text else ""
     lines = [head + (f" {'colyseus':>14}" if with_colyseus else "")]
     for name, by_server in results.items():
         lines.append(name)
         raw, net = by_server.get("raw", {}), by_server.get("netplay", {})
-        col = by_server.get("colyseus", {})
+        col, txt = by_server.get("colyseus", {}), by_server.get("text", {})
         failed = {k: v["error"] for k, v in by_server.items() if "error" in v}
         if failed:
             lines.extend(f"  {k} failed: {v}" for k, v in failed.items())
@@ -589,22 +632,25 @@ def table(results: dict[str, dict[str, Any]]) -> str:
                     ("server RSS MiB", "server_rss_mib"),
                     ("connect s", "connect_s"),
                 ):
-                    rows.append((f"{count:,} conns: {label}", r.get(key), n.get(key), c.get(key)))
+                    rows.append((f"{count:,} conns: {label}", r.get(key), n.get(key), None, c.get(key)))
             for label, key in (
                 ("baseline RSS MiB", "baseline_rss_mib"),
                 ("idle server CPU %", "server_cpu_pct"),
             ):
-                rows.append((label, raw.get(key), net.get(key), col.get(key)))
+                rows.append((label, raw.get(key), net.get(key), None, col.get(key)))
         else:
             spec = TTT_ROWS if name.startswith("tictactoe") else RELAY_ROWS
-            rows = [(label, raw.get(key), net.get(key), col.get(key)) for label, key in spec]
-        for label, r_value, n_value, c_value in rows:
+            rows = [(label, raw.get(k), net.get(k), txt.get(k), col.get(k)) for label, k in spec]
+        for label, r_value, n_value, t_value, c_value in rows:
             if label.startswith("all runs"):
-                extra = f"  colyseus {_fmt(c_value)}" if with_colyseus else ""
+                extra = f"  text {_fmt(t_value)}" if with_text else ""
+                extra += f"  colyseus {_fmt(c_value)}" if with_colyseus else ""
                 lines.append(f"  {label:<32} raw {_fmt(r_value)}  netplay {_fmt(n_value)}{extra}")
                 continue
             ratio = "" if label in NO_RATIO else _ratio(r_value, n_value)
             line = f"  {label:<32} {_fmt(r_value):>14} {_fmt(n_value):>14} {ratio:>12}"
+            if with_text:
+                line += f" {_fmt(t_value):>14} {'' if label in NO_RATIO else _ratio(r_value, t_value):>9}"
             lines.append(line + (f" {_fmt(c_value):>14}" if with_colyseus else ""))
     return "\n".join(lines)
 
@@ -897,6 +943,7 @@ def main(argv: list[str] | None = None) -> int:
                 "kind": s.kind,
                 "servers": list(s.servers),
                 "netplay_settings": s.netplay_settings,
+                **({"text_settings": server_settings(s, "text")} if "text" in s.servers else {}),
             }
             for s in chosen
         },

@@ -26,9 +26,31 @@ FIELDS = (
 )
 
 
+RELAY_SERVERS = ("raw", "netplay", "text")
+
+
+def check_relay(by_server: dict[str, Any]) -> None:
+    """Every relay server kind ran cleanly, delivered messages and has every figure; the 15-112 text
+    port's lines (``relay SENDER PAYLOAD``) are delivered at the raw relay's size."""
+    assert set(by_server) == set(RELAY_SERVERS)
+    for server in RELAY_SERVERS:
+        result = by_server[server]
+        assert "error" not in result, result
+        for name in FIELDS:
+            assert name in result, f"{server} lacks {name}"
+        assert result["delivered"] > 0
+        assert result["delivered_per_s"] > 0
+        assert result["server_cpu_us_per_msg"] > 0
+        assert result["lat_p50_ms"] is not None
+        assert result["errors"] == 0
+        assert result["server_exit"] == 0
+    assert by_server["text"]["message_bytes"]["delivered"] == by_server["raw"]["message_bytes"]["delivered"]
+
+
 @pytest.mark.timeout(90)
 def test_smoke_run_reports_both_servers(tmp_path: Path) -> None:
-    """``python -m bench --smoke`` relays messages through the raw relay and netplay and reports them."""
+    """``python -m bench --smoke`` relays messages through the raw relay, netplay and netplay's 15-112
+    text port, and reports them side by side."""
     out = tmp_path / "smoke.json"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--output", str(out)],
@@ -41,16 +63,29 @@ def test_smoke_run_reports_both_servers(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     assert report["mode"] == "smoke"
     assert report["machine"]["nproc"] >= 1
-    fixed = report["results"]["relay-fixed"]
-    for server in ("raw", "netplay"):
-        result = fixed[server]
-        assert "error" not in result, result
-        for name in FIELDS:
-            assert name in result, f"{server} lacks {name}"
-        assert result["delivered"] > 0
-        assert result["errors"] == 0
-        assert result["server_exit"] == 0
-    assert "relay-fixed" in proc.stdout and "netplay/raw" in proc.stdout
+    check_relay(report["results"]["relay-fixed"])
+    assert report["scenarios"]["relay-fixed"]["text_settings"]["text_room_size"] == 4
+    assert "relay-fixed" in proc.stdout and "netplay/raw" in proc.stdout and "text/raw" in proc.stdout
+
+
+@pytest.mark.timeout(90)
+def test_smoke_saturation_with_text_port(tmp_path: Path) -> None:
+    """``--smoke --only relay-sat-100x4``: 100 rooms of 4 saturated on every relay server kind, the
+    text port's rooms filled in connection order (the generator checks every member's newPlayer lines)."""
+    out = tmp_path / "sat.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", "relay-sat-100x4", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report["results"]) == {"relay-sat-100x4"}
+    check_relay(report["results"]["relay-sat-100x4"])
+    assert report["scenarios"]["relay-sat-100x4"]["text_settings"] == {"rate_limit": 0, "text_room_size": 4}
+    assert "text/raw" in proc.stdout
 
 
 # -- the real-time scenario: 2 arena rooms of 4 bots, 3 s measured ---------------------------------
