@@ -384,6 +384,20 @@ async def test_quick_match_pairs_only_the_same_clock(make_server: MakeServer) ->
         await client.close()
 
 
+async def test_quick_match_pairs_only_the_same_options(make_server: MakeServer) -> None:
+    server = await make_server()
+    clients = [await Client.connect("127.0.0.1", server.port) for _ in range(4)]
+    a = await clients[0].quick_match("pig", options={"target": 20})
+    b = await clients[1].quick_match("pig")
+    c = await clients[2].quick_match("pig", options={"target": 20})
+    assert a["room"]["id"] != b["room"]["id"] and c["room"]["id"] == a["room"]["id"]
+    with pytest.raises(NetplayError) as refused:
+        await clients[3].quick_match("pig", options={"seed": 4})  # the server owns the dice
+    assert refused.value.code == "invalid_message" and "'seed' is not an option" in refused.value.message
+    for client in clients:
+        await client.close()
+
+
 async def test_netplay_play_with_a_clock_shows_it(make_server: MakeServer) -> None:
     server = await make_server()
     base = ["play", "tictactoe", "--port", str(server.port), "--clock", "60+1", "--json"]

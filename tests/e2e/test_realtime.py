@@ -5,6 +5,7 @@ while other rooms tick on."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +18,7 @@ from netplay.protocol import delta
 from netplay.server import Server
 
 from ..conftest import RawPeer
+from .test_cli import Proc
 
 Connect = Callable[..., Awaitable[Client]]
 MakeServer = Callable[..., Awaitable[Server]]
@@ -80,6 +82,24 @@ async def test_quick_match_pairs_two_players_and_the_lobby_lists_the_room(connec
     assert playing["status"] == "playing" and playing["free_seats"] == 0
     third = await cat.quick_match("pong")  # the full room is not offered: a new one
     assert third["room"]["id"] != joined["room"]["id"]
+
+
+async def test_quick_match_with_options_meets_only_the_same_options(connect: Connect) -> None:
+    ann, bob, cat, dan = [await connect(name) for name in ("Ann", "Bob", "Cat", "Dan")]
+    six = await ann.quick_match("arena", options={"players": 6, "size": 40})
+    assert six["room"]["seats"] == 6 and six["room"]["free_seats"] == 5
+    plain = await bob.quick_match("arena")  # no options: not the six-player room
+    assert plain["room"]["id"] != six["room"]["id"] and plain["room"]["seats"] == 4
+    same = await cat.quick_match("arena", options={"size": 40, "players": 6})  # any key order
+    assert same["room"]["id"] == six["room"]["id"] and same["seat"] == 1
+    with pytest.raises(NetplayError) as refused:
+        await dan.quick_match("arena", options={"players": 99})
+    assert refused.value.code == "invalid_message" and "arena cannot start" in refused.value.message
+    with pytest.raises(NetplayError) as relay:
+        await dan.quick_match("dots", kind="relay", options={"players": 2})
+    assert relay.value.code == "invalid_message" and "relay room has no game options" in relay.value.message
+    two = await dan.quick_match("arena", options={"players": 2})
+    assert two["room"]["id"] not in (six["room"]["id"], plain["room"]["id"]) and two["room"]["seats"] == 2
 
 
 async def test_a_server_bot_plays_pong_and_a_rematch_starts_game_two(connect: Connect) -> None:
@@ -226,3 +246,16 @@ async def test_a_flood_of_inputs_is_cut_off_and_other_rooms_tick_on(make_server:
     finally:
         for client in (ann, bob, cy, dee):
             await client.close()
+
+
+async def test_netplay_play_quick_matches_with_its_options(server: Server) -> None:
+    """``--option`` without ``--private``: two bots asking for one-point pong meet, and play it."""
+    base = ("play", "pong", "--port", str(server.port), "--option", "points=1", "--bot", "simple", "--json")
+    first = await Proc.start(*base)
+    await first.expect("waiting for the game to start")
+    second = await Proc.start(*base)
+    tallies = []
+    for proc in (first, second):
+        tallies.append(json.loads((await proc.expect(r"(\{.*\})", timeout=60)).group(1)))
+        assert await asyncio.wait_for(proc.process.wait(), 10) == 0
+    assert [t["games"] for t in tallies] == [1, 1] and sorted(t["won"] for t in tallies) == [0, 1]

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from netplay.server.directory import InMemoryDirectory, RoomInfo
+from netplay.server.directory import InMemoryDirectory, RoomInfo, options_key
 
 
 def info(room_id: str, *, game: str = "tictactoe", code: str | None = None, open: bool = True,
-         clock: str | None = None, kind: str = "match") -> RoomInfo:  # fmt: skip
-    return RoomInfo(room_id, kind, game, code, clock, open, {"id": room_id, "game": game})
+         clock: str | None = None, kind: str = "match", options: str | None = None) -> RoomInfo:  # fmt: skip
+    return RoomInfo(room_id, kind, game, code, clock, open, {"id": room_id, "game": game}, options)
 
 
 def test_ids_and_codes_come_from_the_directory_and_never_repeat() -> None:
@@ -42,6 +42,22 @@ def test_quick_match_finds_the_oldest_open_public_room_of_its_game_and_clock() -
     assert directory.find_open("tictactoe", "match").id == "r-4"  # type: ignore[union-attr]
     directory.withdraw("r-4")
     assert directory.find_open("tictactoe", "match").id == "r-3"  # type: ignore[union-attr]
+
+
+def test_quick_match_finds_only_rooms_made_with_the_same_options() -> None:
+    six, two = options_key({"players": 6, "size": 40}), options_key({"players": 2})
+    assert six == options_key({"size": 40, "players": 6}) == '{"players":6,"size":40}'  # key order: none
+    assert options_key({}) is None and options_key(None) is None
+    directory = InMemoryDirectory()
+    directory.publish(info("r-1", game="arena", kind="realtime", options=six))
+    directory.publish(info("r-2", game="arena", kind="realtime"))
+    directory.publish(info("r-3", game="arena", kind="realtime", options=two))
+    assert directory.find_open("arena", "realtime", options=six).id == "r-1"  # type: ignore[union-attr]
+    assert directory.find_open("arena", "realtime").id == "r-2"  # type: ignore[union-attr]
+    assert directory.find_open("arena", "realtime", options=two).id == "r-3"  # type: ignore[union-attr]
+    assert directory.find_open("arena", "realtime", options=options_key({"players": 3})) is None
+    directory.withdraw("r-1")
+    assert directory.find_open("arena", "realtime", options=six) is None
 
 
 def test_listing_and_withdraw() -> None:

@@ -281,12 +281,20 @@ class Client:
         return await self.request(message)
 
     async def quick_match(
-        self, game: str, *, kind: str = "match", clock: str | None = None
+        self,
+        game: str,
+        *,
+        kind: str = "match",
+        clock: str | None = None,
+        options: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Join an open public room of ``game`` (with time control ``clock``), or open one and wait there."""
+        """Join an open public room of ``game`` made with the same time control ``clock`` and game
+        ``options`` (none: the game's defaults), or open one and wait there."""
         message: dict[str, Any] = {"type": "quick_match", "game": game, "kind": kind}
         if clock is not None:
             message["clock"] = clock
+        if options:
+            message["options"] = options
         return await self.request(message)
 
     async def leave(self, room: str | None = None) -> None:

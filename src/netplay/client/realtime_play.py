@@ -69,9 +69,6 @@ async def play_realtime(
 
 
 async def _enter(client: Client, options: PlayOptions, say: Callable[[str], None]) -> dict[str, Any] | int:
-    if options.game_options and not (options.private or options.vs is not None):
-        say("error: --option is for a room this command opens: add --private or --vs")
-        return 2
     try:
         if options.room or options.code:
             return await client.join(options.room, code=options.code, spectate=options.spectate)
@@ -88,7 +85,7 @@ async def _enter(client: Client, options: PlayOptions, say: Callable[[str], None
             return joined
         if options.private:
             return await client.create_room(options.game, private=True, options=options.game_options)
-        return await client.quick_match(options.game)
+        return await client.quick_match(options.game, options=options.game_options or None)
     except NetplayError as exc:
         say(f"error: {exc.message}")
         return 1

@@ -313,9 +313,6 @@ class _Session:
         if options.spectate and not (options.room or options.code):
             say("error: --spectate needs --room ID or --code CODE (see `netplay rooms`)")
             return 2
-        if options.game_options and not (options.private or options.vs is not None):
-            say("error: --option is for a room this command opens: add --private or --vs")
-            return 2
         rejoined = await self._rejoin()
         if rejoined is not None:
             return rejoined
@@ -330,7 +327,9 @@ class _Session:
                 return await client.create_room(
                     options.game, private=True, clock=options.clock, options=options.game_options
                 )
-            return await client.quick_match(options.game, clock=options.clock)
+            return await client.quick_match(
+                options.game, clock=options.clock, options=options.game_options or None
+            )
         except NetplayError as exc:
             say(f"error: {exc.message}")
             return 1

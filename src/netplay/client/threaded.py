@@ -125,11 +125,20 @@ class ThreadedClient:
         except NetplayError as exc:
             self._push({"type": "error", "code": exc.code, "message": exc.message})
 
-    def quick_match(self, game: str, *, kind: str = "match", clock: str | None = None) -> None:
-        """Join an open public room of ``game`` (with time control ``clock``), or open one."""
+    def quick_match(
+        self,
+        game: str,
+        *,
+        kind: str = "match",
+        clock: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        """Join an open public room of ``game`` made with the same ``clock`` and ``options``, or open one."""
         message: dict[str, Any] = {"type": "quick_match", "game": game, "kind": kind}
         if clock is not None:
             message["clock"] = clock
+        if options:
+            message["options"] = options
         self.send(message)
 
     def create_room(

@@ -49,7 +49,12 @@ CLIENT_MESSAGES: Final[dict[str, _Spec]] = {
         "code": ("string", False),
         "spectate": ("boolean", False),
     },
-    "quick_match": {"game": ("string", True), "kind": ("string", False), "clock": ("string", False)},
+    "quick_match": {
+        "game": ("string", True),
+        "kind": ("string", False),
+        "clock": ("string", False),
+        "options": ("object", False),
+    },
     "leave_room": {"room": ("string", True)},
     "move": {"room": ("string", True), "move": (_ANY, True), "version": ("integer", False)},
     "rematch": {"room": ("string", True)},

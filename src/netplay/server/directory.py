@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 __all__ = [
     "CODE_LENGTH",
@@ -24,6 +26,7 @@ __all__ = [
     "new_code",
     "new_id",
     "normal_code",
+    "options_key",
 ]
 
 #: Rooms in one ``list_rooms`` reply unless the request asks for fewer; also the most it may ask.
@@ -69,6 +72,16 @@ class RoomInfo:
     open: bool
     #: The room as ``list_rooms`` shows it (never the code).
     listing: dict[str, Any] = field(compare=False)
+    #: The game's options the room was made with, as ``options_key`` writes them (None: none).
+    options: str | None = None
+
+
+def options_key(options: Mapping[str, Any] | None) -> str | None:
+    """A game's options as quick-match compares them: compact JSON with sorted keys (None: none).
+    Two requests match the same rooms when their options are the same JSON, whatever the order."""
+    if not options:
+        return None
+    return orjson.dumps(options, option=orjson.OPT_SORT_KEYS).decode()
 
 
 class RoomDirectory(ABC):
@@ -98,9 +111,15 @@ class RoomDirectory(ABC):
 
     @abstractmethod
     def find_open(
-        self, game: str, kind: str, skip: Container[str] = (), clock: str | None = None
+        self,
+        game: str,
+        kind: str,
+        skip: Container[str] = (),
+        clock: str | None = None,
+        options: str | None = None,
     ) -> RoomInfo | None:
-        """The oldest open public room of ``game``, ``kind`` and time control ``clock`` not in ``skip``."""
+        """The oldest open public room of ``game``, ``kind``, time control ``clock`` and options
+        ``options`` (as ``options_key`` writes them) not in ``skip``."""
 
     @abstractmethod
     def listing(
@@ -120,8 +139,8 @@ class InMemoryDirectory(RoomDirectory):
     def __init__(self) -> None:
         self._rooms: dict[str, RoomInfo] = {}
         self._codes: dict[str, str] = {}
-        #: (kind, game, clock) -> open public room ids, oldest first (a dict keeps insertion order).
-        self._open: dict[tuple[str, str, str | None], dict[str, None]] = {}
+        #: (kind, game, clock, options) -> open public room ids, oldest first (a dict keeps insertion order).
+        self._open: dict[tuple[str, str, str | None, str | None], dict[str, None]] = {}
         #: Each listed room's place (the cursor of list_rooms), in the order rooms were listed.
         self._order: dict[int, str] = {}
         self._place: dict[str, int] = {}
@@ -150,7 +169,7 @@ class InMemoryDirectory(RoomDirectory):
             self._places += 1
             self._order[self._places] = info.id
             self._place[info.id] = self._places
-        key = (info.kind, info.game, info.clock)
+        key = (info.kind, info.game, info.clock, info.options)
         if info.open and info.code is None:
             self._open.setdefault(key, {}).setdefault(info.id)
         else:
@@ -163,9 +182,9 @@ class InMemoryDirectory(RoomDirectory):
         del self._order[self._place.pop(room_id)]
         if info.code is not None:
             self._codes.pop(info.code, None)
-        self._unindex((info.kind, info.game, info.clock), room_id)
+        self._unindex((info.kind, info.game, info.clock, info.options), room_id)
 
-    def _unindex(self, key: tuple[str, str, str | None], room_id: str) -> None:
+    def _unindex(self, key: tuple[str, str, str | None, str | None], room_id: str) -> None:
         ids = self._open.get(key)
         if ids is not None and ids.pop(room_id, 0) is None and not ids:
             del self._open[key]
@@ -178,9 +197,14 @@ class InMemoryDirectory(RoomDirectory):
         return None if room_id is None else self._rooms.get(room_id)
 
     def find_open(
-        self, game: str, kind: str, skip: Container[str] = (), clock: str | None = None
+        self,
+        game: str,
+        kind: str,
+        skip: Container[str] = (),
+        clock: str | None = None,
+        options: str | None = None,
     ) -> RoomInfo | None:
-        for room_id in self._open.get((kind, game, clock), ()):
+        for room_id in self._open.get((kind, game, clock, options), ()):
             if room_id not in skip:
                 return self._rooms[room_id]
         return None

@@ -37,7 +37,15 @@ from ..store import MatchStore, NullStore, SavedMatch, SavedRoom
 from ..transports.websocket import game_board_path
 from .bots import BotJob, BotWorkers
 from .config import ServerConfig
-from .directory import LISTING_PAGE, InMemoryDirectory, RoomDirectory, RoomInfo, new_id, normal_code
+from .directory import (
+    LISTING_PAGE,
+    InMemoryDirectory,
+    RoomDirectory,
+    RoomInfo,
+    new_id,
+    normal_code,
+    options_key,
+)
 from .guesses import CodeGuesses
 from .lifecycle import SessionState
 from .logs import loggable
@@ -882,19 +890,29 @@ class Hub:
         game = message["game"]
         kind = message.get("kind", "match")
         clock = None  # relay and real-time rooms have no clocks
+        options = message.get("options") or {}
         if kind in ("match", "realtime"):
-            if isinstance(self._game(game), RealtimeGame):
+            rules = self._game(game)
+            if isinstance(rules, RealtimeGame):
                 if message.get("clock") is not None:
                     raise ProtocolError(ErrorCode.INVALID_MESSAGE, f"{game} is played in real time: no clock")
                 kind = "realtime"
+                if options:  # refused now, whether a room is found or made
+                    _check_realtime_options(rules, options)
             elif kind == "realtime":
                 raise ProtocolError(ErrorCode.WRONG_ROOM_KIND, f"{game} is a turn-based game: kind 'match'")
             else:
                 clock = message.get("clock")
                 clock = None if clock is None else str(_time_control(clock))
-        found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock)
+                if options:
+                    _check_options(rules, options)
+        elif options:
+            raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a relay room has no game options")
+        # Only a room made with the very same options (none: the game's defaults) is a match.
+        key = options_key(options)
+        found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock, options=key)
         if found is None:
-            room = self._new_room(kind, game, private=False, message={"clock": clock})
+            room = self._new_room(kind, game, private=False, message={"clock": clock, "options": options})
         else:
             room = self._hosted(found)
         self._enter(session, room, message, spectate=False)
@@ -1046,7 +1064,8 @@ def _describe(room: Room) -> RoomInfo:
         for field in ("players", "members"):
             if field in listing:
                 listing[field] = [{**p, "id": None, "name": None} for p in listing[field]]
-    return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing)
+    options = options_key(getattr(room, "options", None))
+    return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing, options)
 
 
 def _web_board(game: Game | RealtimeGame) -> str:

@@ -275,10 +275,14 @@ export class Client {
     return this.request(message);
   }
 
-  /** Join an open public room of `game` (with the same `clock`, if any), or open one and wait there. */
-  quickMatch(game, { kind = "match", clock } = {}) {
+  /**
+   * Join an open public room of `game` made with the same `clock` and game `options` (none: the
+   * game's defaults), or open one and wait there.
+   */
+  quickMatch(game, { kind = "match", clock, options } = {}) {
     const message = { type: "quick_match", game, kind };
     if (clock) message.clock = clock;
+    if (options && Object.keys(options).length) message.options = options;
     return this.request(message);
   }
 
