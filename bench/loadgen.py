@@ -931,7 +931,8 @@ class ArenaBot(NetplayConn):
             del views[next(iter(views))]
         now = time.monotonic()
         self._observe(tick, now)
-        ack = message.get("ack")
+        acks = message.get("acks")  # a patch of a shared view: every seat's, the same for all
+        ack = acks[self.seat] if acks is not None and self.seat is not None else message.get("ack")
         pending = self.pending
         if ack is not None and pending:
             while pending and pending[0][0] <= ack:

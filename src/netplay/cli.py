@@ -518,8 +518,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="an option of the game, e.g. points=1 for pong or players=6 for arena: for the room "
-        "this command opens, or to quick-match only into rooms made with the same options; the "
-        "value is read as JSON (else taken as text); repeatable",
+        "this command opens, or to quick-match only into rooms made with it; the value is read "
+        "as JSON (else taken as text); repeatable",
     )
 
     games = sub.add_parser("games", help="list the games a server offers")

@@ -126,24 +126,20 @@ class Link:
         view = self.game.view(match.state, 0)
         base, sent = self._base, self._sent
         self._base, self._sent = match.tick, view
-        common = {
-            "room": "r",
-            "tick": match.tick,
-            "hash": delta.state_hash(view),
-            "seat": 0,
-            "ack": match.acks[0],
-        }
-        if base < 0 or match.outcome is not None:
+        common = {"room": "r", "tick": match.tick, "hash": delta.state_hash(view)}
+        if base < 0 or match.outcome is not None:  # a keyframe is the member's own: its seat and ack
             outcome = None if match.outcome is None else match.outcome.to_json()
             status = "playing" if outcome is None else "finished"
             rates = {"tick_rate": self.game.tick_rate, "patch_rate": 20}
             return {"type": "keyframe", "game": 1, "state": view, "status": status, "players": [],
-                    "outcome": outcome, **rates, **common}  # fmt: skip
+                    "outcome": outcome, **rates, **common, "seat": 0, "ack": match.acks[0]}  # fmt: skip
+        # Pong and the arena show everyone everything: one patch for all, every seat's acks in it.
         return {
             "type": "patch",
             "base": base,
             "ops": delta.diff(sent, view),
             **common,
+            "acks": list(match.acks),
         }
 
     def send(self, message: dict[str, Any]) -> None:

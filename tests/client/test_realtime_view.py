@@ -185,6 +185,19 @@ def test_predicted_shows_an_input_at_once_and_drops_it_once_applied() -> None:
     assert view.predicted(arrival(17)) == run(s17, 6, first=18)  # nothing pending: the view run on
 
 
+def test_a_patch_everyone_shares_acknowledges_by_the_seat_of_this_client() -> None:
+    """A view everyone sees comes as one patch for all, ``acks`` holding every seat's latest input."""
+    s10 = run(start_state(), 10)
+    view = view_at(10, s10)  # seat 0
+    view.input({"dir": 1}, arrival(10))
+    s17 = run(s10, 7, {16: {"dir": 1}}, first=11)
+    shared = {k: v for k, v in patch(10, s10, 17, s17).items() if k not in ("ack", "seat")}
+    assert view.receive({**shared, "acks": [-1, 4]}, arrival(17)) == 17
+    assert view.pending == 1  # seat 1's input 4 is not this client's
+    assert view.receive({**patch(17, s17, 18, run(s17, 1, first=18)), "acks": [0, 4]}, arrival(18)) == 18
+    assert view.pending == 0 and view.seat == 0
+
+
 def test_a_late_input_is_one_correction_and_an_input_on_time_none() -> None:
     s10 = run(start_state(), 10)
     view = view_at(10, s10)

@@ -388,7 +388,7 @@ async def test_quick_match_pairs_only_the_same_options(make_server: MakeServer) 
     server = await make_server()
     clients = [await Client.connect("127.0.0.1", server.port) for _ in range(4)]
     a = await clients[0].quick_match("pig", options={"target": 20})
-    b = await clients[1].quick_match("pig")
+    b = await clients[1].quick_match("pig", options={"target": 50})
     c = await clients[2].quick_match("pig", options={"target": 20})
     assert a["room"]["id"] != b["room"]["id"] and c["room"]["id"] == a["room"]["id"]
     with pytest.raises(NetplayError) as refused:

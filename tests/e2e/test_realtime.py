@@ -84,22 +84,25 @@ async def test_quick_match_pairs_two_players_and_the_lobby_lists_the_room(connec
     assert third["room"]["id"] != joined["room"]["id"]
 
 
-async def test_quick_match_with_options_meets_only_the_same_options(connect: Connect) -> None:
+async def test_quick_match_with_options_meets_only_rooms_made_with_them(connect: Connect) -> None:
     ann, bob, cat, dan = [await connect(name) for name in ("Ann", "Bob", "Cat", "Dan")]
     six = await ann.quick_match("arena", options={"players": 6, "size": 40})
     assert six["room"]["seats"] == 6 and six["room"]["free_seats"] == 5
-    plain = await bob.quick_match("arena")  # no options: not the six-player room
-    assert plain["room"]["id"] != six["room"]["id"] and plain["room"]["seats"] == 4
-    same = await cat.quick_match("arena", options={"size": 40, "players": 6})  # any key order
+    two = await bob.quick_match("arena", options={"players": 2})  # not the six-player room
+    assert two["room"]["id"] != six["room"]["id"] and two["room"]["seats"] == 2
+    same = await cat.quick_match("arena", options={"players": 6})  # the size not named: any
     assert same["room"]["id"] == six["room"]["id"] and same["seat"] == 1
+    plain = await dan.quick_match("arena")  # no options named: the oldest open room, whatever its
+    assert plain["room"]["id"] == six["room"]["id"] and plain["seat"] == 2
+    await dan.leave(plain["room"]["id"])
     with pytest.raises(NetplayError) as refused:
         await dan.quick_match("arena", options={"players": 99})
     assert refused.value.code == "invalid_message" and "arena cannot start" in refused.value.message
     with pytest.raises(NetplayError) as relay:
         await dan.quick_match("dots", kind="relay", options={"players": 2})
     assert relay.value.code == "invalid_message" and "relay room has no game options" in relay.value.message
-    two = await dan.quick_match("arena", options={"players": 2})
-    assert two["room"]["id"] not in (six["room"]["id"], plain["room"]["id"]) and two["room"]["seats"] == 2
+    again = await dan.quick_match("arena", options={"players": 2})
+    assert again["room"]["id"] == two["room"]["id"] and again["seat"] == 1
 
 
 async def test_a_server_bot_plays_pong_and_a_rematch_starts_game_two(connect: Connect) -> None:

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from netplay.server.directory import InMemoryDirectory, RoomInfo, options_key
+from netplay.server.directory import InMemoryDirectory, RoomInfo, has_options
 
 
 def info(room_id: str, *, game: str = "tictactoe", code: str | None = None, open: bool = True,
-         clock: str | None = None, kind: str = "match", options: str | None = None) -> RoomInfo:  # fmt: skip
-    return RoomInfo(room_id, kind, game, code, clock, open, {"id": room_id, "game": game}, options)
+         clock: str | None = None, kind: str = "match",
+         options: dict[str, Any] | None = None) -> RoomInfo:  # fmt: skip
+    return RoomInfo(room_id, kind, game, code, clock, open, {"id": room_id, "game": game}, options or {})
 
 
 def test_ids_and_codes_come_from_the_directory_and_never_repeat() -> None:
@@ -44,20 +45,24 @@ def test_quick_match_finds_the_oldest_open_public_room_of_its_game_and_clock() -
     assert directory.find_open("tictactoe", "match").id == "r-3"  # type: ignore[union-attr]
 
 
-def test_quick_match_finds_only_rooms_made_with_the_same_options() -> None:
-    six, two = options_key({"players": 6, "size": 40}), options_key({"players": 2})
-    assert six == options_key({"size": 40, "players": 6}) == '{"players":6,"size":40}'  # key order: none
-    assert options_key({}) is None and options_key(None) is None
+def test_quick_match_with_options_finds_only_rooms_made_with_them() -> None:
+    assert has_options({"players": 6, "size": 40}, {"players": 6})  # the options not named: any
+    assert has_options({"rules": {"a": 1, "b": 2}}, {"rules": {"b": 2, "a": 1}})  # as JSON
+    assert not has_options({"players": 6}, {"players": 6.5}) and not has_options({"on": 1}, {"on": True})
+    assert not has_options({}, {"players": 4})  # made with the defaults: not asked for by name
     directory = InMemoryDirectory()
-    directory.publish(info("r-1", game="arena", kind="realtime", options=six))
+    directory.publish(info("r-1", game="arena", kind="realtime", options={"players": 6, "size": 40}))
     directory.publish(info("r-2", game="arena", kind="realtime"))
-    directory.publish(info("r-3", game="arena", kind="realtime", options=two))
-    assert directory.find_open("arena", "realtime", options=six).id == "r-1"  # type: ignore[union-attr]
-    assert directory.find_open("arena", "realtime").id == "r-2"  # type: ignore[union-attr]
-    assert directory.find_open("arena", "realtime", options=two).id == "r-3"  # type: ignore[union-attr]
-    assert directory.find_open("arena", "realtime", options=options_key({"players": 3})) is None
+    directory.publish(info("r-3", game="arena", kind="realtime", options={"players": 2}))
+    find = directory.find_open
+    assert find("arena", "realtime").id == "r-1"  # type: ignore[union-attr]  # none named: any room
+    assert find("arena", "realtime", options={"players": 6}).id == "r-1"  # type: ignore[union-attr]
+    assert find("arena", "realtime", options={"players": 2}).id == "r-3"  # type: ignore[union-attr]
+    assert find("arena", "realtime", options={"players": 2}, skip={"r-3"}) is None
+    assert find("arena", "realtime", options={"players": 3}) is None
     directory.withdraw("r-1")
-    assert directory.find_open("arena", "realtime", options=six) is None
+    assert find("arena", "realtime", options={"players": 6}) is None
+    assert find("arena", "realtime").id == "r-2"  # type: ignore[union-attr]
 
 
 def test_listing_and_withdraw() -> None:

@@ -328,8 +328,10 @@ def test_patches_at_the_patch_rate_rebuild_the_view_each_from_the_one_before(hos
         for before, m in zip(a.messages, second, strict=False)
     )
     assert a.view == playing(room).state and a.view["pos"] == [28, 0]
-    # The acks of each view say which input of the seat the last tick applied.
-    assert [m["ack"] for m in a.messages][-1] == 0 and b.messages[-1]["ack"] == -1
+    # Everyone sees the same view: one patch for all, with each seat's latest applied input.
+    assert a.messages[-1]["acks"] == [0, -1] and b.messages[-1] == a.messages[-1]
+    assert "seat" not in a.messages[-1] and "ack" not in a.messages[-1]
+    assert a.messages[0]["seat"] == 0 and a.messages[0]["ack"] == -1  # a keyframe is a member's own
     # A whole view at least every KEYFRAME_SECONDS, however well the member keeps up.
     run(host, room, 7 * RATE, a, b)
     keyframes = [m["tick"] for m in a.messages if m["type"] == "keyframe"]

@@ -288,8 +288,8 @@ class Client:
         clock: str | None = None,
         options: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Join an open public room of ``game`` made with the same time control ``clock`` and game
-        ``options`` (none: the game's defaults), or open one and wait there."""
+        """Join an open public room of ``game`` with time control ``clock``, made with each of the
+        game ``options`` named (none named: any), or open one with them and wait there."""
         message: dict[str, Any] = {"type": "quick_match", "game": game, "kind": kind}
         if clock is not None:
             message["clock"] = clock

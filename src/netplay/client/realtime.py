@@ -70,6 +70,15 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
+def _ack(message: Mapping[str, Any], seat: int | None) -> Any:
+    """The seq of ``seat``'s latest input the server applied: a patch of a view everyone shares
+    carries every seat's (``acks``, the same message for all), other views their member's (``ack``)."""
+    acks = message.get("acks")
+    if type(acks) is list and type(seat) is int and 0 <= seat < len(acks):
+        return acks[seat]
+    return message.get("ack")
+
+
 class Diverged(Exception):
     """A patch did not apply to the view it was made against, or gave the wrong hash: resync."""
 
@@ -213,7 +222,7 @@ class RealtimeView:
             self._snapshots.pop()  # the same tick again (a keyframe after a patch): the newest wins
         self._snapshots.append((tick, view))
         self._observe(tick, now)
-        ack = message.get("ack")
+        ack = _ack(message, self.seat)
         if type(ack) is int and self.seat is not None:
             if kind == "keyframe":  # a client resuming a seat (a new process) numbers on from there
                 self._seq = max(self._seq, ack)

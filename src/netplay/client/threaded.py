@@ -133,7 +133,8 @@ class ThreadedClient:
         clock: str | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
-        """Join an open public room of ``game`` made with the same ``clock`` and ``options``, or open one."""
+        """Join an open public room of ``game`` with ``clock``, made with the ``options`` named
+        (none: any), or open one."""
         message: dict[str, Any] = {"type": "quick_match", "game": game, "kind": kind}
         if clock is not None:
             message["clock"] = clock

@@ -23,10 +23,10 @@ __all__ = [
     "InMemoryDirectory",
     "RoomDirectory",
     "RoomInfo",
+    "has_options",
     "new_code",
     "new_id",
     "normal_code",
-    "options_key",
 ]
 
 #: Rooms in one ``list_rooms`` reply unless the request asks for fewer; also the most it may ask.
@@ -72,16 +72,24 @@ class RoomInfo:
     open: bool
     #: The room as ``list_rooms`` shows it (never the code).
     listing: dict[str, Any] = field(compare=False)
-    #: The game's options the room was made with, as ``options_key`` writes them (None: none).
-    options: str | None = None
+    #: The game's options the room was made with (empty: the game's defaults).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
-def options_key(options: Mapping[str, Any] | None) -> str | None:
-    """A game's options as quick-match compares them: compact JSON with sorted keys (None: none).
-    Two requests match the same rooms when their options are the same JSON, whatever the order."""
-    if not options:
-        return None
-    return orjson.dumps(options, option=orjson.OPT_SORT_KEYS).decode()
+def has_options(made: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether a room made with the options ``made`` suits a quick-match asking for ``wanted``:
+    each option named there has the same value here, as JSON (``1`` is not ``true``; key order in
+    objects does not count). Options it does not name may be anything."""
+    for name, value in wanted.items():
+        if name not in made:
+            return False
+        if _json(made[name]) != _json(value):
+            return False
+    return True
+
+
+def _json(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 class RoomDirectory(ABC):
@@ -116,10 +124,11 @@ class RoomDirectory(ABC):
         kind: str,
         skip: Container[str] = (),
         clock: str | None = None,
-        options: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> RoomInfo | None:
-        """The oldest open public room of ``game``, ``kind``, time control ``clock`` and options
-        ``options`` (as ``options_key`` writes them) not in ``skip``."""
+        """The oldest open public room of ``game``, ``kind`` and time control ``clock`` not in
+        ``skip`` that was made with ``options`` (each one named with the same value, see
+        ``has_options``; none named: any room)."""
 
     @abstractmethod
     def listing(
@@ -139,8 +148,8 @@ class InMemoryDirectory(RoomDirectory):
     def __init__(self) -> None:
         self._rooms: dict[str, RoomInfo] = {}
         self._codes: dict[str, str] = {}
-        #: (kind, game, clock, options) -> open public room ids, oldest first (a dict keeps insertion order).
-        self._open: dict[tuple[str, str, str | None, str | None], dict[str, None]] = {}
+        #: (kind, game, clock) -> open public room ids, oldest first (a dict keeps insertion order).
+        self._open: dict[tuple[str, str, str | None], dict[str, None]] = {}
         #: Each listed room's place (the cursor of list_rooms), in the order rooms were listed.
         self._order: dict[int, str] = {}
         self._place: dict[str, int] = {}
@@ -169,7 +178,7 @@ class InMemoryDirectory(RoomDirectory):
             self._places += 1
             self._order[self._places] = info.id
             self._place[info.id] = self._places
-        key = (info.kind, info.game, info.clock, info.options)
+        key = (info.kind, info.game, info.clock)
         if info.open and info.code is None:
             self._open.setdefault(key, {}).setdefault(info.id)
         else:
@@ -182,9 +191,9 @@ class InMemoryDirectory(RoomDirectory):
         del self._order[self._place.pop(room_id)]
         if info.code is not None:
             self._codes.pop(info.code, None)
-        self._unindex((info.kind, info.game, info.clock, info.options), room_id)
+        self._unindex((info.kind, info.game, info.clock), room_id)
 
-    def _unindex(self, key: tuple[str, str, str | None, str | None], room_id: str) -> None:
+    def _unindex(self, key: tuple[str, str, str | None], room_id: str) -> None:
         ids = self._open.get(key)
         if ids is not None and ids.pop(room_id, 0) is None and not ids:
             del self._open[key]
@@ -202,11 +211,13 @@ class InMemoryDirectory(RoomDirectory):
         kind: str,
         skip: Container[str] = (),
         clock: str | None = None,
-        options: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> RoomInfo | None:
-        for room_id in self._open.get((kind, game, clock, options), ()):
+        for room_id in self._open.get((kind, game, clock), ()):  # with options: a scan, oldest first
             if room_id not in skip:
-                return self._rooms[room_id]
+                info = self._rooms[room_id]
+                if not options or has_options(info.options, options):
+                    return info
         return None
 
     def listing(

@@ -44,7 +44,6 @@ from .directory import (
     RoomInfo,
     new_id,
     normal_code,
-    options_key,
 )
 from .guesses import CodeGuesses
 from .lifecycle import SessionState
@@ -908,9 +907,8 @@ class Hub:
                     _check_options(rules, options)
         elif options:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a relay room has no game options")
-        # Only a room made with the very same options (none: the game's defaults) is a match.
-        key = options_key(options)
-        found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock, options=key)
+        # Options named narrow the rooms to those made with them; none named: any open room.
+        found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock, options=options)
         if found is None:
             room = self._new_room(kind, game, private=False, message={"clock": clock, "options": options})
         else:
@@ -1064,7 +1062,7 @@ def _describe(room: Room) -> RoomInfo:
         for field in ("players", "members"):
             if field in listing:
                 listing[field] = [{**p, "id": None, "name": None} for p in listing[field]]
-    options = options_key(getattr(room, "options", None))
+    options = getattr(room, "options", None) or {}
     return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing, options)
 
 

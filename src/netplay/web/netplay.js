@@ -276,8 +276,8 @@ export class Client {
   }
 
   /**
-   * Join an open public room of `game` made with the same `clock` and game `options` (none: the
-   * game's defaults), or open one and wait there.
+   * Join an open public room of `game` with the same `clock`, made with each of the game
+   * `options` named (none: any room), or open one with them and wait there.
    */
   quickMatch(game, { kind = "match", clock, options } = {}) {
     const message = { type: "quick_match", game, kind };
@@ -766,7 +766,10 @@ export class RealtimeView {
     snapshots.push([tick, view]);
     if (snapshots.length > SNAPSHOTS) snapshots.shift();
     this._observe(tick, now);
-    if (Number.isInteger(message.ack) && this.seat != null) this._applied(message.ack, tick, now);
+    // A patch of a view everyone shares carries every seat's latest applied input (`acks`: the same
+    // message for all); other views their member's (`ack`).
+    const ack = Array.isArray(message.acks) && this.seat != null ? message.acks[this.seat] : message.ack;
+    if (Number.isInteger(ack) && this.seat != null) this._applied(ack, tick, now);
     return tick;
   }
 

@@ -597,6 +597,9 @@ class RealtimeRoom(SeatedRoom):
         seats = {s.id: i for i, s in enumerate(self.seats) if s is not None and s.bot is None}
         try:
             shared = self._view(match, None) if self._shared else None
+            if shared is not None and not force and match.outcome is None:
+                self._send_shared_patches(match, shared, seats)
+                return
             for member_id in list(self._viewers):
                 seat = seats.get(member_id)
                 self._send_view(
@@ -604,6 +607,42 @@ class RealtimeRoom(SeatedRoom):
                 )
         except _Unviewable as failure:
             self._unviewable(match, failure)
+
+    def _send_shared_patches(
+        self, match: tk.TickMatch, shared: tuple[Any, str], seats: dict[str, int]
+    ) -> None:
+        """Everyone sees the same view: those that hold the same base get one patch, the very same
+        message (encoded once), with every seat's latest applied input in ``acks``; a member due a
+        keyframe gets its own, as ``_send_view`` makes it."""
+        view, digest = shared
+        tick = match.tick
+        host = self.host
+        groups: dict[int, tuple[_Viewer, list[str]]] = {}
+        for member_id, viewer in list(self._viewers.items()):
+            if not host.is_connected(member_id) or host.backlog(member_id) > MAX_BACKLOG:
+                continue
+            if viewer.base_tick < 0 or tick - viewer.keyframe_tick >= self._keyframe_ticks:
+                self._send_view(member_id, match, shared=shared, seat=seats.get(member_id))
+                continue
+            group = groups.get(id(viewer.base))
+            if group is None:
+                groups[id(viewer.base)] = (viewer, [member_id])
+            else:
+                group[1].append(member_id)
+        for first, members in groups.values():
+            message = {
+                "type": "patch",
+                "room": self.id,
+                "tick": tick,
+                "base": first.base_tick,
+                "ops": delta.diff(first.base, view),
+                "hash": digest,
+                "acks": list(match.acks),
+            }
+            for member_id in members:
+                viewer = self._viewers[member_id]
+                viewer.base, viewer.base_tick = view, tick
+            host.deliver(members, message)
 
     def _show(self, member_id: str) -> None:
         """A keyframe for one member, now (it joined, came back, or asked)."""
