@@ -40,6 +40,10 @@ class Tag(RealtimeGame):
             return Outcome.win(0, "caught")
         return Outcome.win(1, "escaped") if state["tick"] >= SECONDS * self.tick_rate else None
 
+    # In the browser (a game without a board of its own): the arrow keys, held, steer.
+    keys = {"ArrowUp": [0, -1], "ArrowDown": [0, 1], "ArrowLeft": [-1, 0], "ArrowRight": [1, 0]}
+    idle = [0, 0]
+
     def own(self, view: Any, seat: int) -> Any:
         return view["pos"][seat]  # what this seat's inputs move: a client predicts it
 

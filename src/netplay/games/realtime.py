@@ -50,6 +50,13 @@ class RealtimeGame:
     #: How the web page draws the game: "builtin" for the games in the box, or a file name as
     #: ``Game.web_board`` (docs/javascript.md).
     web_board: ClassVar[str | None] = None
+    #: For the web page's generic board (a game without a board of its own): the input each key
+    #: sends while it is held, by the key's name (``KeyboardEvent.key``, letters in lower case:
+    #: ``{"ArrowUp": [0, -1], "w": [0, -1]}``); the latest key held wins. Empty: the page offers
+    #: a box to type inputs in, as JSON.
+    keys: ClassVar[dict[str, Any]] = {}
+    #: The input the generic board sends when no key is held any more (None: nothing).
+    idle: ClassVar[Any] = None
 
     def setup(self, options: dict[str, Any], rng: Rng) -> State:
         """The state at tick 0."""

@@ -728,6 +728,7 @@ class Hub:
                 "web_board": _web_board(g),
                 "realtime": isinstance(g, RealtimeGame),
                 "tick_rate": g.tick_rate if isinstance(g, RealtimeGame) else None,
+                **({"keys": g.keys, "idle": g.idle} if isinstance(g, RealtimeGame) and g.keys else {}),
             }
             for g in self.games.values()
         ]

@@ -5,6 +5,7 @@ import { connect } from "./netplay.js";
 import { BOARDS, GAMES, MARKS, activeSeats, mayAct } from "./boards.js";
 import { ClockDisplay, TIME_CONTROLS, controlLabel, startingClock } from "./clocks.js";
 import { GenericBoard } from "./generic.js";
+import { GenericRealtimeBoard } from "./boards/realtime_generic.js";
 import { SandboxBoard } from "./sandbox.js";
 
 const $ = (id) => document.getElementById(id);
@@ -728,6 +729,11 @@ function makeBoard(name, kind) {
     const url = games.find((game) => game.name === name).web_board;
     const title = `${GAMES[name]?.title ?? name} board`;
     return new SandboxBoard(container, playMove, url, { title, onFailure: (why) => boardFailed(name, why) });
+  }
+  if (room.realtime) {
+    // A real-time game of the server's own: its view as text, its inputs from the keys it names.
+    const { keys, idle } = games.find((game) => game.name === name) ?? {};
+    return new GenericRealtimeBoard(container, playMove, { client, room: room.id, input: playInput, keys, idle });
   }
   return new GenericBoard(container, playMove);
 }
