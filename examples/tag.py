@@ -1,6 +1,6 @@
-"""Tag, a real-time game in 40 lines: the chaser (seat 0) has 20 seconds to catch the runner.
+"""Tag, a real-time game in 50 lines: the chaser (seat 0) has 20 seconds to catch the runner.
 
-Serve it and play it with bots:
+Serve it and play it with bots, or in the browser (http://127.0.0.1:7777/, the arrow keys):
 
     PYTHONPATH=. netplay serve --game examples.tag:Tag --db :memory:
     PYTHONPATH=. netplay play tag --rules examples.tag:Tag --private --bot chase --json
