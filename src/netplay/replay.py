@@ -137,7 +137,7 @@ def result_text(match: SavedMatch) -> str:
 
     reason = outcome.get("reason", "rules")
     if outcome.get("draw"):
-        return {"rules": "draw", "agreed": "draw agreed"}.get(reason, reason)
+        return str({"rules": "draw", "agreed": "draw agreed"}.get(reason, reason))
     ranking = outcome.get("ranking")
     cause = reason if reason != "rules" else None
     if ranking and len(ranking[-1]) == 1 and reason in ("resign", "time", "forfeit"):

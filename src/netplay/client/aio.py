@@ -557,7 +557,7 @@ class Client:
             self._rtt_n += 1
             self._rtt_sent, self._rtt_at = (f"rtt-{self._rtt_n}", now), now
             writer.write(conn.send({"type": "ping", "id": self._rtt_sent[0]}))
-        return message["type"] == "patch"
+        return bool(message["type"] == "patch")
 
     def _link_lost(self, reason: dict[str, Any]) -> None:
         """The connection ended: reconnect if that is worth trying, else close for good."""

@@ -98,11 +98,11 @@ def blend(old: Any, new: Any, t: float) -> Any:
 def _locked(
     method: Callable[Concatenate[RealtimeView, _P], _R],
 ) -> Callable[Concatenate[RealtimeView, _P], _R]:
-    @functools.wraps(method)
-    def run(self: RealtimeView, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+    def run(self: RealtimeView, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         with self.lock:
             return method(self, *args, **kwargs)
 
+    functools.update_wrapper(run, method)  # its name and docstring, for help()
     return run
 
 

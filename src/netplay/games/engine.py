@@ -826,7 +826,8 @@ def action_from_record(kind: str, seat: int, move: Any, at: float) -> Action:
         return Move(seat, move, at, None, auto=kind == "auto")
     for cls, name in _KINDS.items():
         if name == kind:
-            return cls(seat, at)
+            action: Action = cls(seat, at)
+            return action
     raise ReplayError(f"unknown recorded action {kind!r}")
 
 

@@ -137,7 +137,7 @@ class _Base:
                     events.append(self._too_deep(message))
                     continue
                 events.append(handle(message))
-                if self.phase is Phase.CLOSED:
+                if self.phase is Phase.CLOSED:  # type: ignore[comparison-overlap]  # handle() may close
                     break
                 continue
             assert isinstance(item, FrameError)

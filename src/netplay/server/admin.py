@@ -31,7 +31,7 @@ import orjson
 from ..protocol.messages import MAX_STRING
 from ..transports.http import HttpRequest, HttpResponse, StaticFile, text_response
 from . import operations
-from .metrics import connections, metrics_registry, render
+from .metrics import Buckets, connections, metrics_registry, render
 from .rooms import MatchRoom
 
 if TYPE_CHECKING:
@@ -317,7 +317,7 @@ def _text(body: dict[str, Any], field: str, default: str | None) -> str:
     return value.strip()
 
 
-def _quantile(buckets: Any, q: float) -> float | None:
+def _quantile(buckets: Buckets, q: float) -> float | None:
     """The bucket bound under which a ``q`` share of the observations fall (None: none yet)."""
     total = buckets.count
     if not total:
