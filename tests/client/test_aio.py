@@ -62,7 +62,7 @@ async def test_move_errors_come_back_as_events(connect: Connect) -> None:
 
 
 async def test_a_server_that_is_not_there(unused_tcp_port: int) -> None:
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         await Client.connect("127.0.0.1", unused_tcp_port, timeout=2)
 
 

@@ -120,7 +120,7 @@ def test_connect_refused_is_an_os_error() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     net = ThreadedClient("127.0.0.1", port)
-    with pytest.raises(OSError):
+    with pytest.raises(ConnectionRefusedError):
         net.connect(timeout=2)
     net.close()
 

@@ -174,11 +174,9 @@ async def play_a_session(port: int) -> Session:
     got.rooms["battleship"] = room
     wrong = "ZXQV0001"
     got.secrets.append(wrong)
-    try:
+    with pytest.raises(NetplayError) as refused:
         await bob.join(code=wrong)
-        raise AssertionError("a wrong code was taken")
-    except NetplayError as refused:
-        assert refused.code == "wrong_code"
+    assert refused.value.code == "wrong_code"
     assert (await bob.join(code=code))["seat"] == 1
     await state_where(ann, room, lambda s: s["state"]["phase"] == "placement")
     await ann.move(ANN_FLEET, room=room)

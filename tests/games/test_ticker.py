@@ -259,7 +259,7 @@ def test_start_refuses_options_and_states_it_cannot_play() -> None:
             return {1, 2}
 
     for game in (NoSetup(), SetState()):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"cannot start with those options|a state that is not JSON"):
             tk.start(game, id="m", number=1, seats=2, seed=0, options={}, at=0.0)
 
 

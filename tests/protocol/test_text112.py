@@ -93,7 +93,7 @@ def test_an_unfinished_line_past_the_limit_fails_even_behind_complete_lines() ->
 
 
 def test_the_limit_must_be_positive() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_line must be at least 1"):
         LineSplitter(0)
 
 
@@ -228,5 +228,5 @@ def test_a_pool_keeps_nothing_for_holders_that_left() -> None:
 
 @pytest.mark.parametrize("names", [["Rohan", "Rohan"], ["two words"], [""], ["Zoë"]])
 def test_bad_names_are_refused(names: list[str]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"must be different from each other|must be printable ASCII"):
         IdPool(names)

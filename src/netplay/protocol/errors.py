@@ -60,7 +60,7 @@ class ErrorCode(StrEnum):
 class ProtocolError(Exception):
     """A request or a byte stream that netplay refuses, with the code and text sent back to the peer."""
 
-    def __init__(self, code: ErrorCode, message: str, *, fatal: bool = False, **extra: object):
+    def __init__(self, code: ErrorCode, message: str, *, fatal: bool = False, **extra: object) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
