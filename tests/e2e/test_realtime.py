@@ -194,7 +194,11 @@ async def test_a_bad_input_is_refused_with_a_precise_error_and_counted(
     message = {"type": "input", "room": room, "seq": 0, "tick": keyframe["tick"] + 2, "data": {"dir": 1}}
     ann.send_nowait({**message, **fields}, ack=False)
     error = await ann.wait_for("error")
-    assert error["code"] == code and error["seq"] == 0
+    assert error["code"] == code and error["seq"] == 0 and error["room"] == room
+    if code in ("input_too_early", "input_too_late"):  # and where the room is, to set a clock by
+        assert type(error["tick"]) is int and keyframe["tick"] <= error["tick"] < keyframe["tick"] + 60
+    if code == "input_too_large":
+        assert error["limit"] == Pong.max_input_bytes
     assert server.hub.stats.inputs_refused == {code: 1}
     # Refused, not applied: the paddle did not move, and the match goes on.
     view = await ann.next_view(room, after=keyframe["tick"] + 5)
@@ -211,7 +215,8 @@ async def test_repeated_and_misplaced_inputs(server: Server, connect: Connect) -
     tick = keyframe["tick"] + 3
     ann.send_nowait({"type": "input", "room": room, "seq": 5, "tick": tick, "data": {"dir": 1}}, ack=False)
     ann.send_nowait({"type": "input", "room": room, "seq": 5, "tick": tick, "data": {"dir": -1}}, ack=False)
-    assert (await ann.wait_for("error"))["code"] == "stale_input"  # the same seq twice
+    stale = await ann.wait_for("error")
+    assert stale["code"] == "stale_input" and stale["received"] == 5  # the same seq twice
     with pytest.raises(NetplayError) as spectator:
         await cat.request({"type": "input", "room": room, "seq": 0, "tick": tick, "data": {"dir": 1}})
     assert spectator.value.code == "not_a_player"

@@ -337,7 +337,10 @@ class RealtimeRoom(SeatedRoom):
                     "game %s failed on an input in room %s: %s", self.game, self.id, refused.detail,
                     extra=self._fields("game_error"),
                 )  # fmt: skip
-            raise ProtocolError(ErrorCode(refused.code), refused.message, seq=seq)
+            # With the room (a client may be in several: seqs are a room's) and what the engine says
+            # of it: the next tick for one too early or too late, the limit, the last seq received.
+            extra = dict(refused.extra or {})
+            raise ProtocolError(ErrorCode(refused.code), refused.message, seq=seq, room=self.id, **extra)
         self.host.stats.inputs_accepted += 1
         self._carry_out(result)
 
