@@ -306,7 +306,10 @@ async def test_clients_that_close_with_a_fin_do_not_pile_up_in_rooms_of_two(make
     reading = asyncio.create_task(stays.closed_by_server(timeout=100))
     try:
         await churn(port, 5_000, resets=False)
-        assert len(server.text.sessions) <= 1 + BATCH
+        # Left: the long-lived client, the last batch, and in some of the last batch's rooms a
+        # churner of the batch before: a newcomer takes a free place next to a half-closed client
+        # before anyone gives way, so that one stays (a pile-up would be thousands).
+        assert len(server.text.sessions) <= 1 + 2 * BATCH
         assert len(server.hub.rooms) <= 1 + BATCH
     finally:
         reading.cancel()
