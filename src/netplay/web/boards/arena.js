@@ -119,10 +119,7 @@ export class Board extends RealtimeBoard {
   label(view, latest) {
     const seat = view.seat;
     const name = names({ players: view.players }, seat);
-    const root = this.root.dataset;
-    if (root.status !== view.status) root.status = view.status;
-    root.tick = view.tick;
-    root.game = view.game;
+    this.mark(view);
     const place = view.outcome?.places;
     const key = JSON.stringify([view.players, latest.cycles.map((c) => c.out), place ?? null, seat]);
     if (key !== this.legendKey) {

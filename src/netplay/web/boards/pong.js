@@ -110,10 +110,7 @@ export class Board extends RealtimeBoard {
   label(view, latest) {
     const seat = view.seat;
     const name = names({ players: view.players }, seat);
-    const root = this.root.dataset;
-    if (root.status !== view.status) root.status = view.status;
-    root.tick = view.tick;
-    root.game = view.game;
+    this.mark(view);
     this.sides.forEach((side, s) => RealtimeBoard.text(side, name.label(s)));
     const [left, right] = latest.score;
     RealtimeBoard.text(this.score, `${left} : ${right}`);

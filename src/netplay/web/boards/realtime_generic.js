@@ -99,10 +99,9 @@ export class GenericRealtimeBoard extends RealtimeBoard {
       return;
     }
     this.sync(); // keys held before the match started (or since a reconnect) go now
-    if (root.status !== view.status) root.status = view.status;
+    this.mark(view);
     if (this.shownTick !== view.tick) {
       this.shownTick = view.tick;
-      root.tick = view.tick;
       RealtimeBoard.text(this.viewText, JSON.stringify(latest, null, 1));
     }
     this.drawn = { frame: this.frames, tick: view.tick, view: latest };
