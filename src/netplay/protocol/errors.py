@@ -29,6 +29,8 @@ class ErrorCode(StrEnum):
     SESSION_REPLACED = "session_replaced"
     SERVER_DRAINING = "server_draining"
     KICKED = "kicked"
+    #: A cluster-wide request that could not be answered now (Redis, or the node asked, is out of reach).
+    UNAVAILABLE = "unavailable"
     # Lobby and rooms.
     NO_SUCH_GAME = "no_such_game"
     NO_SUCH_ROOM = "no_such_room"

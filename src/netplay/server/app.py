@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..games import Game, RealtimeGame, builtin_games
 from ..games.relaycheck import RelayCheck
@@ -27,6 +27,9 @@ from .config import ServerConfig
 from .directory import RoomDirectory
 from .gate import ConnectionGate
 from .hub import Hub
+
+if TYPE_CHECKING:
+    from .cluster import Cluster
 from .text_rooms import TextLobby
 
 __all__ = ["Server", "install_uvloop", "run"]
@@ -54,6 +57,8 @@ class Server:
         self.games: dict[str, Game | RealtimeGame] = {g.name: g for g in chosen}
         self._directory = directory
         self.hub: Hub | None = None
+        #: This node's membership of a cluster (``config.redis``), once started; None alone.
+        self.cluster: Cluster | None = None
         #: The connection slots every listener's sockets take (set by ``start``).
         self.gate: ConnectionGate | None = None
         self.store: MatchStore | None = None
@@ -85,11 +90,18 @@ class Server:
         # The board modules games ship are read first: a missing one stops the start (ValueError)
         # before anything is opened.
         files = {**load_static_files(), **load_game_boards(self.games.values())} if self.config.web else {}
+        directory = self._directory
+        if self.config.redis is not None:  # before anything is opened: no Redis, no start
+            from .cluster import Cluster
+
+            self.cluster = Cluster(self.config.redis, self.config.node_name)
+            await self.cluster.start()
+            directory = self.cluster.directory
         self.store = open_store(self.config.db, durable=self.config.db_durable)
-        hub = Hub(
-            self.config, self.games, self._directory, loop, store=self.store, relay_checks=self.relay_checks
-        )
+        hub = Hub(self.config, self.games, directory, loop, store=self.store, relay_checks=self.relay_checks)
         self.hub = hub
+        if self.cluster is not None:
+            self.cluster.attach(hub)
         self.restored_rooms, self.restored = hub.restore_rooms()
         logging.getLogger("netplay").addHandler(self._errors)
         admin_page = {path: f for path, f in files.items() if path.startswith("/admin/")}
@@ -115,6 +127,7 @@ class Server:
                     cfg.web_port,
                     backlog=4096,
                     reuse_address=True,
+                    reuse_port=cfg.reuse_port or None,
                     ssl=cfg.ssl_context(),
                 )
                 self._servers.append(web_server)
@@ -127,6 +140,7 @@ class Server:
             self.config.port,
             backlog=4096,
             reuse_address=True,
+            reuse_port=cfg.reuse_port or None,
             ssl=tls,
         )
         self._servers.append(tcp)
@@ -144,14 +158,24 @@ class Server:
                 counts=hub.stats.text,
             )
             text_server = await loop.create_server(
-                gate.guard(lines), cfg.host, cfg.text_port, backlog=1024, reuse_address=True
+                gate.guard(lines),
+                cfg.host,
+                cfg.text_port,
+                backlog=1024,
+                reuse_address=True,
+                reuse_port=cfg.reuse_port or None,
             )
             self._servers.append(text_server)
             self.text_port = text_server.sockets[0].getsockname()[1]
         if cfg.metrics_port is not None:  # plain HTTP, for a monitoring network: no game, no admin
             health = WebSite(hub, coalescer, {}, gate, routes=HealthRoutes(self.operator), websocket=False)
             metrics_server = await loop.create_server(
-                lambda: WebConnection(health), cfg.host, cfg.metrics_port, backlog=128, reuse_address=True
+                lambda: WebConnection(health),
+                cfg.host,
+                cfg.metrics_port,
+                backlog=128,
+                reuse_address=True,
+                reuse_port=cfg.reuse_port or None,
             )
             self._servers.append(metrics_server)
             self.metrics_port = metrics_server.sockets[0].getsockname()[1]
@@ -211,6 +235,8 @@ class Server:
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), grace)
+        if self.cluster is not None:
+            await self.cluster.stop()
         if self.hub is not None:
             self.hub.bots.close()
         if self.store is not None:

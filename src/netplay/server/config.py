@@ -108,6 +108,14 @@ class ServerConfig:
     #: only on the web port (they are always there while the web side is on).
     metrics_port: int | None = None
 
+    # -- a cluster of nodes (docs/cluster.md) --
+    #: ``redis://HOST:PORT/DB``: join the cluster that Redis holds together; None: one process alone.
+    redis: str | None = None
+    #: This node's name in the cluster (None: one is made up, unique).
+    node_name: str | None = None
+    #: Listening sockets are shared with other processes of this machine (``serve --workers``).
+    reuse_port: bool = False
+
     def __post_init__(self) -> None:
         smallest = min(self.handshake_timeout, self.heartbeat_interval, self.idle_timeout)
         self.sweep_interval = min(self.sweep_interval, max(smallest / 4, 0.01))

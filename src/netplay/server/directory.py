@@ -74,6 +74,8 @@ class RoomInfo:
     listing: dict[str, Any] = field(compare=False)
     #: The game's options the room was made with (empty: the game's defaults).
     options: Mapping[str, Any] = field(default_factory=dict)
+    #: Seats (members, for a relay room) still free: what a cluster's quick-match may claim.
+    free: int = 0
 
 
 def has_options(made: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..games import Game, engine, ticker
@@ -53,6 +53,9 @@ from .operations import DRAIN_NOTICE
 from .rooms import MatchRoom, Member, RealtimeRoom, RelayRoom, Room
 from .session import Link, Session
 from .unguessable import Unguessable
+
+if TYPE_CHECKING:
+    from .cluster.node import ClusterNode
 
 __all__ = ["Hub"]
 
@@ -115,6 +118,9 @@ class Hub:
             timed=self.stats.bot_think,
         )
         self._rate_limited = bool(config.rate_limit)
+        #: In a cluster (``serve --redis``): the node that forwards requests for other nodes' rooms
+        #: and hosts their clients as guests (``cluster/node.py``); None for one process alone.
+        self.cluster: ClusterNode | None = None
         self._handlers: dict[str, _Handler] = {
             "bye": self._on_bye,
             "ping": self._on_ping,
@@ -209,12 +215,12 @@ class Hub:
             message = {"type": "relay", "room": event.room, "data": event.data}
             if event.id is not None:
                 message["id"] = event.id
-            self._handle_request(session, message)  # not in that room, or not a relay room: its error
+            self.handle_request(session, message)  # not in that room, or not a relay room: its error
         elif type(event) is Request:
             message = event.message
             if self._rate_limited and not self._within_rate(session, now, message.get("id")):
                 return
-            self._handle_request(session, message)
+            self.handle_request(session, message)
         elif isinstance(event, Hello):
             self._on_hello(session, event)
         elif isinstance(event, Rejected):
@@ -232,9 +238,11 @@ class Hub:
                 session.ending = "protocol_error"
                 session.link.close()
 
-    def _handle_request(self, session: Session, message: dict[str, Any]) -> None:
+    def handle_request(self, session: Session, message: dict[str, Any]) -> None:
         """Run a request's handler; a refusal or a failure becomes its one error reply."""
         try:
+            if self.cluster is not None and self.cluster.intercept(session, message):
+                return  # another node's room: forwarded to its owner, which answers
             self._handlers[message["type"]](session, message)
         except ProtocolError as error:
             session.send(error.to_message(message.get("id")))
@@ -310,7 +318,7 @@ class Hub:
         if self.closing:  # the server is stopping: games stay as they stand, kept for a restart
             session.advance("lost")
         elif (
-            session.rooms
+            (session.rooms or session.remote)
             and session.state is SessionState.GREETED
             and session.token_hash is not None  # only a token can come back (never a text client)
             and self.config.reconnect_grace > 0
@@ -334,6 +342,8 @@ class Hub:
         session.expiry = self.loop.call_later(self.config.reconnect_grace, self._expire, session)
         for room in list(session.rooms.values()):
             room.member_away(session.id)
+        if self.cluster is not None and session.remote:
+            self.cluster.session_event(session, "away")
 
     def _expire(self, session: Session) -> None:
         """The grace period is over: the player leaves its rooms (a game in progress is forfeited)."""
@@ -364,11 +374,17 @@ class Hub:
             session.link.close()
 
     def _forget(self, session: Session) -> None:
+        self.forget_rooms(session)
+        if self.cluster is not None and session.remote:
+            self.cluster.session_event(session, "gone")
+        if session.token_hash is not None and self.tokens.get(session.token_hash) is session:
+            del self.tokens[session.token_hash]
+
+    def forget_rooms(self, session: Session) -> None:
+        """The session leaves every room of this process it is in."""
         for room in list(session.rooms.values()):
             room.leave(session.id)
         session.rooms.clear()
-        if session.token_hash is not None and self.tokens.get(session.token_hash) is session:
-            del self.tokens[session.token_hash]
 
     def adopt(self, session: Session) -> None:
         """Take in a session restored from the store: away until its player comes back."""
@@ -563,7 +579,7 @@ class Hub:
         return self.loop.call_later(delay, callback)
 
     def backlog(self, member_id: str) -> int:
-        session = self.sessions.get(member_id)
+        session = self.sessions.get(member_id) or self._guest(member_id)
         link = None if session is None else session.link
         return 0 if link is None else link.backlog()
 
@@ -577,7 +593,9 @@ class Hub:
                 continue
             session = sessions.get(member_id)
             if session is None:
-                continue
+                session = self._guest(member_id)  # in a cluster, a client of another node
+                if session is None:
+                    continue
             link = session.link
             if link is not None:
                 if out is None:
@@ -585,13 +603,17 @@ class Hub:
                 link.send(out)
 
     def send(self, member_id: str, message: dict[str, Any]) -> None:
-        session = self.sessions.get(member_id)
+        session = self.sessions.get(member_id) or self._guest(member_id)
         if session is not None:
             session.send(message)
 
     def is_connected(self, member_id: str) -> bool:
-        session = self.sessions.get(member_id)
+        session = self.sessions.get(member_id) or self._guest(member_id)
         return session is not None and session.link is not None
+
+    def _guest(self, member_id: str) -> Session | None:
+        """A member connected to another node of the cluster (None: not one, or no cluster)."""
+        return None if self.cluster is None else self.cluster.guests.get(member_id)
 
     def run_bot(self, job: BotJob, done: Callable[[Any, BaseException | None], None]) -> None:
         self.bots.run(job, done)
@@ -613,6 +635,15 @@ class Hub:
         """Start hosting a room made here: it is listed and can be found from now on."""
         self.rooms[room.id] = room
         self.directory.publish(_describe(room))
+
+    def describe(self, room: Room) -> RoomInfo:
+        """What the directory says of a room."""
+        return _describe(room)
+
+    @staticmethod
+    def open_seats(room: Room) -> int:
+        """Seats (relay: members) a room could still take, whether or not it is open."""
+        return _free(room)
 
     # -- handlers -------------------------------------------------------------------------------
     def _on_hello(self, session: Session, hello: Hello) -> None:
@@ -646,7 +677,7 @@ class Hub:
             "name": session.name,
             "token": token,
             "resumed": resumed,
-            "rooms": sorted(session.rooms),
+            "rooms": sorted([*session.rooms, *session.remote]),
             "server": f"netplay {__version__}",
             "games": sorted(self.games),
             "heartbeat": self.config.heartbeat_interval,
@@ -702,6 +733,8 @@ class Hub:
         session.send(self._welcome(session, hello, hello.token, resumed=True))
         for room in list(session.rooms.values()):
             room.member_back(session.id, announce=old_link is None)  # a takeover was never away
+        if self.cluster is not None and session.remote and old_link is None:
+            self.cluster.session_event(session, "back")
 
     def _on_bye(self, session: Session, message: dict[str, Any]) -> None:
         """A client leaving on purpose: no grace period, its rooms are left at once."""
@@ -754,7 +787,16 @@ class Hub:
             raise ProtocolError(ErrorCode.NO_SUCH_GAME, f"no game {name!r} on this server (games: {offered})")
         return game
 
-    def _new_room(self, kind: str, game: str | None, *, private: bool, message: dict[str, Any]) -> Room:
+    def new_room(
+        self,
+        kind: str,
+        game: str | None,
+        *,
+        private: bool = False,
+        message: dict[str, Any],
+        host: bool = True,
+    ) -> Room:
+        """Make a room (``host``: and host it, listed from now on); refuse settings it cannot have."""
         cfg = self.config
         room: Room
         room_id = self.directory.new_room_id()
@@ -776,7 +818,8 @@ class Hub:
                     options=options,
                     max_spectators=cfg.max_spectators,
                 )
-                self.host_room(room)
+                if host:
+                    self.host_room(room)
                 return room
             if kind == "realtime":
                 raise ProtocolError(
@@ -813,17 +856,19 @@ class Hub:
             )
         else:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "kind must be 'match', 'realtime' or 'relay'")
-        self.host_room(room)
+        if host:
+            self.host_room(room)
         return room
 
-    def _check_room_quota(self, session: Session) -> None:
-        if len(session.rooms) >= self.config.max_rooms_per_client:
+    def check_room_quota(self, session: Session) -> None:
+        """Refuse a client already in as many rooms as it may be (on every node of a cluster)."""
+        if len(session.rooms) + len(session.remote) >= self.config.max_rooms_per_client:
             raise ProtocolError(
                 ErrorCode.TOO_MANY_ROOMS,
                 f"a client may be in at most {self.config.max_rooms_per_client} rooms at once",
             )
 
-    def _enter(self, session: Session, room: Room, message: dict[str, Any], *, spectate: bool) -> None:
+    def enter(self, session: Session, room: Room, message: dict[str, Any], *, spectate: bool) -> None:
         if room.has_member(session.id):
             raise ProtocolError(ErrorCode.ALREADY_IN_ROOM, f"you are already in room {room.id}")
         reply = room.join(Member(session.id, session.name, session.token_hash), spectate=spectate)
@@ -846,19 +891,25 @@ class Hub:
 
     def _on_create_room(self, session: Session, message: dict[str, Any]) -> None:
         self._refuse_while_draining()
-        self._check_room_quota(session)
+        self.check_room_quota(session)
         kind = message.get("kind", "match")
-        room = self._new_room(
-            kind, message.get("game"), private=bool(message.get("private")), message=message
-        )
+        if self.cluster is not None:  # entered once Redis has it, so that every node finds it
+            room = self.new_room(
+                kind, message.get("game"), private=bool(message.get("private")), message=message, host=False
+            )
+            self.cluster.directory.reserve(room.id)
+            self.host_room(room)
+            self.cluster.create_room(session, room, message)
+            return
+        room = self.new_room(kind, message.get("game"), private=bool(message.get("private")), message=message)
         try:
-            self._enter(session, room, message, spectate=bool(message.get("spectate")))
+            self.enter(session, room, message, spectate=bool(message.get("spectate")))
         except ProtocolError:
             self.room_emptied(room)
             raise
 
     def _on_join_room(self, session: Session, message: dict[str, Any]) -> None:
-        self._check_room_quota(session)
+        self.check_room_quota(session)
         room_id, code = message.get("room"), message.get("code")
         if room_id is None and code is None:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'join_room' needs 'room' or 'code'")
@@ -882,11 +933,11 @@ class Hub:
         spectate = bool(message.get("spectate"))
         if not spectate and info.kind in ("match", "realtime"):
             self._refuse_while_draining()  # a player would start a game; watching is fine
-        self._enter(session, self._hosted(info), message, spectate=spectate)
+        self.enter(session, self._hosted(info), message, spectate=spectate)
 
     def _on_quick_match(self, session: Session, message: dict[str, Any]) -> None:
         self._refuse_while_draining()
-        self._check_room_quota(session)
+        self.check_room_quota(session)
         game = message["game"]
         kind = message.get("kind", "match")
         clock = None  # relay and real-time rooms have no clocks
@@ -908,13 +959,16 @@ class Hub:
                     _check_options(rules, options)
         elif options:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "a relay room has no game options")
+        if self.cluster is not None:  # a seat claimed in Redis: atomic across every node
+            self.cluster.quick_match(session, message, kind, game, clock, options)
+            return
         # Options named narrow the rooms to those made with them; none named: any open room.
         found = self.directory.find_open(game, kind, skip=session.rooms, clock=clock, options=options)
         if found is None:
-            room = self._new_room(kind, game, private=False, message={"clock": clock, "options": options})
+            room = self.new_room(kind, game, private=False, message={"clock": clock, "options": options})
         else:
             room = self._hosted(found)
-        self._enter(session, room, message, spectate=False)
+        self.enter(session, room, message, spectate=False)
 
     def _hosted(self, info: RoomInfo) -> Room:
         """The room a directory entry describes (one process: always one of ours)."""
@@ -1064,7 +1118,15 @@ def _describe(room: Room) -> RoomInfo:
             if field in listing:
                 listing[field] = [{**p, "id": None, "name": None} for p in listing[field]]
     options = getattr(room, "options", None) or {}
-    return RoomInfo(room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing, options)
+    return RoomInfo(
+        room.id, room.kind, room.game, room.code, room.clock, room.is_open(), listing, options, _free(room)
+    )
+
+
+def _free(room: Room) -> int:
+    if isinstance(room, RelayRoom):
+        return room.max_members - len(room.members)
+    return room.free_seats() if isinstance(room, (MatchRoom, RealtimeRoom)) else 0
 
 
 def _web_board(game: Game | RealtimeGame) -> str:

@@ -64,9 +64,11 @@ class Session:
         "pinged",
         "rate_checked",
         "rate_warned",
+        "remote",
         "rooms",
         "state",
         "token_hash",
+        "waiting",
     )
 
     def __init__(self, session_id: str, link: Link | None, now: float) -> None:
@@ -74,6 +76,10 @@ class Session:
         self.name = session_id
         self.link = link
         self.rooms: dict[str, Room] = {}
+        #: In a cluster: the rooms it is in that other nodes own, and which node owns each.
+        self.remote: dict[str, str] = {}
+        #: In a cluster, while a quick-match is being seated: the requests that wait for it.
+        self.waiting: list[dict[str, Any]] | None = None
         self.connected_at = now
         self.last_seen = now
         #: Where the session is in its life (server/lifecycle.py: every transition in one table).

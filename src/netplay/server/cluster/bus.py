@@ -1,0 +1,167 @@
+"""How nodes talk through Redis: one ordered writer, and batches to other nodes over pub/sub.
+
+Every write a node makes to Redis (a room's description, a batch for another node, a seat claim)
+goes through its ``Outbox``, in the order it was made, pipelined: one round trip for everything a
+loop turn produced. So a room is in the directory before a message naming it reaches another node,
+and a sender's messages reach a room's owner in the order they were sent.
+
+A ``Bus`` gathers what one loop turn has for each other node into one batch (one PUBLISH to that
+node's channel), and the same message for several members of one node goes once, with their ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import RedisError
+
+from ...protocol.outgoing import Outgoing
+
+__all__ = ["Bus", "Outbox"]
+
+log = logging.getLogger("netplay.cluster")
+
+#: A write queued in the outbox: it adds its command(s) to the pipeline it is given.
+Write = Callable[[Pipeline], Any]
+
+
+class Outbox:
+    """Writes to Redis in the order they were queued, a loop turn's worth per round trip."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._queue: list[tuple[Write, asyncio.Future[Any] | None]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        #: Writes Redis refused or could not take (each is logged).
+        self.failed = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="netplay-cluster-outbox")
+
+    def put(self, write: Write) -> None:
+        """Queue a write whose answer nobody waits for."""
+        self._queue.append((write, None))
+        self._wake.set()
+
+    def ask(self, write: Write) -> asyncio.Future[Any]:
+        """Queue a write after every one queued before it; the future gets Redis's answer."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((write, future))
+        self._wake.set()
+        return future
+
+    async def flush(self) -> None:
+        """Return once everything queued so far has been written."""
+        await self.ask(lambda pipe: pipe.ping())
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._queue = self._queue, []
+            if not batch:
+                continue
+            pipe = self.redis.pipeline(transaction=False)
+            counts = []
+            for write, _ in batch:
+                before = len(pipe.command_stack)
+                write(pipe)
+                counts.append(len(pipe.command_stack) - before)
+            try:
+                results = await pipe.execute(raise_on_error=False)
+            except (RedisError, OSError) as exc:
+                self.failed += len(batch)
+                log.error("a write to Redis failed: %s", exc, extra={"event": "cluster_error"})
+                for _, future in batch:
+                    if future is not None and not future.done():
+                        future.set_exception(exc)
+                continue
+            at = 0
+            for (_, future), count in zip(batch, counts, strict=True):
+                mine = results[at : at + count]
+                at += count
+                error = next((r for r in mine if isinstance(r, Exception)), None)
+                if error is not None:
+                    self.failed += 1
+                    log.error("Redis refused a write: %s", error, extra={"event": "cluster_error"})
+                if future is not None and not future.done():
+                    if error is not None:
+                        future.set_exception(error)
+                    else:
+                        future.set_result(mine[-1] if mine else None)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            await self.flush()
+            self._task.cancel()
+            self._task = None
+
+
+class Bus:
+    """Batches for other nodes: ``post`` an item, and each loop turn sends one batch per node."""
+
+    def __init__(self, outbox: Outbox, prefix: str, node: str) -> None:
+        self.outbox = outbox
+        self.prefix = prefix
+        self.node = node
+        self._batches: dict[str, list[Any]] = {}
+        #: For each node, the Outgoing of its batch's last "out" item (so its ids can grow).
+        self._last_out: dict[str, tuple[Outgoing, list[str]]] = {}
+        self._scheduled = False
+        #: Batches sent and received, and the items in them.
+        self.sent = 0
+        self.received = 0
+
+    def channel(self, node: str) -> str:
+        return f"{self.prefix}node:{node}"
+
+    def post(self, node: str, item: list[Any]) -> None:
+        """Queue ``item`` for ``node``, after everything queued for it before."""
+        self._batches.setdefault(node, []).append(item)
+        self._last_out.pop(node, None)
+        self._schedule()
+
+    def post_out(self, node: str, out: Outgoing, member_id: str) -> None:
+        """Queue a message for a member connected to ``node``; the same message for several of its
+        members in a row is sent once, with their ids."""
+        last = self._last_out.get(node)
+        if last is not None and last[0] is out:
+            last[1].append(member_id)
+            return
+        ids = [member_id]
+        self._batches.setdefault(node, []).append(["out", ids, out.message])
+        self._last_out[node] = (out, ids)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Hand this turn's batches to the outbox (one PUBLISH per node)."""
+        self._scheduled = False
+        batches, self._batches = self._batches, {}
+        self._last_out.clear()
+        for node, items in batches.items():
+            data = orjson.dumps({"from": self.node, "items": items})
+            channel = self.channel(node)
+            self.outbox.put(_publish(channel, data))
+            self.sent += 1
+
+
+def _publish(channel: str, data: bytes) -> Write:
+    return lambda pipe: pipe.publish(channel, data)
+
+
+def decode_batch(data: bytes) -> tuple[str, list[Any]]:
+    """A batch as ``Bus.flush`` sent it: the sending node, and its items in order."""
+    batch = orjson.loads(data)
+    return batch["from"], batch["items"]

@@ -1,0 +1,420 @@
+"""One node of a cluster: requests for other nodes' rooms go to their owners, and back.
+
+A client talks to its *home* node, the one it is connected to. A room lives on its *owner* node.
+When a client asks something of a room another node owns (a move, a relay, leaving it) or joins
+one, its home forwards the request, as it came, to the owner. There the client is a *guest*: an
+ordinary ``Session`` of the owner's hub whose link (``GuestLink``) posts everything the hub sends
+it back to the home node, which writes it to the client. So the owner's hub answers a guest with
+the same code, messages and errors as a client of its own; the home only routes.
+
+The items of a batch (``bus.Bus``), by direction:
+
+    home -> owner   ["req", id, name, token hash, request]     a request for one of its rooms
+                    ["claim", id, name, token hash, request, room]   quick-match: a claimed seat
+                    ["away", id] ["back", id] ["gone", id]    the client dropped, came back, left
+    owner -> home   ["out", [ids], message]                   for those of the home's clients
+                    ["in", id, room] ["left", id, room]       a guest entered or left a room
+                    ["retry", id, room]                        the claimed seat was gone: claim again
+                    ["close", id]                              close the client's connection
+
+Per room, a client's requests are handled in the order it sent them (one channel, in order, each
+way). Across rooms of different nodes, replies may come back in another order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ...protocol import ErrorCode, ProtocolError
+from ...protocol.outgoing import Outgoing
+from ..session import Session
+from .bus import Bus
+from .directory import ClusterDirectory
+
+if TYPE_CHECKING:
+    from ..hub import Hub
+    from ..rooms import Room
+
+__all__ = ["ClusterNode", "GuestLink"]
+
+log = logging.getLogger("netplay.cluster")
+
+#: Times a quick-match claims again when the seat it claimed was taken by the time it got there.
+_CLAIM_TRIES = 5
+#: Seconds a quick-match waits for another node to seat its client before it gives up.
+_CLAIM_WAIT = 10.0
+
+
+class GuestLink:
+    """The link of a guest: what the owner's hub sends the guest goes to its home node."""
+
+    __slots__ = ("bus", "home", "member_id", "peer")
+    kind = "cluster"
+
+    def __init__(self, bus: Bus, home: str, member_id: str) -> None:
+        self.bus = bus
+        self.home = home
+        self.member_id = member_id
+        self.peer = f"node {home}"
+
+    def rebind(self, session: Session | None) -> None:
+        pass
+
+    def send(self, out: Outgoing) -> None:
+        self.bus.post_out(self.home, out, self.member_id)
+
+    def close(self, error: ProtocolError | None = None) -> None:
+        if error is not None:
+            self.send(Outgoing(error.to_message()))
+        self.bus.post(self.home, ["close", self.member_id])
+
+    def abort(self) -> None:
+        self.close()
+
+    def backlog(self) -> int:
+        return 0  # the home node's link knows; a real-time room sends a guest every view
+
+
+class ClusterNode:
+    """The hub's side of the cluster: forwarding, guests, and cluster-wide quick-match."""
+
+    def __init__(self, hub: Hub, bus: Bus, directory: ClusterDirectory, name: str) -> None:
+        self.hub = hub
+        self.bus = bus
+        self.directory = directory
+        self.name = name
+        #: Clients of other nodes in this node's rooms, by id; and each one's home node.
+        self.guests: dict[str, Session] = {}
+        self.homes: dict[str, str] = {}
+        #: Quick-matches waiting for another node to seat their client, by client id.
+        self._seating: dict[str, asyncio.Future[bool]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: dict[str, Callable[[str, list[Any]], None]] = {
+            "req": self._on_req,
+            "claim": self._on_claim,
+            "away": self._on_away,
+            "back": self._on_back,
+            "gone": self._on_gone,
+            "out": self._on_out,
+            "in": self._on_in,
+            "left": self._on_left,
+            "retry": self._on_retry,
+            "close": self._on_close,
+        }
+
+    # -- the home's side -----------------------------------------------------------------------
+    def intercept(self, session: Session, message: dict[str, Any]) -> bool:
+        """Take a request that is another node's to answer (or that must wait); False: the hub's."""
+        if session.waiting is not None:  # a quick-match is being seated: requests wait their turn
+            session.waiting.append(message)
+            return True
+        if self.guests.get(session.id) is session:
+            return False  # a guest's requests are this node's: they were forwarded here
+        room_id = message.get("room")
+        if room_id is not None:
+            owner = session.remote.get(room_id)
+            if owner is not None:
+                self._forward(session, owner, message)
+                return True
+        if message["type"] == "join_room" and "_looked_up" not in message:
+            code = message.get("code")
+            if room_id is not None:
+                info = self.directory.get(room_id)
+            elif code is not None:
+                info = self.directory.by_code(code)
+            else:
+                return False
+            if info is None:  # not in this node's mirror yet: Redis knows (see create_room)
+                self.hub.check_room_quota(session)
+                self._hold(session, self._look_up_and_join(session, message))
+                return True
+            owner = self.directory.owner_of(info.id)
+            if owner is not None and owner != self.name:
+                self.hub.check_room_quota(session)
+                self._forward(session, owner, message)
+                return True
+        return False
+
+    def _hold(self, session: Session, work: Any) -> None:
+        """Run ``work`` (a coroutine), holding the client's next requests until it is done."""
+        session.waiting = []
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _look_up_and_join(self, session: Session, message: dict[str, Any]) -> None:
+        try:
+            owner = await self.directory.look_up(message.get("room"), message.get("code"))
+            if owner is not None and owner != self.name:
+                self._forward(session, owner, message)
+            else:  # unknown anywhere (the hub's error), or ours after all
+                self.hub.handle_request(session, {**message, "_looked_up": True})
+        except Exception:
+            log.exception("a room look-up failed", extra={"event": "cluster_error", "player": session.id})
+            error = ProtocolError(ErrorCode.UNAVAILABLE, "the cluster cannot be reached now; try again")
+            session.send(error.to_message(message.get("id")))
+        finally:
+            self._release_waiting(session)
+
+    def create_room(self, session: Session, room: Room, message: dict[str, Any]) -> None:
+        """A room made here is entered once Redis has it: a client told its id or code by the
+        reply can be sure that every node finds it."""
+
+        async def enter() -> None:
+            try:
+                await self.outbox_flushed()
+                self.directory.arrived(room.id)  # the creator's seat, reserved when it was made
+                try:
+                    self.hub.enter(session, room, message, spectate=bool(message.get("spectate")))
+                finally:
+                    self.directory.settle(room.id)
+            except ProtocolError as error:
+                self.hub.room_emptied(room)
+                session.send(error.to_message(message.get("id")))
+            except Exception:
+                log.exception("a room could not be made", extra={"event": "cluster_error"})
+                self.hub.room_emptied(room)
+                unreachable = ProtocolError(
+                    ErrorCode.UNAVAILABLE, "the cluster cannot be reached now; try again"
+                )
+                session.send(unreachable.to_message(message.get("id")))
+            finally:
+                self._release_waiting(session)
+
+        self._hold(session, enter())
+
+    async def outbox_flushed(self) -> None:
+        await self.directory.outbox.flush()
+
+    def _forward(self, session: Session, owner: str, message: dict[str, Any]) -> None:
+        self.bus.post(owner, ["req", session.id, session.name, session.token_hash, message])
+
+    def session_event(self, session: Session, event: str) -> None:
+        """Tell the owners of a client's rooms elsewhere that it is "away", "back" or "gone"."""
+        for owner in set(session.remote.values()):
+            self.bus.post(owner, [event, session.id])
+        if event == "gone":
+            session.remote.clear()
+
+    def quick_match(
+        self,
+        session: Session,
+        message: dict[str, Any],
+        kind: str,
+        game: str,
+        clock: str | None,
+        options: dict[str, Any],
+    ) -> None:
+        """Seat a client in the oldest open room that suits, on any node, or in a new one here."""
+        self._hold(session, self._quick_match(session, message, kind, game, clock, options))
+
+    async def _quick_match(
+        self,
+        session: Session,
+        message: dict[str, Any],
+        kind: str,
+        game: str,
+        clock: str | None,
+        options: dict[str, Any],
+    ) -> None:
+        hub = self.hub
+        skip = [*session.rooms, *session.remote]
+        try:
+            for _ in range(_CLAIM_TRIES):
+                room = hub.new_room(kind, game, message={"clock": clock, "options": options}, host=False)
+                claim = await self.directory.claim(
+                    kind, game, clock, options, skip, hub.describe(room), hub.open_seats(room)
+                )
+                if claim is None or claim.new:
+                    if claim is None:  # cannot be: a claim with a new room always gets a room
+                        raise ProtocolError(ErrorCode.INTERNAL_ERROR, "the server could not find a room")
+                    hub.host_room(room)
+                    if self._enter_claimed(session, room, message):
+                        return
+                    skip.append(room.id)
+                    continue
+                room.close()  # made in case no room suited: never listed, never seen
+                if claim.owner == self.name:
+                    found = hub.rooms.get(claim.room_id)
+                    if found is not None and self._enter_claimed(session, found, message):
+                        return
+                    if found is None:
+                        self.directory.release_remote(claim.room_id, claim.owner)
+                    skip.append(claim.room_id)
+                    continue
+                seated = asyncio.get_running_loop().create_future()
+                self._seating[session.id] = seated
+                self.bus.post(
+                    claim.owner,
+                    ["claim", session.id, session.name, session.token_hash, message, claim.room_id],
+                )
+                try:
+                    async with asyncio.timeout(_CLAIM_WAIT):
+                        if await seated:
+                            return
+                except TimeoutError:
+                    raise ProtocolError(
+                        ErrorCode.UNAVAILABLE, "the node hosting the room found did not answer; try again"
+                    ) from None
+                finally:
+                    self._seating.pop(session.id, None)
+                skip.append(claim.room_id)
+            raise ProtocolError(ErrorCode.INTERNAL_ERROR, "no seat could be found for you; try again")
+        except ProtocolError as error:
+            session.send(error.to_message(message.get("id")))
+        except Exception as exc:
+            log.exception("quick-match failed", extra={"event": "internal_error", "player": session.id})
+            failed = ProtocolError(
+                ErrorCode.INTERNAL_ERROR, f"the server failed on that request ({type(exc).__name__})"
+            )
+            session.send(failed.to_message(message.get("id")))
+        finally:
+            self._release_waiting(session)
+
+    def _enter_claimed(self, session: Session, room: Room, message: dict[str, Any]) -> bool:
+        """Seat a client in a room of this node whose seat it claimed; False if it cannot be."""
+        if not room.is_open() or room.has_member(session.id):
+            self.directory.arrived(room.id)
+            self.directory.settle(room.id)
+            return False
+        self.directory.arrived(room.id)
+        try:
+            self.hub.enter(session, room, message, spectate=False)
+        except ProtocolError:
+            return False
+        finally:
+            self.directory.settle(room.id)
+        return True
+
+    def _release_waiting(self, session: Session) -> None:
+        """The quick-match has its answer: the requests that waited for it run now, in order."""
+        waiting, session.waiting = session.waiting, None
+        for message in waiting or ():
+            self.hub.handle_request(session, message)
+
+    # -- the owner's side ----------------------------------------------------------------------
+    def on_batch(self, node: str, items: list[Any]) -> None:
+        """A batch from another node: each item in order."""
+        self.bus.received += 1
+        for item in items:
+            try:
+                self._handlers[item[0]](node, item)
+            except Exception:  # one bad item must not cost the others
+                log.exception("a batch item from node %s failed", node, extra={"event": "cluster_error"})
+
+    def _guest(self, home: str, member_id: str, name: str, token_hash: str | None) -> Session:
+        guest = self.guests.get(member_id)
+        if guest is None:
+            guest = Session(member_id, GuestLink(self.bus, home, member_id), self.hub.loop.time())
+            guest.advance("hello")
+            guest.heartbeat = False
+            guest.name = name
+            guest.token_hash = token_hash
+            self.guests[member_id] = guest
+            self.homes[member_id] = home
+        return guest
+
+    def _report(self, home: str, guest: Session, before: set[str]) -> None:
+        """Tell the home which rooms its client entered or left here; forget a guest with none."""
+        after = set(guest.rooms)
+        for room_id in after - before:
+            self.bus.post(home, ["in", guest.id, room_id])
+        for room_id in before - after:
+            self.bus.post(home, ["left", guest.id, room_id])
+        if not guest.rooms and self.guests.get(guest.id) is guest:
+            del self.guests[guest.id]
+            del self.homes[guest.id]
+
+    def _on_req(self, node: str, item: list[Any]) -> None:
+        _, member_id, name, token_hash, message = item
+        guest = self._guest(node, member_id, name, token_hash)
+        before = set(guest.rooms)
+        self.hub.handle_request(guest, message)
+        self._report(node, guest, before)
+
+    def _on_claim(self, node: str, item: list[Any]) -> None:
+        _, member_id, name, token_hash, message, room_id = item
+        guest = self._guest(node, member_id, name, token_hash)
+        before = set(guest.rooms)
+        room = self.hub.rooms.get(room_id)
+        if room is None or not self._enter_claimed(guest, room, message):
+            if room is None:
+                self.directory.release_remote(room_id, self.name)
+            self.bus.post(node, ["retry", member_id, room_id])
+        self._report(node, guest, before)
+
+    def _on_away(self, node: str, item: list[Any]) -> None:
+        guest = self.guests.get(item[1])
+        if guest is not None and guest.link is not None:
+            guest.link = None
+            for room in list(guest.rooms.values()):
+                room.member_away(guest.id)
+
+    def _on_back(self, node: str, item: list[Any]) -> None:
+        guest = self.guests.get(item[1])
+        if guest is not None and guest.link is None:
+            guest.link = GuestLink(self.bus, node, guest.id)
+            for room in list(guest.rooms.values()):
+                room.member_back(guest.id, announce=True)
+
+    def _on_gone(self, node: str, item: list[Any]) -> None:
+        guest = self.guests.pop(item[1], None)
+        if guest is not None:
+            del self.homes[guest.id]
+            self.hub.forget_rooms(guest)
+
+    # -- the home's side, answered -------------------------------------------------------------
+    def _client(self, member_id: str) -> Session | None:
+        return self.hub.sessions.get(member_id) or self.hub.away.get(member_id)
+
+    def _on_out(self, node: str, item: list[Any]) -> None:
+        out = None
+        sessions = self.hub.sessions
+        for member_id in item[1]:
+            session = sessions.get(member_id)
+            if session is not None and session.link is not None:
+                if out is None:
+                    out = Outgoing(item[2])
+                session.link.send(out)
+
+    def _on_in(self, node: str, item: list[Any]) -> None:
+        session = self._client(item[1])
+        if session is None:  # it left this node meanwhile: the owner must let it go too
+            self.bus.post(node, ["gone", item[1]])
+            return
+        session.remote[item[2]] = node
+        if session.link is None:  # it dropped while its join was on the way: the owner must know
+            self.bus.post(node, ["away", session.id])
+        seating = self._seating.get(session.id)
+        if seating is not None and not seating.done():
+            seating.set_result(True)
+
+    def _on_left(self, node: str, item: list[Any]) -> None:
+        session = self._client(item[1])
+        if session is not None and session.remote.get(item[2]) == node:
+            del session.remote[item[2]]
+
+    def _on_retry(self, node: str, item: list[Any]) -> None:
+        seating = self._seating.get(item[1])
+        if seating is not None and not seating.done():
+            seating.set_result(False)
+
+    def _on_close(self, node: str, item: list[Any]) -> None:
+        session = self.hub.sessions.get(item[1])
+        if session is not None and session.link is not None:
+            session.link.close()
+
+    # -- stopping ------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """This node stops: its guests' homes hear that they left its rooms."""
+        for member_id, guest in list(self.guests.items()):
+            home = self.homes[member_id]
+            for room_id in guest.rooms:
+                self.bus.post(home, ["left", member_id, room_id])
+        self.guests.clear()
+        self.homes.clear()
+        for task in self._tasks:
+            task.cancel()

@@ -1,0 +1,76 @@
+"""A client of one node in another node's room: dropping, coming back, leaving for good."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..conftest import RawPeer
+from .conftest import MakeNode
+
+
+async def greet(port: int, name: str, token: str | None = None) -> tuple[RawPeer, dict[str, Any]]:
+    peer = await RawPeer.open(port)
+    hello: dict[str, Any] = {"type": "hello", "protocol": 1, "name": name, "id": 0}
+    if token is not None:
+        hello["token"] = token
+    peer.send(hello)
+    welcome = await peer.recv()
+    assert welcome["type"] == "welcome", welcome
+    return peer, welcome
+
+
+async def test_a_player_of_another_node_drops_and_resumes_its_seat(make_node: MakeNode) -> None:
+    a, b = await make_node(), await make_node()
+    ann, _ = await greet(a.port, "Ann")
+    bob, wb = await greet(b.port, "Bob")
+    ann.send({"type": "create_room", "game": "tictactoe", "id": 1})
+    room = (await ann.recv_type("joined"))["room"]["id"]
+    bob.send({"type": "join_room", "room": room, "id": 1})
+    assert (await bob.recv_type("joined"))["seat"] == 1
+    state = await ann.recv_type("state")
+    ann.send({"type": "move", "room": room, "move": 4, "version": state["version"]})
+    await bob.recv_type("state")
+    await bob.close()  # no goodbye: Bob's node keeps his seat for the grace period, and says so
+    away = await ann.recv_type("member_disconnected")
+    assert away["member"]["name"] == "Bob" and away["member"]["seat"] == 1
+
+    bob2, welcome = await greet(b.port, "ignored", token=wb["token"])
+    assert welcome["resumed"] is True and welcome["rooms"] == [room]
+    joined = await bob2.recv_type("joined")
+    assert joined["resumed"] is True and joined["seat"] == 1
+    current = await bob2.recv_type("state")
+    assert current["state"]["board"][4] == "X" and current["turn"] == 1
+    assert (await ann.recv_type("member_reconnected"))["member"]["name"] == "Bob"
+    bob2.send({"type": "move", "room": room, "move": 0, "version": current["version"]})
+    assert (await ann.recv_type("state"))["state"]["board"][0] == "O"
+
+
+async def test_when_the_grace_period_ends_the_game_on_the_other_node_is_forfeited(
+    make_node: MakeNode,
+) -> None:
+    a, b = await make_node(), await make_node(reconnect_grace=0.3)
+    ann, _ = await greet(a.port, "Ann")
+    bob, _ = await greet(b.port, "Bob")
+    ann.send({"type": "create_room", "game": "tictactoe", "id": 1})
+    room = (await ann.recv_type("joined"))["room"]["id"]
+    bob.send({"type": "join_room", "room": room, "id": 1})
+    await bob.recv_type("joined")  # his node knows he is in the room before he drops
+    await ann.recv_type("state")
+    await bob.close()
+    await ann.recv_type("member_disconnected")
+    final = await ann.recv_type("state", timeout=5)  # Bob's node gives up his seat: he forfeits
+    assert final["outcome"]["winner"] == 0 and final["outcome"]["reason"] == "forfeit"
+
+
+async def test_bye_leaves_the_rooms_of_every_node(make_node: MakeNode) -> None:
+    a, b = await make_node(), await make_node()
+    ann, _ = await greet(a.port, "Ann")
+    bob, _ = await greet(b.port, "Bob")
+    ann.send({"type": "create_room", "kind": "relay", "game": "chat", "id": 1})
+    room = (await ann.recv_type("joined"))["room"]["id"]
+    bob.send({"type": "join_room", "room": room, "id": 1})
+    await ann.recv_type("member_joined")
+    bob.send({"type": "bye", "id": 2})
+    left = await ann.recv_type("member_left")
+    assert left["member"]["name"] == "Bob"
+    assert a.cluster is not None and a.cluster.node is not None and a.cluster.node.guests == {}
