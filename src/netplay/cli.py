@@ -368,6 +368,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="log lines for people (text, the default) or one JSON object a line, with stable field "
         "names, for log collectors (docs/operations.md)",
     )
+    cluster = serve.add_argument_group("a cluster of nodes on Redis (docs/cluster.md)")
+    cluster.add_argument(
+        "--redis",
+        metavar="URL",
+        help="join the cluster that Redis at URL holds together (redis://HOST:PORT/DB): every node "
+        "lists every room and serves any client in any room",
+    )
+    cluster.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="start N processes on this machine sharing its ports (SO_REUSEPORT), one per core; "
+        "needs --redis",
+    )
+    cluster.add_argument("--node-name", help="this node's name in the cluster (default: host-pid-random)")
+    cluster.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)  # set by --workers
     # -- operations (docs/operations.md) --
     ops = serve.add_argument_group("operations: metrics, health, admin (docs/operations.md)")
     ops.add_argument(
@@ -558,8 +575,27 @@ def _login_name() -> str | None:
     return name[:32] if name and name.isprintable() else None
 
 
+def _serve_check(args: argparse.Namespace) -> str | None:
+    """What is wrong with the cluster options, in words (None: nothing)."""
+    if args.workers < 1:
+        return "--workers must be at least 1"
+    if args.workers > 1 and args.redis is None:
+        return "--workers needs --redis: the workers share their rooms and lobby through it"
+    if args.workers > 1 and args.port == 0:
+        return "--workers needs a port (not 0): every worker listens on the same one"
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     configure_logs(args.log_level, args.log_format)
+    wrong = _serve_check(args)
+    if wrong is not None:
+        print(f"error: {wrong}", file=sys.stderr)
+        return 2
+    if args.workers != 1:
+        from .server.workers import serve_workers
+
+        return serve_workers(args, sys.argv[1:])
     try:
         admin_token = read_token(args.admin_token, args.admin_token_file)
     except OSError as exc:
@@ -624,11 +660,19 @@ def _serve(args: argparse.Namespace) -> int:
         metrics_port=args.metrics_port,
         web_port=args.web_port,
         web_origins=tuple(args.origin) if args.origin else None,
+        redis=args.redis,
+        node_name=args.node_name,
+        reuse_port=args.worker > 0,
     )
     uvloop = not args.no_uvloop and install_uvloop()
 
     def ready(server: Server) -> None:
         host, port = server.address
+        if args.worker > 1:  # worker 1 says it all for every worker of this machine
+            print(
+                f"netplay worker {args.worker} (node {config.node_name}) serving on {host}:{port}", flush=True
+            )
+            return
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         loop_name = "uvloop" if uvloop else "asyncio"
         first = custom[-1] if custom else next(iter(games))
@@ -664,15 +708,22 @@ def _serve(args: argparse.Namespace) -> int:
         if config.db and config.db != ":memory:":
             kept = os.path.abspath(config.db)  # the command works from any folder with the full path
             print(f"Matches are kept in {kept} (see: netplay matches --db {shlex.quote(kept)}).", flush=True)
+        if server.cluster is not None:
+            print(f"Node {server.cluster.name} of the cluster at {config.redis}.", flush=True)
         if server.restored:
             were = "match that was" if server.restored == 1 else "matches that were"
             print(f"Resumed {server.restored} {were} in progress.", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
+    from .server.cluster import ClusterUnavailable  # redis-py is imported only by a server
+
     try:
         run(config, games.values(), on_ready=ready, use_uvloop=False, relay_checks=checks)
     except StoreError as exc:
         print(f"error: --db {exc}", file=sys.stderr)
+        return 1
+    except ClusterUnavailable as exc:
+        print(f"error: --redis: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
         print(

@@ -89,7 +89,8 @@ class Server:
         loop = asyncio.get_running_loop()
         # The board modules games ship are read first: a missing one stops the start (ValueError)
         # before anything is opened.
-        files = {**load_static_files(), **load_game_boards(self.games.values())} if self.config.web else {}
+        if self.config.web:
+            load_game_boards(self.games.values())
         directory = self._directory
         if self.config.redis is not None:  # before anything is opened: no Redis, no start
             from .cluster import Cluster
@@ -97,6 +98,15 @@ class Server:
             self.cluster = Cluster(self.config.redis, self.config.node_name)
             await self.cluster.start()
             directory = self.cluster.directory
+        try:
+            await self._start(loop, directory)
+        except BaseException:
+            if self.cluster is not None:  # a node that cannot serve leaves the cluster at once
+                await self.cluster.stop()
+            raise
+
+    async def _start(self, loop: asyncio.AbstractEventLoop, directory: RoomDirectory | None) -> None:
+        files = {**load_static_files(), **load_game_boards(self.games.values())} if self.config.web else {}
         self.store = open_store(self.config.db, durable=self.config.db_durable)
         hub = Hub(self.config, self.games, directory, loop, store=self.store, relay_checks=self.relay_checks)
         self.hub = hub

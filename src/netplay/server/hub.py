@@ -686,6 +686,8 @@ class Hub:
             "max_frame": self.config.max_frame,
             "move_timeout": self.config.move_timeout or None,
         }
+        if self.cluster is not None:  # which node of the cluster answers (for operators' eyes)
+            welcome["node"] = self.cluster.name
         if hello.id is not None:
             welcome["re"] = hello.id
         return welcome

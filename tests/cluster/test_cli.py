@@ -1,0 +1,66 @@
+"""``netplay serve --redis`` and ``--workers``: the real commands, a real redis-server."""
+
+from __future__ import annotations
+
+import signal
+
+from netplay.client import Client
+
+from ..e2e.test_cli import Proc
+from .conftest import RedisProcess, free_port
+from .test_any_node import play_tictactoe
+
+
+async def test_a_node_that_cannot_reach_redis_says_so_in_one_line_and_exits() -> None:
+    dead = free_port()  # nothing listens there
+    proc = await Proc.start("serve", "--port", "0", "--redis", f"redis://127.0.0.1:{dead}/0")
+    status, output = await proc.finish()
+    assert status == 1
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, output
+    assert errors[0].startswith(f"error: --redis: cannot reach Redis at redis://127.0.0.1:{dead}/0: ")
+    assert "Traceback" not in output and "serving" not in output
+
+
+async def test_workers_need_redis_and_a_port() -> None:
+    proc = await Proc.start("serve", "--workers", "2")
+    status, output = await proc.finish()
+    assert status == 2 and "--workers needs --redis" in output
+    proc = await Proc.start("serve", "--workers", "2", "--redis", "redis://127.0.0.1:1/0", "--port", "0")
+    status, output = await proc.finish()
+    assert status == 2 and "--workers needs a port" in output
+
+
+async def test_two_workers_share_one_port_and_their_players_meet(redis_server: RedisProcess) -> None:
+    port = free_port()
+    proc = await Proc.start(
+        "serve", "--workers", "2", "--redis", redis_server.url, "--port", str(port), "--db", ":memory:",
+        "--no-web",
+    )  # fmt: skip
+    try:
+        await proc.expect(rf"serving .* on 127\.0\.0\.1:{port}")
+        await proc.expect(r"Node \S+-w1 of the cluster")
+        await proc.expect(rf"netplay worker 2 \(node \S+-w2\) serving on 127\.0\.0\.1:{port}")
+        # The kernel spreads connections over the workers: open some until both have answered.
+        clients: dict[str, Client] = {}
+        for n in range(60):
+            c = await Client.connect("127.0.0.1", port, name=f"p{n}", reconnect=False)
+            node = c.welcome["node"]
+            if node in clients:
+                await c.close()
+            else:
+                clients[node] = c
+            if len(clients) == 2:
+                break
+        assert len(clients) == 2, "60 connections all landed on one worker"
+        x, o = clients.values()
+        room = (await x.create_room("tictactoe"))["room"]["id"]
+        await o.join(room)
+        final = await play_tictactoe(x, o, room)
+        assert final["outcome"]["winner"] == 0
+        for c in (x, o):
+            await c.close()
+    finally:
+        proc.process.send_signal(signal.SIGTERM)
+        status, output = await proc.finish()
+    assert status == 0 and "2 workers stopped" in output
