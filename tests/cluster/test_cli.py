@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 
 from netplay.client import Client
@@ -38,9 +39,12 @@ async def test_two_workers_share_one_port_and_their_players_meet(redis_server: R
         "--no-web",
     )  # fmt: skip
     try:
-        await proc.expect(rf"serving .* on 127\.0\.0\.1:{port}")
+        # The workers start side by side: each says so, in whichever order they are ready.
         await proc.expect(r"Node \S+-w1 of the cluster")
-        await proc.expect(rf"netplay worker 2 \(node \S+-w2\) serving on 127\.0\.0\.1:{port}")
+        second = rf"netplay worker 2 \(node \S+-w2\) serving on 127\.0\.0\.1:{port}"
+        if not any(re.search(second, line) for line in proc.lines):
+            await proc.expect(second)
+        assert any(re.search(rf"serving .* on 127\.0\.0\.1:{port}", line) for line in proc.lines)
         # The kernel spreads connections over the workers: open some until both have answered.
         clients: dict[str, Client] = {}
         for n in range(60):

@@ -375,8 +375,11 @@ class Hub:
 
     def _forget(self, session: Session) -> None:
         self.forget_rooms(session)
-        if self.cluster is not None and session.remote:
-            self.cluster.session_event(session, "gone")
+        if self.cluster is not None:
+            if session.remote:
+                self.cluster.session_event(session, "gone")
+            if session.token_hash is not None:
+                self.cluster.forget_token(session.token_hash)
         if session.token_hash is not None and self.tokens.get(session.token_hash) is session:
             del self.tokens[session.token_hash]
 
@@ -648,11 +651,20 @@ class Hub:
     # -- handlers -------------------------------------------------------------------------------
     def _on_hello(self, session: Session, hello: Hello) -> None:
         resumed = None
+        token_hash = None
         if hello.token is not None:
-            resumed = self.tokens.get(_hash_token(hello.token))
+            token_hash = _hash_token(hello.token)
+            resumed = self.tokens.get(token_hash)
         if resumed is not None and resumed is not session:
             self._resume(resumed, session, hello)
             return
+        if self.cluster is not None and token_hash is not None and resumed is None:
+            self.cluster.resume_elsewhere(session, hello, token_hash)  # or greet() it as new
+            return
+        self.greet(session, hello)
+
+    def greet(self, session: Session, hello: Hello) -> None:
+        """Welcome a new player: a new identity and token."""
         session.advance("hello")
         if hello.name:
             session.name = hello.name.strip()
@@ -664,9 +676,67 @@ class Hub:
             "%s joined as %s (%r)", peer, session.id, session.name,
             extra={"event": "hello", "player": session.id, "peer": peer},
         )  # fmt: skip
-        session.send(self._welcome(session, hello, token, resumed=False))
+        messages = [self._welcome(session, hello, token, resumed=False)]
         if self.draining:  # a newcomer is told at once, not only when its first game is refused
-            session.send({"type": "notice", "text": DRAIN_NOTICE, "room": None})
+            messages.append({"type": "notice", "text": DRAIN_NOTICE, "room": None})
+        if self.cluster is not None:  # once Redis has the token: any node can resume it
+            self.cluster.welcome(session, messages)
+        else:
+            for message in messages:
+                session.send(message)
+
+    def take_over(self, fresh: Session, hello: Hello, player: dict[str, Any], home: str) -> None:
+        """In a cluster: the connection ``fresh`` resumes a player that node ``home`` handed over
+        (its id, name, and rooms, all of other nodes now)."""
+        assert hello.token is not None and self.cluster is not None
+        self.sessions.pop(fresh.id, None)  # the placeholder made when the connection opened
+        fresh.id = player["id"]
+        self.sessions[fresh.id] = fresh
+        fresh.advance("hello")
+        fresh.name = player["name"]
+        fresh.token_hash = player["token_hash"]
+        self.tokens[player["token_hash"]] = fresh
+        fresh.remote = {room_id: home for room_id in player["rooms"]} | player["remote"]
+        link = fresh.link
+        peer = link.peer if link is not None else "?"
+        log.info(
+            "%s resumed %s (%r) of node %s, in %d rooms", peer, fresh.id, fresh.name, home,
+            len(fresh.remote),
+            extra={"event": "resume", "player": fresh.id, "peer": peer},
+        )  # fmt: skip
+        self.cluster.claim_token(player["token_hash"])  # before anything of the rooms reaches it:
+        fresh.send(self._welcome(fresh, hello, hello.token, resumed=True))  # the welcome goes first
+
+    def hand_over(self, session: Session) -> bool:
+        """In a cluster: a player of this node resumes on another one. It is no longer this node's
+        client (a connection it still had here is told it was replaced); True if it was away."""
+        was_away = session.link is None
+        if was_away:
+            self.away.pop(session.id, None)
+            if session.expiry is not None:
+                session.expiry.cancel()
+                session.expiry = None
+            session.advance("resumed")
+        else:
+            old_link = session.link
+            assert old_link is not None
+            session.advance("replaced")
+            session.send(
+                ProtocolError(
+                    ErrorCode.SESSION_REPLACED, "this session was resumed on another connection", fatal=True
+                ).to_message()
+            )
+            old_link.rebind(None)
+            old_link.close()
+            self.sessions.pop(session.id, None)
+            self.connections -= 1
+            self.stats.disconnected("replaced")
+            if not self.sessions:
+                self._empty.set()
+        if session.token_hash is not None and self.tokens.get(session.token_hash) is session:
+            del self.tokens[session.token_hash]
+        session.link = None
+        return was_away
 
     def _welcome(self, session: Session, hello: Hello, token: str, *, resumed: bool) -> dict[str, Any]:
         welcome: dict[str, Any] = {
@@ -735,7 +805,7 @@ class Hub:
         session.send(self._welcome(session, hello, hello.token, resumed=True))
         for room in list(session.rooms.values()):
             room.member_back(session.id, announce=old_link is None)  # a takeover was never away
-        if self.cluster is not None and session.remote and old_link is None:
+        if self.cluster is not None and session.remote:  # (a takeover too: its rooms send it the state)
             self.cluster.session_event(session, "back")
 
     def _on_bye(self, session: Session, message: dict[str, Any]) -> None:

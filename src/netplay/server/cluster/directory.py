@@ -34,7 +34,7 @@ def _canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _eval(pipe: Pipeline, script: AsyncScript, keys: list[str], args: list[Any]) -> None:
+def eval_script(pipe: Pipeline, script: AsyncScript, keys: list[str], args: list[Any]) -> None:
     """Queue a script in a pipeline (the pipeline loads it into Redis first if Redis lacks it)."""
     pipe.scripts.add(script)  # type: ignore[arg-type]  # an AsyncScript: what the async pipeline loads
     pipe.evalsha(script.sha, len(keys), *keys, *args)
@@ -217,7 +217,7 @@ class ClusterDirectory(RoomDirectory):
                 args += [name, _canonical(value)]
         else:
             args.append(0)
-        self.outbox.put(lambda pipe: _eval(pipe, self._put, keys, args))
+        self.outbox.put(lambda pipe: eval_script(pipe, self._put, keys, args))
 
     def withdraw(self, room_id: str) -> None:
         info = self._rooms.get(room_id)
@@ -234,7 +234,7 @@ class ClusterDirectory(RoomDirectory):
         ]
         event = orjson.dumps({"gone": room_id, "owner": self.node})
         args = [room_id, info.code or "", self._key("dir"), event]
-        self.outbox.put(lambda pipe: _eval(pipe, self._withdraw, keys, args))
+        self.outbox.put(lambda pipe: eval_script(pipe, self._withdraw, keys, args))
 
     def get(self, room_id: str) -> RoomInfo | None:
         return self._rooms.get(room_id)
@@ -311,7 +311,7 @@ class ClusterDirectory(RoomDirectory):
             self._ordinal[new_room.id] = ordinal  # kept, so its first publish keeps the place
             args += [new_room.id, seats, ordinal, self.node, _CLAIM_SCAN]
         keys = [self._open_key(kind, game, clock)]
-        got = await self.outbox.ask(lambda pipe: _eval(pipe, self._claim, keys, args))
+        got = await self.outbox.ask(lambda pipe: eval_script(pipe, self._claim, keys, args))
         if new_room is not None and (got is None or got[2] != 1):
             self._ordinal.pop(new_room.id, None)
         if got is None:
@@ -352,7 +352,7 @@ class ClusterDirectory(RoomDirectory):
             return
         keys = [self._key(f"seats:{room_id}"), self._open_key(info.kind, info.game, info.clock)]
         args = [room_id, -count, self._ordinal.get(room_id, 0), int(info.open and info.code is None)]
-        self.outbox.put(lambda pipe: _eval(pipe, self._release, keys, args))
+        self.outbox.put(lambda pipe: eval_script(pipe, self._release, keys, args))
 
     def release_remote(self, room_id: str, owner: str) -> None:
         """A claim in a room this node does not own went unused: free it (the owner may be gone)."""
@@ -361,7 +361,7 @@ class ClusterDirectory(RoomDirectory):
             return
         keys = [self._key(f"seats:{room_id}"), self._open_key(info.kind, info.game, info.clock)]
         args = [room_id, -1, self._ordinal.get(room_id, 0), int(info.open and info.code is None)]
-        self.outbox.put(lambda pipe: _eval(pipe, self._release, keys, args))
+        self.outbox.put(lambda pipe: eval_script(pipe, self._release, keys, args))
 
     def rooms_of(self, node: str) -> list[str]:
         return [room_id for room_id, owner in self._owner.items() if owner == node]

@@ -11,7 +11,10 @@ The items of a batch (``bus.Bus``), by direction:
 
     home -> owner   ["req", id, name, token hash, request]     a request for one of its rooms
                     ["claim", id, name, token hash, request, room]   quick-match: a claimed seat
-                    ["away", id] ["back", id] ["gone", id]    the client dropped, came back, left
+                    ["away", id] ["back", id] ["gone", id]    the client dropped, came back (to
+                                                               the sender: its home now), left
+    node -> home    ["handover", token hash]                  the player resumes on the sender
+    home -> node    ["handed", token hash, player or null]    its id, name, rooms (null: no such)
     owner -> home   ["out", [ids], message]                   for those of the home's clients
                     ["in", id, room] ["left", id, room]       a guest entered or left a room
                     ["retry", id, room]                        the claimed seat was gone: claim again
@@ -28,11 +31,12 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ...protocol import ErrorCode, ProtocolError
+from ...protocol import ErrorCode, Hello, ProtocolError
 from ...protocol.outgoing import Outgoing
 from ..session import Session
+from . import scripts
 from .bus import Bus
-from .directory import ClusterDirectory
+from .directory import ClusterDirectory, eval_script
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -46,6 +50,8 @@ log = logging.getLogger("netplay.cluster")
 _CLAIM_TRIES = 5
 #: Seconds a quick-match waits for another node to seat its client before it gives up.
 _CLAIM_WAIT = 10.0
+#: Seconds a resume waits for the player's node to hand it over; then the client is a new player.
+_HANDOVER_WAIT = 5.0
 
 
 class GuestLink:
@@ -92,6 +98,10 @@ class ClusterNode:
         #: Quick-matches waiting for another node to seat their client, by client id.
         self._seating: dict[str, asyncio.Future[bool]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Resumes waiting for the player's node to hand it over, by token hash.
+        self._handovers: dict[str, tuple[Session, Hello, asyncio.TimerHandle]] = {}
+        self._tokens = f"{directory.prefix}tokens"
+        self._forget_token = directory.redis.register_script(scripts.FORGET_TOKEN)
         self._handlers: dict[str, Callable[[str, list[Any]], None]] = {
             "req": self._on_req,
             "claim": self._on_claim,
@@ -103,6 +113,8 @@ class ClusterNode:
             "left": self._on_left,
             "retry": self._on_retry,
             "close": self._on_close,
+            "handover": self._on_handover,
+            "handed": self._on_handed,
         }
 
     # -- the home's side -----------------------------------------------------------------------
@@ -139,8 +151,10 @@ class ClusterNode:
         return False
 
     def _hold(self, session: Session, work: Any) -> None:
-        """Run ``work`` (a coroutine), holding the client's next requests until it is done."""
-        session.waiting = []
+        """Run ``work`` (a coroutine), holding the client's next requests until it releases them
+        (``_release_waiting``; a hold within a hold keeps the requests held so far)."""
+        if session.waiting is None:
+            session.waiting = []
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -191,6 +205,107 @@ class ClusterNode:
 
     def _forward(self, session: Session, owner: str, message: dict[str, Any]) -> None:
         self.bus.post(owner, ["req", session.id, session.name, session.token_hash, message])
+
+    # -- sessions across the cluster -----------------------------------------------------------
+    def welcome(self, session: Session, messages: list[dict[str, Any]]) -> None:
+        """Send a welcome once Redis knows which node the player's token belongs to (this one), so
+        that a reconnect through any node resumes it."""
+        assert session.token_hash is not None
+        self.claim_token(session.token_hash)
+
+        async def send() -> None:
+            try:
+                await self.directory.outbox.flush()
+            finally:
+                for message in messages:
+                    session.send(message)
+                self._release_waiting(session)
+
+        self._hold(session, send())
+
+    def claim_token(self, token_hash: str) -> None:
+        """The player with this token is this node's client now (written after what came before)."""
+        name = self.name
+        self.directory.outbox.put(lambda pipe: pipe.hset(self._tokens, token_hash, name))
+
+    def forget_token(self, token_hash: str) -> None:
+        """The player is gone from this node for good: its token resumes nothing here any more."""
+        keys, args = [self._tokens], [token_hash, self.name]
+        self.directory.outbox.put(lambda pipe: eval_script(pipe, self._forget_token, keys, args))
+
+    def resume_elsewhere(self, session: Session, hello: Hello, token_hash: str) -> None:
+        """A token this node does not know: if another node's player holds it, that node hands the
+        player over, and this connection resumes it here; else it is a new player."""
+
+        async def ask() -> None:
+            try:
+                home = await self.directory.redis.hget(self._tokens, token_hash)
+            except Exception:
+                log.exception("cannot look a token up", extra={"event": "cluster_error"})
+                home = None
+            node = None if home is None else home.decode() if isinstance(home, bytes) else str(home)
+            if node is None or node == self.name:
+                self.hub.greet(session, hello)  # its welcome releases the requests held meanwhile
+                return
+            timer = self.hub.loop.call_later(_HANDOVER_WAIT, self._handover_late, token_hash)
+            self._handovers[token_hash] = (session, hello, timer)
+            self.bus.post(node, ["handover", token_hash])
+
+        self._hold(session, ask())
+
+    def _handover_late(self, token_hash: str) -> None:
+        waiting = self._handovers.pop(token_hash, None)
+        if waiting is not None:  # its node is gone or stuck: the client starts afresh
+            session, hello, _ = waiting
+            log.warning("no node handed over a resumed player", extra={"event": "cluster_error"})
+            self.hub.greet(session, hello)
+
+    def _on_handover(self, node: str, item: list[Any]) -> None:
+        token_hash = item[1]
+        session = self.hub.tokens.get(token_hash)
+        if session is None or self.guests.get(session.id) is session:
+            self.bus.post(node, ["handed", token_hash, None])
+            return
+        was_away = self.hub.hand_over(session)
+        player = {
+            "id": session.id,
+            "name": session.name,
+            "token_hash": token_hash,
+            "rooms": sorted(session.rooms),
+            "remote": dict(session.remote),
+        }
+        self.bus.post(node, ["handed", token_hash, player])
+        session.remote = {}
+        if session.rooms:  # its rooms here stay here: it is the new home's guest now
+            session.link = GuestLink(self.bus, node, session.id)
+            self.guests[session.id] = session
+            self.homes[session.id] = node
+            for room in list(session.rooms.values()):
+                room.member_back(session.id, announce=was_away)
+
+    def _on_handed(self, node: str, item: list[Any]) -> None:
+        waiting = self._handovers.pop(item[1], None)
+        if waiting is None:
+            if item[2] is not None:  # handed too late: this node greeted it afresh meanwhile
+                self.bus.post(node, ["gone", item[2]["id"]])
+            return
+        session, hello, timer = waiting
+        timer.cancel()
+        player = item[2]
+        if player is None:
+            self.hub.greet(session, hello)
+        else:
+            self.hub.take_over(session, hello, player, node)
+            guest = self.guests.pop(session.id, None)
+            if guest is not None:  # it was a guest in rooms of this node: they are its own now
+                del self.homes[session.id]
+                for room_id, room in guest.rooms.items():
+                    session.remote.pop(room_id, None)
+                    session.rooms[room_id] = room
+                    room.member_back(session.id, announce=guest.link is None)
+            for owner in set(session.remote.values()) - {node}:
+                self.bus.post(owner, ["back", session.id])  # its other rooms: here is its home now
+            self._release_waiting(session)  # (greet's welcome releases them itself, once stored)
 
     def session_event(self, session: Session, event: str) -> None:
         """Tell the owners of a client's rooms elsewhere that it is "away", "back" or "gone"."""
@@ -355,10 +470,12 @@ class ClusterNode:
 
     def _on_back(self, node: str, item: list[Any]) -> None:
         guest = self.guests.get(item[1])
-        if guest is not None and guest.link is None:
+        if guest is not None:  # the sender is its home now (it may have resumed on another node)
+            was_away = guest.link is None
             guest.link = GuestLink(self.bus, node, guest.id)
+            self.homes[guest.id] = node
             for room in list(guest.rooms.values()):
-                room.member_back(guest.id, announce=True)
+                room.member_back(guest.id, announce=was_away)
 
     def _on_gone(self, node: str, item: list[Any]) -> None:
         guest = self.guests.pop(item[1], None)

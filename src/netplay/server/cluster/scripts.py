@@ -8,6 +8,7 @@ What Redis keeps (every key under the cluster's prefix, ``netplay:`` by default)
                       zset   the public rooms quick-match may seat someone in, oldest first
     opts:ROOM         hash   option name -> its value as canonical JSON (quick-match filters)
     codes             hash   private code -> room id
+    tokens            hash   SHA-256 of a session token -> the node the player is connected to
     dir               channel  every change of the rooms hash, for the nodes' mirrors
     node:NODE         channel  batches for one node (requests, deliveries)
 
@@ -19,7 +20,16 @@ The owner counts the claim as arrived when the newcomer's join reaches the room 
 
 from __future__ import annotations
 
-__all__ = ["CLAIM", "PUT", "RELEASE", "WITHDRAW"]
+__all__ = ["CLAIM", "FORGET_TOKEN", "PUT", "RELEASE", "WITHDRAW"]
+
+#: A player is gone for good: its token no longer resumes anything, unless another node has it
+#: now. KEYS: tokens. ARGV: token hash, this node.
+FORGET_TOKEN = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
 
 #: Publish a room's description. KEYS: rooms, seats:ROOM, open:KEY, opts:ROOM, codes.
 #: ARGV: id, entry JSON, open (0/1), free, minus the claims arrived since, ordinal, code (or ""),
