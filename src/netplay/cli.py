@@ -384,6 +384,13 @@ def build_parser() -> argparse.ArgumentParser:
         "needs --redis",
     )
     cluster.add_argument("--node-name", help="this node's name in the cluster (default: host-pid-random)")
+    cluster.add_argument(
+        "--lease",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="a node silent this long is taken for dead and its rooms adopted by the others (default 10)",
+    )
     cluster.add_argument("--worker", type=int, default=0, help=argparse.SUPPRESS)  # set by --workers
     # -- operations (docs/operations.md) --
     ops = serve.add_argument_group("operations: metrics, health, admin (docs/operations.md)")
@@ -662,6 +669,7 @@ def _serve(args: argparse.Namespace) -> int:
         web_origins=tuple(args.origin) if args.origin else None,
         redis=args.redis,
         node_name=args.node_name,
+        cluster_lease=args.lease,
         reuse_port=args.worker > 0,
     )
     uvloop = not args.no_uvloop and install_uvloop()

@@ -95,7 +95,7 @@ class Server:
         if self.config.redis is not None:  # before anything is opened: no Redis, no start
             from .cluster import Cluster
 
-            self.cluster = Cluster(self.config.redis, self.config.node_name)
+            self.cluster = Cluster(self.config.redis, self.config.node_name, lease=self.config.cluster_lease)
             await self.cluster.start()
             directory = self.cluster.directory
         try:
@@ -107,7 +107,10 @@ class Server:
 
     async def _start(self, loop: asyncio.AbstractEventLoop, directory: RoomDirectory | None) -> None:
         files = {**load_static_files(), **load_game_boards(self.games.values())} if self.config.web else {}
-        self.store = open_store(self.config.db, durable=self.config.db_durable)
+        if self.cluster is not None:  # the cluster's matches are in Redis, where any node can adopt them
+            self.store = self.cluster.store
+        else:
+            self.store = open_store(self.config.db, durable=self.config.db_durable)
         hub = Hub(self.config, self.games, directory, loop, store=self.store, relay_checks=self.relay_checks)
         self.hub = hub
         if self.cluster is not None:

@@ -113,6 +113,9 @@ class ServerConfig:
     redis: str | None = None
     #: This node's name in the cluster (None: one is made up, unique).
     node_name: str | None = None
+    #: Seconds a node's lease lasts: a node silent for this long is taken for dead, and the other
+    #: nodes adopt its rooms.
+    cluster_lease: float = 10.0
     #: Listening sockets are shared with other processes of this machine (``serve --workers``).
     reuse_port: bool = False
 

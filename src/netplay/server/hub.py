@@ -9,6 +9,7 @@ lobby (``netplay.server.text_rooms``), which applies the same rate limit by back
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import logging
 import secrets
@@ -95,6 +96,10 @@ class Hub:
         #: What ``/metrics`` reports: plain counters the paths below bump.
         self.stats = Stats()
         store = store if store is not None else NullStore()
+        #: A store whose writes complete later (the cluster's Redis): what rooms send waits for the
+        #: write before it (``_held``), so that nobody sees a move that is not stored yet.
+        self._durable: Any = store if hasattr(store, "pending") else None
+        self._held: collections.deque[tuple[asyncio.Future[Any], list[tuple[Any, ...]]]] = collections.deque()
         #: The match store, timed (``netplay_store_write_seconds``) where it keeps anything.
         self.store: MatchStore = TimedStore(store, self.stats.store_write) if store.keeps else store
         self.closing = False
@@ -396,6 +401,20 @@ class Hub:
             self.tokens[session.token_hash] = session
         self._go_away(session)
 
+    def lose_room(self, room_id: str) -> Room | None:
+        """In a cluster: another node owns this room now (this one lost its lease while paused).
+        It is closed here without a word to the store; its members here become its new owner's
+        guests when the directory says who that is."""
+        room = self.rooms.pop(room_id, None)
+        if room is None:
+            return None
+        for member_id in list(room.member_ids()):
+            session = self.sessions.get(member_id) or self.away.get(member_id)
+            if session is not None and session.rooms.pop(room_id, None) is not None:
+                session.remote[room_id] = ""  # its owner: unknown until the directory says
+        room.close()
+        return room
+
     def restore_rooms(self) -> tuple[int, int]:
         """Bring back the match rooms the store kept; return how many, and how many of them had a
         match in progress.
@@ -589,6 +608,36 @@ class Hub:
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
         """Queue ``message`` for every connected member but ``exclude`` (away: dropped), as one
         ``Outgoing``: encoded once, on the first netplay link that sends it."""
+        if self._durable is not None:
+            member_ids = list(member_ids)  # (a generator would be spent by the time it is sent)
+            if self._hold((self._deliver_now, member_ids, message, exclude)):
+                return
+        self._deliver_now(member_ids, message, exclude)
+
+    def _hold(self, call: tuple[Any, ...]) -> bool:
+        """Keep ``call`` (a send) until the store has the write before it; False: nothing to wait for."""
+        assert self._durable is not None
+        pending = self._durable.pending()
+        held = self._held
+        if pending is None and not held:
+            return False
+        if pending is not None and (not held or held[-1][0] is not pending):
+            held.append((pending, []))
+            pending.add_done_callback(self._release_held)
+        held[-1][1].append(call)
+        return True
+
+    def _release_held(self, _: object) -> None:
+        """Send what waited for writes the store has now taken, in the order it was sent."""
+        held = self._held
+        while held and held[0][0].done():
+            write, calls = held.popleft()
+            if not write.cancelled() and write.exception() is not None:
+                continue  # the write was refused (another node owns the room now): so is what it said
+            for call in calls:
+                call[0](*call[1:])
+
+    def _deliver_now(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None) -> None:
         out = None
         sessions = self.sessions
         for member_id in member_ids:
@@ -606,6 +655,11 @@ class Hub:
                 link.send(out)
 
     def send(self, member_id: str, message: dict[str, Any]) -> None:
+        if self._durable is not None and self._hold((self._send_now, member_id, message)):
+            return
+        self._send_now(member_id, message)
+
+    def _send_now(self, member_id: str, message: dict[str, Any]) -> None:
         session = self.sessions.get(member_id) or self._guest(member_id)
         if session is not None:
             session.send(message)
@@ -1076,7 +1130,10 @@ class Hub:
         self.stats.moves_accepted += 1
         # From the read that brought the move to its new state queued for every player.
         self.stats.move_to_broadcast.observe(self._time() - session.last_seen)
-        _ok(session, message)
+        if self._durable is not None and "id" in message:  # acknowledged once it is stored, too
+            self.send(session.id, {"type": "ok", "re": message["id"]})
+        else:
+            _ok(session, message)
 
     def _on_rematch(self, session: Session, message: dict[str, Any]) -> None:
         self._refuse_while_draining()

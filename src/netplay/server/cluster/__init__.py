@@ -24,6 +24,7 @@ from ..directory import new_id
 from .bus import Bus, Outbox, decode_batch
 from .directory import ClusterDirectory
 from .node import ClusterNode
+from .store import RedisStore, Snapshot, _text
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -34,10 +35,19 @@ log = logging.getLogger("netplay.cluster")
 
 #: Every key and channel of the cluster starts with this.
 PREFIX = "netplay:"
-#: A node that has not said it is alive for this long is taken for dead.
-ALIVE_FOR = 10.0
-#: How often a node says it is alive.
-HEARTBEAT = 2.0
+#: A node that has not said it is alive for this long is taken for dead, and its rooms adopted.
+LEASE = 10.0
+
+#: Make a token this node's if a dead node held it (a player of an adopted room). KEYS: tokens.
+#: ARGV: token hash, the dead node, this node.
+_TAKE_TOKEN = """
+local holder = redis.call('HGET', KEYS[1], ARGV[1])
+if holder == false or holder == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
 
 
 class ClusterUnavailable(Exception):
@@ -47,15 +57,23 @@ class ClusterUnavailable(Exception):
 class Cluster:
     """This process's membership of a cluster: its Redis connections, bus, directory and node."""
 
-    def __init__(self, url: str, name: str | None = None, prefix: str = PREFIX) -> None:
+    def __init__(self, url: str, name: str | None = None, prefix: str = PREFIX, lease: float = LEASE) -> None:
         self.url = url
+        #: Seconds this node's lease lasts: it says it is alive five times as often, and looks for
+        #: dead nodes ten times as often.
+        self.lease = lease
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{new_id('n')[2:8]}"
         self.prefix = prefix
         self.redis: Redis = Redis.from_url(url, socket_connect_timeout=3.0)
         self.outbox = Outbox(self.redis)
         self.bus = Bus(self.outbox, prefix, self.name)
         self.directory = ClusterDirectory(self.redis, self.outbox, prefix, self.name)
+        self.store = RedisStore(self.redis, self.outbox, prefix, self.name)
         self.node: ClusterNode | None = None
+        self._take_token = self.redis.register_script(_TAKE_TOKEN)
+        #: Rooms adopted from dead nodes, and when the latest adoption was done (for reports).
+        self.adopted = 0
+        self.adopted_at: float | None = None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
         self._heart: asyncio.Task[None] | None = None
@@ -70,6 +88,8 @@ class Cluster:
             self.outbox.start()
             self._reader = asyncio.create_task(self._read(), name="netplay-cluster-reader")
             rooms = await self.directory.load()
+            own = await self.store.load(self.name)  # a restarted node (same name) restores its own
+            self.store.use(own, await self._epochs(own))
             await self._say_alive()
         except (RedisError, OSError) as exc:
             await self._close_connections()
@@ -84,6 +104,9 @@ class Cluster:
         """Serve the cluster's clients and rooms through ``hub``."""
         self.node = ClusterNode(hub, self.bus, self.directory, self.name)
         hub.cluster = self.node
+        self.directory.on_owner_change = self.node.owner_changed
+        self.store.on_stale = self.node.lost
+        self._hub = hub
         return self.node
 
     async def _read(self) -> None:
@@ -106,16 +129,100 @@ class Cluster:
                               "started": self.started, "seen": time.time()})  # fmt: skip
         pipe = self.redis.pipeline(transaction=False)
         pipe.hset(f"{self.prefix}nodes", self.name, entry)
-        pipe.set(f"{self.prefix}alive:{self.name}", b"1", px=int(ALIVE_FOR * 1000))
+        pipe.set(f"{self.prefix}alive:{self.name}", b"1", px=int(self.lease * 1000))
         await pipe.execute()
 
     async def _heartbeat(self) -> None:
+        """Say this node is alive, and look for nodes that are not: their rooms are adopted here."""
+        said = 0.0
         while True:
-            await asyncio.sleep(HEARTBEAT)
+            await asyncio.sleep(self.lease / 10)
             try:
-                await self._say_alive()
+                if time.monotonic() - said >= self.lease / 5:
+                    await self._say_alive()
+                    said = time.monotonic()
+                if self.node is not None:
+                    await self._adopt_the_dead()
             except (RedisError, OSError) as exc:
                 log.warning("cannot reach Redis: %s", exc, extra={"event": "cluster_error"})
+            except Exception:
+                log.exception("looking after the cluster failed", extra={"event": "cluster_error"})
+
+    async def _epochs(self, snapshot: Snapshot) -> dict[str, int]:
+        """The epochs at which this node owns the rooms of ``snapshot`` (at a restart: its own)."""
+        epochs = {}
+        room_ids = {r.id for r in snapshot.rooms} | {m.room_id for m in snapshot.matches.values()}
+        for room_id in room_ids:
+            owner, epoch = await self.redis.hmget(f"{self.prefix}owner:{room_id}", "owner", "epoch")
+            if owner is not None and _text(owner) == self.name and epoch is not None:
+                epochs[room_id] = int(epoch)
+        return epochs
+
+    async def _adopt_the_dead(self) -> None:
+        nodes = await self.redis.hkeys(f"{self.prefix}nodes")
+        for raw in nodes:
+            node = _text(raw)
+            if node == self.name or await self.redis.exists(f"{self.prefix}alive:{node}"):
+                continue
+            await self.adopt(node)
+
+    async def adopt(self, dead: str) -> int:
+        """Take over the rooms of a dead node that no other node has taken yet: replay each one's
+        moves here, and make its players' tokens resume here. Returns how many were adopted."""
+        started = time.monotonic()
+        snapshot = await self.store.load(dead)
+        by_room: dict[str, list[str]] = {}
+        for record in snapshot.rooms:
+            by_room.setdefault(record.id, [])
+        for match_id in snapshot.unfinished:
+            match = snapshot.matches.get(match_id)
+            if match is not None:
+                by_room.setdefault(match.room_id, []).append(match_id)
+        p = self.prefix
+        epochs: dict[str, int] = {}
+        for room_id, matches in by_room.items():
+            me = self.name
+            keys = [f"{p}owner:{room_id}", f"{p}alive:{dead}", f"{p}noderooms:{dead}", f"{p}noderooms:{me}",
+                    f"{p}nodematches:{dead}", f"{p}nodematches:{me}"]  # fmt: skip
+            epoch = await self.store.adopt_script(keys=keys, args=[room_id, dead, self.name, *matches])
+            if epoch:
+                epochs[room_id] = int(epoch)
+        if not by_room or not await self.redis.scard(f"{p}noderooms:{dead}"):
+            if not await self.redis.scard(f"{p}nodematches:{dead}"):
+                await self.redis.hdel(f"{p}nodes", dead)  # nothing of it is left to adopt
+        if not epochs:
+            return 0
+        mine = Snapshot(
+            [r for r in snapshot.rooms if r.id in epochs],
+            {m.id: m for m in snapshot.matches.values() if m.room_id in epochs},
+            [
+                m
+                for m in snapshot.unfinished
+                if snapshot.matches.get(m) and snapshot.matches[m].room_id in epochs
+            ],
+        )
+        for room_id in epochs:
+            self.directory.forget(room_id)
+        self.store.use(mine, epochs)
+        rooms, _ = self._hub.restore_rooms()
+        self.store.use(Snapshot([], {}, []), {})
+        assert self.node is not None
+        for room_id in epochs:
+            room = self._hub.rooms.get(room_id)
+            if room is None:
+                continue
+            self.node.adopted_here(room)
+            for member_id in list(room.member_ids()):
+                session = self._hub.away.get(member_id)
+                if session is not None and session.token_hash is not None:
+                    await self._take_token(keys=[f"{p}tokens"], args=[session.token_hash, dead, self.name])
+        self.adopted += rooms
+        self.adopted_at = time.time()
+        log.warning(
+            "node %s is gone: %d of its rooms adopted here in %.0f ms", dead, rooms,
+            (time.monotonic() - started) * 1000, extra={"event": "cluster_adopt", "node": dead},
+        )  # fmt: skip
+        return rooms
 
     async def stop(self) -> None:
         """Leave the cluster: this node's rooms are withdrawn, its guests' homes told."""

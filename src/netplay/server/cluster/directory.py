@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import time
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -108,6 +108,8 @@ class ClusterDirectory(RoomDirectory):
         #: Claims that reached this node's rooms since their last publish, by room.
         self._arrived: dict[str, int] = {}
         self._count = itertools.count()
+        #: Called when a room's owner changes (another node adopted it): room id, new owner.
+        self.on_owner_change: Callable[[str, str], None] = lambda room_id, owner: None
 
     # -- names ---------------------------------------------------------------------------------
     def new_room_id(self) -> str:
@@ -171,7 +173,10 @@ class ClusterDirectory(RoomDirectory):
             return
         info, owner, ordinal = info_from_json(event)
         if owner != self.node:  # ours are mirrored when they are made
+            before = self._owner.get(info.id)
             self._mirror(info, owner, ordinal)
+            if before is not None and before != owner:
+                self.on_owner_change(info.id, owner)
 
     async def load(self) -> int:
         """Fill the mirror from Redis (at start, after subscribing to the changes)."""
@@ -362,6 +367,14 @@ class ClusterDirectory(RoomDirectory):
         keys = [self._key(f"seats:{room_id}"), self._open_key(info.kind, info.game, info.clock)]
         args = [room_id, -1, self._ordinal.get(room_id, 0), int(info.open and info.code is None)]
         self.outbox.put(lambda pipe: eval_script(pipe, self._release, keys, args))
+
+    def forget(self, room_id: str) -> None:
+        """Drop a room from this node's mirror (a dead node's, about to be adopted here); it keeps
+        its place in the lobby's order when it is published again."""
+        ordinal = self._ordinal.get(room_id)
+        self._unmirror(room_id)
+        if ordinal is not None:
+            self._ordinal[room_id] = ordinal
 
     def rooms_of(self, node: str) -> list[str]:
         return [room_id for room_id, owner in self._owner.items() if owner == node]

@@ -470,12 +470,76 @@ class ClusterNode:
 
     def _on_back(self, node: str, item: list[Any]) -> None:
         guest = self.guests.get(item[1])
+        if guest is None and len(item) > 2:  # a room adopted here: its player was restored away
+            guest = self._restored_guest(node, item[1], connected=item[2])
+            if guest is None or guest.link is None:
+                return
+            for room in list(guest.rooms.values()):
+                room.member_back(guest.id, announce=True)
+            return
         if guest is not None:  # the sender is its home now (it may have resumed on another node)
             was_away = guest.link is None
             guest.link = GuestLink(self.bus, node, guest.id)
             self.homes[guest.id] = node
             for room in list(guest.rooms.values()):
                 room.member_back(guest.id, announce=was_away)
+
+    def _restored_guest(self, home: str, member_id: str, *, connected: bool) -> Session | None:
+        """A player that rooms adopted from a dead node brought back away here, whose home node
+        is alive: it is that node's client, and a guest here (its link down if it is away)."""
+        session = self.hub.away.pop(member_id, None)
+        if session is None:
+            return None
+        if session.expiry is not None:  # its home keeps the grace period
+            session.expiry.cancel()
+            session.expiry = None
+        session.advance("resumed")
+        if session.token_hash is not None and self.hub.tokens.get(session.token_hash) is session:
+            del self.hub.tokens[session.token_hash]  # the token is its home's
+        session.heartbeat = False
+        session.link = GuestLink(self.bus, home, member_id) if connected else None
+        self.guests[member_id] = session
+        self.homes[member_id] = home
+        return session
+
+    def adopted_here(self, room: Room) -> None:
+        """A dead node's room, restored here: this node's own clients in it (guests of the dead
+        node until now) are its members as they were, the restored stand-ins for them dropped."""
+        hub = self.hub
+        for member_id in list(room.member_ids()):
+            live = hub.sessions.get(member_id)
+            if live is None or room.id not in live.remote:
+                away = hub.away.get(member_id)
+                if away is not None:
+                    away.remote.pop(room.id, None)  # restored into the session it already had
+                continue
+            stand_in = hub.away.pop(member_id, None)
+            if stand_in is not None and stand_in is not live:
+                if stand_in.expiry is not None:
+                    stand_in.expiry.cancel()
+                if stand_in.token_hash is not None and hub.tokens.get(stand_in.token_hash) is stand_in:
+                    hub.tokens[stand_in.token_hash] = live
+            del live.remote[room.id]
+            live.rooms[room.id] = room
+            room.member_back(member_id, announce=True)
+
+    def owner_changed(self, room_id: str, owner: str) -> None:
+        """The directory says another node owns a room now (it adopted a dead node's): this
+        node's clients in it are that node's guests from now on."""
+        for session in [*self.hub.sessions.values(), *self.hub.away.values()]:
+            if room_id in session.remote and session.remote[room_id] != owner:
+                session.remote[room_id] = owner
+                self.bus.post(owner, ["back", session.id, session.link is not None])
+
+    def lost(self, room_id: str) -> None:
+        """Another node owns this room now: let it go here (``Hub.lose_room``)."""
+        room = self.hub.lose_room(room_id)
+        if room is None:
+            return
+        for member_id, guest in list(self.guests.items()):
+            if guest.rooms.pop(room_id, None) is not None and not guest.rooms:
+                del self.guests[member_id]
+                del self.homes[member_id]
 
     def _on_gone(self, node: str, item: list[Any]) -> None:
         guest = self.guests.pop(item[1], None)
