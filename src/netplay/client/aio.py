@@ -6,19 +6,36 @@ import asyncio
 import contextlib
 import itertools
 import ssl as ssl_module
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ..games.realtime import RealtimeGame
 from ..protocol import PROTOCOL_VERSIONS, ClientConnection, Message, Rejected
 from .realtime import Diverged, RealtimeView
 
-__all__ = ["Client", "ConnectionClosed", "NetplayError"]
+__all__ = [
+    "Address",
+    "Client",
+    "ConnectionClosed",
+    "NetplayError",
+    "ServersUnreachable",
+    "format_server",
+    "parse_server",
+    "server_addresses",
+]
+
+#: A server's address: (host, port).
+Address = tuple[str, int]
+#: How a caller names a server: ``"HOST:PORT"`` (``"[::1]:7777"`` for IPv6) or ``(host, port)``.
+ServerSpec = str | tuple[str, int]
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7777
+_MAX_PORT = 65535
 
 _CLOSED = object()
 _MAX_BACKLOG = 256
 #: Ways a connection ends after which reconnecting makes sense (the server may be back soon).
-_RETRYABLE = frozenset({"connection_lost", "server_shutdown", "idle_timeout", "server_full"})
+_RETRYABLE = frozenset({"connection_lost", "server_shutdown", "idle_timeout", "server_full", "unavailable"})
 #: How often a client in a real-time room times a ping, to know its round trip.
 _RTT_EVERY = 2.0
 
@@ -46,6 +63,95 @@ class ConnectionClosed(NetplayError):
     """The connection ended (the server went away, or closed it with a reason)."""
 
 
+class ServersUnreachable(ConnectionError):
+    """No address of a client with several servers answered; ``failures``: each address, and why.
+
+    An ``OSError`` (as a single unreachable server's error is), so code that catches those for one
+    address catches this for several.
+    """
+
+    def __init__(self, failures: Sequence[tuple[Address, BaseException]]) -> None:
+        self.failures = list(failures)
+        tried = "; ".join(f"{format_server(*address)} ({_why(exc)})" for address, exc in self.failures)
+        super().__init__(f"cannot reach a netplay server at any of: {tried}")
+
+
+def _why(exc: BaseException) -> str:
+    """Why one address failed, in a few words (for ``ServersUnreachable``'s message)."""
+    if isinstance(exc, NetplayError):
+        return f"{exc.code}: {exc.message}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def format_server(host: str, port: int) -> str:
+    """``host:port``, with an IPv6 host in brackets (``[::1]:7777``): what ``parse_server`` reads."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def parse_server(text: str) -> Address:
+    """``"HOST:PORT"`` (``"[::1]:7777"`` for IPv6) as ``(host, port)``; ValueError says what is wrong."""
+    given = text.strip()
+    shown = f"{text!r}: " if text else ""
+    if given.startswith("["):
+        close = given.find("]")
+        if close == -1:
+            raise ValueError(f"{shown}missing ']' after the IPv6 address (give [::1]:7777)")
+        host, rest = given[1:close], given[close + 1 :]
+        if rest and not rest.startswith(":"):
+            raise ValueError(f"{shown}expected ':PORT' after ']' (give [::1]:7777)")
+        port_text = rest[1:]
+    else:
+        if given.count(":") > 1:
+            raise ValueError(f"{shown}put an IPv6 address in brackets: [::1]:7777")
+        host, _, port_text = given.partition(":")
+    if not host:
+        raise ValueError(f"{shown}missing host (give HOST:PORT, e.g. 127.0.0.1:7777)")
+    if not port_text:
+        raise ValueError(f"{shown}missing port (give HOST:PORT, e.g. {format_server(host, DEFAULT_PORT)})")
+    if not port_text.isdigit():
+        raise ValueError(f"{shown}port must be a whole number 1-{_MAX_PORT}, not {port_text!r}")
+    port = int(port_text)
+    if not 1 <= port <= _MAX_PORT:
+        raise ValueError(f"{shown}port must be 1-{_MAX_PORT}")
+    return host, port
+
+
+def server_addresses(
+    host: str | None = None, port: int | None = None, servers: Sequence[ServerSpec] | None = None
+) -> tuple[Address, ...]:
+    """The addresses a client tries, in order: ``servers``, or else ``host``:``port`` (by default
+    127.0.0.1:7777). Giving ``servers`` and ``host`` or ``port`` too is a ValueError: which one
+    was meant cannot be guessed."""
+    if servers is None:
+        return ((DEFAULT_HOST if host is None else host, DEFAULT_PORT if port is None else port),)
+    if host is not None or port is not None:
+        raise ValueError("give either host and port, or servers, not both")
+    if isinstance(servers, str):
+        raise TypeError(f"servers is a list of addresses: servers=[{servers!r}]")
+    addresses: list[Address] = []
+    for entry in servers:
+        if isinstance(entry, str):
+            addresses.append(parse_server(entry))
+            continue
+        if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+            raise TypeError(f"a server is 'HOST:PORT' or (host, port), not {entry!r}")
+        name, number = entry
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{entry!r}: missing host")
+        if type(number) is not int or not 1 <= number <= _MAX_PORT:
+            raise ValueError(f"{entry!r}: port must be 1-{_MAX_PORT}")
+        addresses.append((name, number))
+    if not addresses:
+        raise ValueError("servers is empty: give at least one address")
+    return tuple(addresses)
+
+
 class Client:
     """A connection to a netplay server, for asyncio programs.
 
@@ -58,21 +164,28 @@ class Client:
     (``resumed``: whether the server still knew this client) tell the program. Messages sent while
     the link is down wait and go out after the reconnect; a move carries the version it was made
     against, so it is applied once or refused as stale, never twice.
+
+    With several ``servers`` (the nodes of one cluster, where any node resumes any session), the
+    first connection tries them in order; a reconnection tries the one after the address just
+    lost first, then the others in turn, the lost one last (docs/clients.md, "Several servers").
     """
 
     def __init__(
         self,
-        host: str,
-        port: int,
+        host: str | None = None,
+        port: int | None = None,
         *,
         name: str | None = None,
         reconnect: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
         max_frame: int = CLIENT_MAX_FRAME,
         token: str | None = None,
+        servers: Sequence[ServerSpec] | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
+        #: Every address this client may use, in the order it tries them.
+        self.servers = server_addresses(host, port, servers)
+        self._index = 0  # which of them the current (or latest) connection is to
+        self._attempt = 0  # ... and which one the attempt under way is to
         self.reconnect = reconnect
         self._name = name
         self._ssl = ssl
@@ -88,6 +201,8 @@ class Client:
         self._token: str | None = token  # a secret: never logged, never in a repr
         self._closing = False
         self._reconnecting = False
+        self._opening = False  # connect() is trying its addresses: a failed attempt is its own to handle
+        self._dropped: dict[str, Any] | None = None  # why the link ended while _opening
         self.welcome: dict[str, Any] = {}
         #: True once the connection has ended for good (no more reconnecting).
         self.closed = False
@@ -111,40 +226,92 @@ class Client:
     @classmethod
     async def connect(
         cls,
-        host: str = "127.0.0.1",
-        port: int = 7777,
+        host: str | None = None,
+        port: int | None = None,
         *,
         name: str | None = None,
         timeout: float = 10.0,
         reconnect: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
         token: str | None = None,
+        servers: Sequence[ServerSpec] | None = None,
     ) -> Client:
         """Open a connection and complete the handshake; raise NetplayError if refused.
 
-        ``ssl``: True for TLS with the system's certificates, or an ``ssl.SSLContext``. ``token``:
-        the session token of an earlier ``welcome``, to resume that session; ``welcome["resumed"]``
-        says whether the server still knew it (if not, this is a new session, in no room).
+        ``host``:``port`` default to 127.0.0.1:7777. ``servers``: several addresses instead
+        (``"HOST:PORT"`` or ``(host, port)``; not with ``host``/``port``), tried in order until one
+        accepts and answers the hello, each within ``timeout``; a refusal that is not about that
+        server alone (a bad name, say) is raised at once. If none answers, ServersUnreachable (an
+        OSError) names each address and why. ``ssl``: True for TLS with the system's certificates,
+        or an ``ssl.SSLContext``. ``token``: the session token of an earlier ``welcome``, to resume
+        that session; ``welcome["resumed"]`` says whether the server still knew it (if not, this is
+        a new session, in no room).
         """
-        client = cls(host, port, name=name, reconnect=reconnect, ssl=ssl, token=token)
+        client = cls(host, port, name=name, reconnect=reconnect, ssl=ssl, token=token, servers=servers)
         try:
-            await client._open(timeout)
+            await client._open_first(timeout)
         except BaseException:
             await client._shutdown(None)
             raise
         return client
 
-    async def _open(self, timeout: float) -> dict[str, Any]:
-        """Connect and say hello (with the session token, when resuming); return the welcome.
+    @property
+    def server(self) -> Address:
+        """The address of the current connection (while reconnecting: of the one lost)."""
+        return self.servers[self._index]
+
+    @property
+    def host(self) -> str:
+        return self.server[0]
+
+    @property
+    def port(self) -> int:
+        return self.server[1]
+
+    async def _open_first(self, timeout: float) -> None:
+        """The first connection: each address in order, until one answers the hello.
+
+        With one address its error is raised as it is; with several, ServersUnreachable lists them.
+        """
+        failures: list[tuple[Address, BaseException]] = []
+        self._opening = True
+        try:
+            for index, address in enumerate(self.servers):
+                try:
+                    await self._open(timeout, index)
+                except NetplayError as refused:
+                    if len(self.servers) == 1 or refused.code not in _RETRYABLE:
+                        raise  # the same answer from every node: no point asking the others
+                    failures.append((address, refused))
+                except OSError as exc:  # refused, unknown host, TLS failed, timed out
+                    if len(self.servers) == 1:
+                        raise
+                    failures.append((address, exc))
+                else:
+                    break
+            else:
+                raise ServersUnreachable(failures) from failures[-1][1]
+        finally:
+            self._opening = False
+        if not self.connected:
+            # The link died right after its welcome: from here on that is the reconnect loop's to
+            # handle, as for any link lost once the client is connected.
+            self._link_lost(self._dropped or _lost("the server went away"))
+
+    async def _open(self, timeout: float, index: int) -> dict[str, Any]:
+        """Connect to ``self.servers[index]`` and say hello (with the session token, when
+        resuming); return the welcome.
 
         An attempt that fails leaves nothing behind: its reader is cancelled and its socket closed,
         so a late answer on it can never be taken for the current connection's.
         """
         writer: asyncio.StreamWriter | None = None
         reader_task: asyncio.Task[None] | None = None
+        self._attempt, self._dropped = index, None
+        host, port = self.servers[index]
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self._ssl or None)
+                reader, writer = await asyncio.open_connection(host, port, ssl=self._ssl or None)
                 conn = ClientConnection(self._max_frame)
                 self._conn, self._writer = conn, writer
                 reader_task = self._reader_task = asyncio.create_task(self._read_loop(reader, writer, conn))
@@ -491,6 +658,7 @@ class Client:
             # see it so, and a close() from now on says goodbye.
             self.welcome = message
             self._token = message.get("token", self._token)
+            self._index = self._attempt  # before any event of this link is seen: ``server`` is right
             self.connected = True
             self.close_reason = None  # what ended an earlier connection says nothing about this one
             if self._reconnecting:
@@ -499,6 +667,10 @@ class Client:
                 if resumed:  # else they were for rooms the new session is not in
                     for data in backlog:
                         writer.write(data)
+                else:  # a new session, in no room: what the old one knew of its rooms is gone
+                    self.room = None
+                    self.states.clear()
+                    self.views.clear()
                 self._events.put_nowait({"type": "reconnected", "resumed": resumed})
         if kind == "patch" or kind == "keyframe":
             if self._realtime(message, writer, conn):
@@ -567,8 +739,9 @@ class Client:
         for future in self._waiters.values():
             if not future.done():
                 future.set_exception(ConnectionClosed(str(reason["code"]), str(reason["message"]), reason))
-        if self._reconnecting:
-            return  # an attempt of the running reconnect loop failed: that loop goes on
+        if self._reconnecting or self._opening:
+            self._dropped = reason
+            return  # an attempt of the running connect or reconnect loop failed: that loop goes on
         retry = (
             self.reconnect
             and not self._closing
@@ -592,24 +765,34 @@ class Client:
         finally:
             self._reconnecting = False
 
+    def _round(self) -> list[int]:
+        """The addresses one round of reconnecting tries, in order: the one after the address just
+        lost first, then the others in turn, and the lost one last (it is the likeliest to be down;
+        in a cluster any node resumes the session)."""
+        count = len(self.servers)
+        return [(self._index + step) % count for step in range(1, count + 1)]
+
     async def _reconnect_until_grace_ends(self, reason: dict[str, Any]) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + float(self.welcome.get("reconnect_grace", 60.0))
         pause = 0.05
         while not self._closing and loop.time() < deadline:
-            try:
-                await self._open(timeout=max(0.5, min(5.0, deadline - loop.time())))
-            except NetplayError as refused:
-                if refused.code not in _RETRYABLE:
-                    self._finish(refused.reply or _lost(refused.message))
-                    return
-            except (OSError, TimeoutError, ConnectionClosed):
-                pass
-            else:
-                if self.connected:
-                    return  # the welcome's dispatch already flushed what waited
-                # The link died right after its welcome: that loss was this loop's to handle.
-            await asyncio.sleep(pause)  # backoff between attempts, not synchronisation
+            for index in self._round():  # every address once, then a pause
+                if self._closing or loop.time() >= deadline:
+                    break
+                try:
+                    await self._open(max(0.5, min(5.0, deadline - loop.time())), index)
+                except NetplayError as refused:
+                    if refused.code not in _RETRYABLE:
+                        self._finish(refused.reply or _lost(refused.message))
+                        return
+                except (OSError, TimeoutError, ConnectionClosed):
+                    pass
+                else:
+                    if self.connected:
+                        return  # the welcome's dispatch already flushed what waited
+                    # The link died right after its welcome: that loss was this loop's to handle.
+            await asyncio.sleep(pause)  # backoff between rounds, not synchronisation
             pause = min(pause * 2, 2.0)
         self._finish(reason)
 

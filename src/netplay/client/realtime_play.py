@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..games.realtime import RealtimeGame
-from .aio import Client, ConnectionClosed, NetplayError
+from .aio import Client, ConnectionClosed, NetplayError, ServersUnreachable
 from .realtime import RealtimeView
 from .safe_text import safe_text
 from .terminal import PlayOptions, Tally, _count, ranking_text
@@ -43,11 +43,12 @@ async def play_realtime(
             say(f"error: {rules.name} has no bot {options.bot!r} (bots: {', '.join(rules.bots) or 'none'})")
             return 2, tally
     try:
-        client = await Client.connect(
-            options.host, options.port, name=options.name, ssl=options.ssl_context()
-        )
+        client = await Client.connect(servers=options.addresses, name=options.name, ssl=options.ssl_context())
+    except ServersUnreachable as exc:  # it names every address tried
+        say(f"error: {exc}")
+        return 1, tally
     except (NetplayError, OSError) as exc:
-        say(f"error: cannot reach {options.server}: {exc}")
+        say(f"error: cannot reach {options.where}: {exc}")
         return 1, tally
     try:
         client.predict_with(rules)

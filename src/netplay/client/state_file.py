@@ -65,7 +65,7 @@ def state_dir(environ: Mapping[str, str] | None = None) -> Path:
 class KeptSession:
     """One session kept for resuming: where it plays, how the room was found, and its token."""
 
-    server: str  # "host:port", as the command named it
+    server: str  # "host:port", as the command named it (several --server: sorted, comma-separated)
     game: str
     room: str
     how: str  # "quick", "private", "vs:BOT", "room" or "code"

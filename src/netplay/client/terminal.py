@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from ..games import Game, RealtimeGame, load_game
-from .aio import Client, ConnectionClosed, NetplayError
+from .aio import Address, Client, ConnectionClosed, NetplayError, ServersUnreachable, format_server
 from .safe_text import safe_text
 from .state_file import KeptSession, SessionStore, Slot
 
@@ -46,12 +46,27 @@ class PlayOptions:
     new: bool = False  # start afresh: ignore (and delete) the session kept from an earlier run
     #: The game's options for a room this command opens (--private, --vs): ``--option KEY=VALUE``.
     game_options: dict[str, Any] = field(default_factory=dict)
+    #: ``--server HOST:PORT``, repeatable: the addresses to try in order, instead of host and port.
+    servers: tuple[Address, ...] = ()
+
+    @property
+    def addresses(self) -> tuple[Address, ...]:
+        """The servers this command connects to, in the order it tries them."""
+        return self.servers or ((self.host, self.port),)
 
     @property
     def server(self) -> str:
-        """The server as ``host:port``: with the game, the key of the session kept for it."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
+        """The server as ``host:port``: with the game, the key of the session kept for it.
+
+        Several servers: their addresses sorted and joined with commas, so the same set, in any
+        order, finds the session again (the nodes of a cluster all resume it).
+        """
+        return ",".join(sorted({format_server(*address) for address in self.addresses}))
+
+    @property
+    def where(self) -> str:
+        """The servers as a person reads them: ``host:port``, or several, in the order given."""
+        return ", ".join(format_server(*address) for address in self.addresses)
 
     @property
     def how(self) -> str:
@@ -170,14 +185,18 @@ async def play(
     try:
         try:
             client = await Client.connect(
-                options.host,
-                options.port,
+                servers=options.addresses,
                 name=options.name,
                 ssl=options.ssl_context(),
                 token=None if kept is None else kept.token,
             )
+        except ServersUnreachable as exc:
+            lost = any(isinstance(why, ConnectionClosed) for _, why in exc.failures)
+            hint = " (if the servers use TLS, add --tls)" if lost and not options.tls else ""
+            say(f"error: {exc}{hint}")
+            return 1, tally
         except (OSError, TimeoutError) as exc:
-            say(f"error: cannot reach a netplay server at {options.host}:{options.port} ({exc})")
+            say(f"error: cannot reach a netplay server at {options.where} ({exc})")
             return 1, tally
         except NetplayError as exc:
             tls = not options.tls and exc.code == "connection_lost"
@@ -682,7 +701,10 @@ class _Session:
                 say("Reconnected, but the server no longer knows this game.")
                 self.tally.ended_early = "lost"
                 return 1
-            say("Reconnected.")
+            if len(self.options.addresses) > 1:  # say which one: it may be another than before
+                say(f"Reconnected (to {format_server(*self.client.server)}).")
+            else:
+                say("Reconnected.")
             # The room's state comes next. If it shows the game that ended, ask for the rematch
             # again: the one asked for may have been lost with the server (a repeated vote counts once).
             self.rejoined = True

@@ -11,11 +11,12 @@ import collections
 import ssl as ssl_module
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
 from ..games.realtime import RealtimeGame
-from .aio import Client, ConnectionClosed, NetplayError
+from .aio import Address, Client, ConnectionClosed, NetplayError, ServerSpec, server_addresses
 from .realtime import RealtimeView
 
 __all__ = ["ThreadedClient"]
@@ -28,19 +29,23 @@ class ThreadedClient:
     >>> net.connect()                      # the only call that waits (for the handshake)
     >>> net.quick_match("tictactoe")
     >>> for event in net.poll(): ...       # once per frame
+
+    ``servers``: several addresses instead of ``host``/``port`` (``"HOST:PORT"`` or
+    ``(host, port)``), tried as ``Client.connect`` tries them; a bad one is a ValueError here.
     """
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = 7777,
+        host: str | None = None,
+        port: int | None = None,
         *,
         name: str | None = None,
         reconnect: bool = True,
         ssl: ssl_module.SSLContext | bool | None = None,
+        servers: Sequence[ServerSpec] | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
+        #: Every address this client may use, in the order it tries them.
+        self.servers = server_addresses(host, port, servers)
         self._name = name
         self._reconnect = reconnect
         self._ssl = ssl
@@ -53,13 +58,13 @@ class ThreadedClient:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def connect(self, timeout: float = 10.0) -> ThreadedClient:
-        """Connect and complete the handshake (blocks up to ``timeout``); raise NetplayError if refused."""
+        """Connect and complete the handshake (blocks up to ``timeout`` for each address); raise
+        NetplayError if refused, an OSError if unreachable (ServersUnreachable for several)."""
         if not self._thread.is_alive():
             self._thread.start()
         future = asyncio.run_coroutine_threadsafe(
             Client.connect(
-                self.host,
-                self.port,
+                servers=self.servers,
                 name=self._name,
                 timeout=timeout,
                 reconnect=self._reconnect,
@@ -68,7 +73,7 @@ class ThreadedClient:
             self._loop,
         )
         try:
-            self._client = future.result(timeout + 1)
+            self._client = future.result(timeout * len(self.servers) + 1)  # ``timeout`` per address
         except BaseException:
             self._stop_thread(timeout)  # no thread left behind by a failed connect
             raise
@@ -95,6 +100,20 @@ class ThreadedClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def server(self) -> Address:
+        """The address of the current connection (before ``connect()``: the first to be tried)."""
+        client = self._client
+        return self.servers[0] if client is None else client.server
+
+    @property
+    def host(self) -> str:
+        return self.server[0]
+
+    @property
+    def port(self) -> int:
+        return self.server[1]
 
     @property
     def id(self) -> str:
