@@ -230,6 +230,8 @@ class Server:
         """Stop accepting, tell every client why, and wait (up to ``grace`` s) for them to go."""
         if self._stopped.is_set():
             return
+        if self.cluster is not None:  # first: its players who reconnect elsewhere resume there
+            await self.cluster.leaving()
         for server in self._servers:
             server.close()
         if self.text is not None:

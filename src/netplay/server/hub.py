@@ -758,8 +758,7 @@ class Hub:
             len(fresh.remote),
             extra={"event": "resume", "player": fresh.id, "peer": peer},
         )  # fmt: skip
-        self.cluster.claim_token(player["token_hash"])  # before anything of the rooms reaches it:
-        fresh.send(self._welcome(fresh, hello, hello.token, resumed=True))  # the welcome goes first
+        fresh.send(self._welcome(fresh, hello, hello.token, resumed=True))  # before its rooms' news
 
     def hand_over(self, session: Session) -> bool:
         """In a cluster: a player of this node resumes on another one. It is no longer this node's
@@ -1020,6 +1019,7 @@ class Hub:
         self.check_room_quota(session)
         kind = message.get("kind", "match")
         if self.cluster is not None:  # entered once Redis has it, so that every node finds it
+            self.cluster.check_available()
             room = self.new_room(
                 kind, message.get("game"), private=bool(message.get("private")), message=message, host=False
             )

@@ -55,6 +55,7 @@ DISCONNECT_REASONS = (
     "replaced",
     "kicked",
     "shutdown",
+    "unavailable",
 )
 #: Histogram buckets, in seconds: from a fast move (100 us) to a stalled disk or loop (10 s).
 LATENCY_BUCKETS = (

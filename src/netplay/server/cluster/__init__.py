@@ -38,17 +38,6 @@ PREFIX = "netplay:"
 #: A node that has not said it is alive for this long is taken for dead, and its rooms adopted.
 LEASE = 10.0
 
-#: Make a token this node's if a dead node held it (a player of an adopted room). KEYS: tokens.
-#: ARGV: token hash, the dead node, this node.
-_TAKE_TOKEN = """
-local holder = redis.call('HGET', KEYS[1], ARGV[1])
-if holder == false or holder == ARGV[2] then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-  return 1
-end
-return 0
-"""
-
 
 class ClusterUnavailable(Exception):
     """Redis cannot be reached (at start: the node does not join)."""
@@ -70,7 +59,6 @@ class Cluster:
         self.directory = ClusterDirectory(self.redis, self.outbox, prefix, self.name)
         self.store = RedisStore(self.redis, self.outbox, prefix, self.name)
         self.node: ClusterNode | None = None
-        self._take_token = self.redis.register_script(_TAKE_TOKEN)
         #: Rooms adopted from dead nodes, and when the latest adoption was done (for reports).
         self.adopted = 0
         self.adopted_at: float | None = None
@@ -78,6 +66,10 @@ class Cluster:
         self._reader: asyncio.Task[None] | None = None
         self._heart: asyncio.Task[None] | None = None
         self.started = time.time()
+        #: Since when (``time.monotonic``) this node has heard Redis without a break: a node adopts
+        #: others' rooms only after a whole lease of it (after an outage every lease looks lapsed).
+        self.healthy_since = time.monotonic()
+        self._adopting = asyncio.Lock()
 
     async def start(self) -> None:
         """Reach Redis, listen to this node's channel and the directory's, load the directory."""
@@ -105,24 +97,54 @@ class Cluster:
         self.node = ClusterNode(hub, self.bus, self.directory, self.name)
         hub.cluster = self.node
         self.directory.on_owner_change = self.node.owner_changed
+        self.node.adopt = self.adopt
+        self.outbox.on_down = self.node.paused
+        self.outbox.on_up = self._outbox_up
         self.store.on_stale = self.node.lost
         self._hub = hub
         return self.node
 
     async def _read(self) -> None:
+        """Hear the node's channel and the directory's; when the connection breaks, subscribe
+        again (backing off to once a second) and reload the directory, which changed meanwhile."""
         directory_channel = f"{self.prefix}dir".encode()
         while True:
-            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            try:
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+            except (RedisError, OSError) as exc:
+                log.error("lost the cluster's channels: %s", exc, extra={"event": "cluster_down"})
+                await self._subscribe_again()
+                continue
             if message is None or message["type"] != "message":
                 continue
             try:
                 if message["channel"] == directory_channel:
                     self.directory.apply(message["data"])
                 elif self.node is not None:
-                    sender, items = decode_batch(message["data"])
-                    self.node.on_batch(sender, items)
+                    sender, run, number, items = decode_batch(message["data"])
+                    if self.bus.first_time(sender, run, number):
+                        self.node.on_batch(sender, items)
             except Exception:  # a bad message must not stop the node hearing the next ones
                 log.exception("a message from the cluster failed", extra={"event": "cluster_error"})
+
+    async def _subscribe_again(self) -> None:
+        backoff = 0.05
+        while True:
+            await asyncio.sleep(backoff)  # a retry's pace, not a wait for anything
+            backoff = min(backoff * 2, 1.0)
+            try:
+                with contextlib.suppress(RedisError, OSError):
+                    await self._pubsub.aclose()
+                self._pubsub = self.redis.pubsub()
+                await self._pubsub.subscribe(self.bus.channel(self.name), f"{self.prefix}dir")
+                await self.directory.reload()
+                break
+            except (RedisError, OSError):
+                continue
+        self.healthy_since = time.monotonic()
+        log.warning("listening to the cluster again", extra={"event": "cluster_up"})
+        if self.node is not None:
+            self.node.healed()
 
     async def _say_alive(self) -> None:
         entry = orjson.dumps({"name": self.name, "pid": os.getpid(), "host": socket.gethostname(),
@@ -148,6 +170,24 @@ class Cluster:
             except Exception:
                 log.exception("looking after the cluster failed", extra={"event": "cluster_error"})
 
+    async def _take_token(self, session: Any, dead: str) -> None:
+        """A player of an adopted room, brought back away here: its token resumes here now, with
+        its rooms on other nodes (as the dead node last wrote them) still its own."""
+        raw = await self.redis.hget(f"{self.prefix}tokens", session.token_hash)
+        entry = {} if raw is None else orjson.loads(raw)
+        if entry and entry.get("node") != dead:
+            return  # a live node holds it (the player is its client): that node re-routes it
+        for room_id, owner in entry.get("remote", {}).items():
+            if room_id not in session.rooms:
+                session.remote[room_id] = owner
+        assert self.node is not None
+        self.node.claim_token(session)
+
+    def _outbox_up(self) -> None:
+        self.healthy_since = time.monotonic()
+        if self.node is not None:
+            self.node.resumed()
+
     async def _epochs(self, snapshot: Snapshot) -> dict[str, int]:
         """The epochs at which this node owns the rooms of ``snapshot`` (at a restart: its own)."""
         epochs = {}
@@ -159,16 +199,24 @@ class Cluster:
         return epochs
 
     async def _adopt_the_dead(self) -> None:
+        if self.outbox.down or time.monotonic() - self.healthy_since < self.lease:
+            return  # just back from an outage: the others have not said they are alive yet
         nodes = await self.redis.hkeys(f"{self.prefix}nodes")
         for raw in nodes:
             node = _text(raw)
             if node == self.name or await self.redis.exists(f"{self.prefix}alive:{node}"):
                 continue
+            assert self.node is not None
+            self.node.home_died(node)  # its clients that are guests here are away now
             await self.adopt(node)
 
     async def adopt(self, dead: str) -> int:
         """Take over the rooms of a dead node that no other node has taken yet: replay each one's
         moves here, and make its players' tokens resume here. Returns how many were adopted."""
+        async with self._adopting:  # one at a time: a resume and the watcher may both ask
+            return await self._adopt(dead)
+
+    async def _adopt(self, dead: str) -> int:
         started = time.monotonic()
         snapshot = await self.store.load(dead)
         by_room: dict[str, list[str]] = {}
@@ -215,7 +263,7 @@ class Cluster:
             for member_id in list(room.member_ids()):
                 session = self._hub.away.get(member_id)
                 if session is not None and session.token_hash is not None:
-                    await self._take_token(keys=[f"{p}tokens"], args=[session.token_hash, dead, self.name])
+                    await self._take_token(session, dead)
         self.adopted += rooms
         self.adopted_at = time.time()
         log.warning(
@@ -223,6 +271,15 @@ class Cluster:
             (time.monotonic() - started) * 1000, extra={"event": "cluster_adopt", "node": dead},
         )  # fmt: skip
         return rooms
+
+    async def leaving(self) -> None:
+        """This node is about to stop: its lease ends now, so that the others adopt its rooms and
+        take over its players as they reconnect, without waiting for the lease to lapse."""
+        if self._heart is not None:
+            self._heart.cancel()
+        with contextlib.suppress(RedisError, OSError):
+            async with asyncio.timeout(2.0):
+                await self.redis.delete(f"{self.prefix}alive:{self.name}")
 
     async def stop(self) -> None:
         """Leave the cluster: this node's rooms are withdrawn, its guests' homes told."""
@@ -238,10 +295,9 @@ class Cluster:
                     await task
         with contextlib.suppress(RedisError, OSError):
             await self.outbox.close()
-            pipe = self.redis.pipeline(transaction=False)
-            pipe.hdel(f"{self.prefix}nodes", self.name)
-            pipe.delete(f"{self.prefix}alive:{self.name}")
-            await pipe.execute()
+            # Its lease ends now: the other nodes adopt its rooms (kept in Redis) at once, and a
+            # player of it who reconnects through another node resumes there.
+            await self.redis.delete(f"{self.prefix}alive:{self.name}")
         await self._close_connections()
 
     async def _close_connections(self) -> None:

@@ -12,14 +12,19 @@ node's channel), and the same message for several members of one node goes once,
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import RedisError
+from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ...protocol.outgoing import Outgoing
 
@@ -32,15 +37,29 @@ Write = Callable[[Pipeline], Any]
 
 
 class Outbox:
-    """Writes to Redis in the order they were queued, a loop turn's worth per round trip."""
+    """Writes to Redis in the order they were queued, a loop turn's worth per round trip.
+
+    When Redis cannot be reached, the batch is tried again (backing off to once a second) until it
+    can: nothing queued is dropped or reordered, and what waits on it (a move's broadcast) waits
+    too. ``down_since`` says since when Redis has been out of reach; ``on_down`` and ``on_up``
+    are called as it goes and comes back.
+    """
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._queue: list[tuple[Write, asyncio.Future[Any] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        #: Writes Redis refused or could not take (each is logged).
+        #: Writes Redis refused (each is logged).
         self.failed = 0
+        #: ``loop.time()`` since Redis has been out of reach; None while it answers.
+        self.down_since: float | None = None
+        self.on_down: Callable[[], None] = lambda: None
+        self.on_up: Callable[[], None] = lambda: None
+
+    @property
+    def down(self) -> bool:
+        return self.down_since is not None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="netplay-cluster-outbox")
@@ -66,8 +85,12 @@ class Outbox:
             await self._wake.wait()
             self._wake.clear()
             batch, self._queue = self._queue, []
-            if not batch:
-                continue
+            if batch:
+                await self._write(batch)
+
+    async def _write(self, batch: list[tuple[Write, asyncio.Future[Any] | None]]) -> None:
+        backoff = 0.05
+        while True:
             pipe = self.redis.pipeline(transaction=False)
             counts = []
             for write, _ in batch:
@@ -76,31 +99,45 @@ class Outbox:
                 counts.append(len(pipe.command_stack) - before)
             try:
                 results = await pipe.execute(raise_on_error=False)
-            except (RedisError, OSError) as exc:
-                self.failed += len(batch)
-                log.error("a write to Redis failed: %s", exc, extra={"event": "cluster_error"})
-                for _, future in batch:
-                    if future is not None and not future.done():
-                        future.set_exception(exc)
-                continue
-            at = 0
-            for (_, future), count in zip(batch, counts, strict=True):
-                mine = results[at : at + count]
-                at += count
-                error = next((r for r in mine if isinstance(r, Exception)), None)
+                break
+            except (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError) as exc:
+                if self.down_since is None:
+                    self.down_since = asyncio.get_running_loop().time()
+                    log.error(
+                        "Redis cannot be reached (%s): writes wait until it is back", exc,
+                        extra={"event": "cluster_down"},
+                    )  # fmt: skip
+                    self.on_down()
+                await asyncio.sleep(backoff)  # a retry's pace, not a wait for anything
+                backoff = min(backoff * 2, 1.0)
+        if self.down_since is not None:
+            gone = asyncio.get_running_loop().time() - self.down_since
+            self.down_since = None
+            log.warning("Redis is back after %.1f s", gone, extra={"event": "cluster_up"})
+            self.on_up()
+        at = 0
+        for (_, future), count in zip(batch, counts, strict=True):
+            mine = results[at : at + count]
+            at += count
+            error = next((r for r in mine if isinstance(r, Exception)), None)
+            if error is not None:
+                self.failed += 1
+                log.error("Redis refused a write: %s", error, extra={"event": "cluster_error"})
+            if future is not None and not future.done():
                 if error is not None:
-                    self.failed += 1
-                    log.error("Redis refused a write: %s", error, extra={"event": "cluster_error"})
-                if future is not None and not future.done():
-                    if error is not None:
-                        future.set_exception(error)
-                    else:
-                        future.set_result(mine[-1] if mine else None)
+                    future.set_exception(error)
+                else:
+                    future.set_result(mine[-1] if mine else None)
 
     async def close(self) -> None:
         if self._task is not None:
-            await self.flush()
+            if self.down_since is None:
+                with contextlib.suppress(RedisError, OSError):
+                    async with asyncio.timeout(2.0):
+                        await self.flush()
             self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
             self._task = None
 
 
@@ -115,7 +152,12 @@ class Bus:
         #: For each node, the Outgoing of its batch's last "out" item (so its ids can grow).
         self._last_out: dict[str, tuple[Outgoing, list[str]]] = {}
         self._scheduled = False
-        #: Batches sent and received, and the items in them.
+        #: Batches carry this run's id and a number, so that a batch Redis got twice (sent again
+        #: after a broken connection) is taken once.
+        self.run = os.urandom(6).hex()
+        self._numbers = itertools.count(1)
+        self._seen: dict[tuple[str, str], int] = {}
+        #: Batches sent and received.
         self.sent = 0
         self.received = 0
 
@@ -151,17 +193,27 @@ class Bus:
         batches, self._batches = self._batches, {}
         self._last_out.clear()
         for node, items in batches.items():
-            data = orjson.dumps({"from": self.node, "items": items})
+            data = orjson.dumps(
+                {"from": self.node, "run": self.run, "n": next(self._numbers), "items": items}
+            )
             channel = self.channel(node)
             self.outbox.put(_publish(channel, data))
             self.sent += 1
+
+    def first_time(self, sender: str, run: str, number: int) -> bool:
+        """Whether this batch of ``sender`` is new (not one already taken, sent again)."""
+        key = (sender, run)
+        if number <= self._seen.get(key, 0):
+            return False
+        self._seen[key] = number
+        return True
 
 
 def _publish(channel: str, data: bytes) -> Write:
     return lambda pipe: pipe.publish(channel, data)
 
 
-def decode_batch(data: bytes) -> tuple[str, list[Any]]:
-    """A batch as ``Bus.flush`` sent it: the sending node, and its items in order."""
+def decode_batch(data: bytes) -> tuple[str, str, int, list[Any]]:
+    """A batch as ``Bus.flush`` sent it: the sending node, its run and number, its items in order."""
     batch = orjson.loads(data)
-    return batch["from"], batch["items"]
+    return batch["from"], batch["run"], batch["n"], batch["items"]

@@ -178,12 +178,19 @@ class ClusterDirectory(RoomDirectory):
             if before is not None and before != owner:
                 self.on_owner_change(info.id, owner)
 
+    async def reload(self) -> None:
+        """Load the directory afresh (after an outage the channel's changes were missed): the
+        other nodes' rooms as Redis has them now; this node's own are published again."""
+        for room_id in [r for r, owner in self._owner.items() if owner != self.node]:
+            self._unmirror(room_id)
+        await self.load()
+
     async def load(self) -> int:
         """Fill the mirror from Redis (at start, after subscribing to the changes)."""
         entries = await self.redis.hgetall(self._key("rooms"))
         for raw in entries.values():
             info, owner, ordinal = info_from_json(orjson.loads(raw))
-            if info.id not in self._rooms:
+            if info.id not in self._rooms and owner != self.node:
                 self._mirror(info, owner, ordinal)
         return len(entries)
 

@@ -28,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from ...protocol import ErrorCode, Hello, ProtocolError
 from ...protocol.outgoing import Outgoing
@@ -52,6 +54,13 @@ _CLAIM_TRIES = 5
 _CLAIM_WAIT = 10.0
 #: Seconds a resume waits for the player's node to hand it over; then the client is a new player.
 _HANDOVER_WAIT = 5.0
+#: What clients are told while Redis cannot be reached, and when it is back.
+PAUSED = "the server has lost its database for a moment: games wait (nothing is lost) until it is back"
+RESUMED = "the server has its database back: games go on"
+
+
+async def _adopt_nothing(node: str) -> int:
+    return 0
 
 
 class GuestLink:
@@ -98,6 +107,8 @@ class ClusterNode:
         #: Quick-matches waiting for another node to seat their client, by client id.
         self._seating: dict[str, asyncio.Future[bool]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Adopt a dead node's rooms now (``Cluster.adopt``), when a player of it comes back first.
+        self.adopt: Callable[[str], Awaitable[int]] = _adopt_nothing
         #: Resumes waiting for the player's node to hand it over, by token hash.
         self._handovers: dict[str, tuple[Session, Hello, asyncio.TimerHandle]] = {}
         self._tokens = f"{directory.prefix}tokens"
@@ -129,7 +140,8 @@ class ClusterNode:
         if room_id is not None:
             owner = session.remote.get(room_id)
             if owner is not None:
-                self._forward(session, owner, message)
+                self.check_available()
+                self._forward(session, owner or self.directory.owner_of(room_id) or "", message)
                 return True
         if message["type"] == "join_room" and "_looked_up" not in message:
             code = message.get("code")
@@ -140,11 +152,13 @@ class ClusterNode:
             else:
                 return False
             if info is None:  # not in this node's mirror yet: Redis knows (see create_room)
+                self.check_available()
                 self.hub.check_room_quota(session)
                 self._hold(session, self._look_up_and_join(session, message))
                 return True
             owner = self.directory.owner_of(info.id)
             if owner is not None and owner != self.name:
+                self.check_available()
                 self.hub.check_room_quota(session)
                 self._forward(session, owner, message)
                 return True
@@ -176,6 +190,9 @@ class ClusterNode:
     def create_room(self, session: Session, room: Room, message: dict[str, Any]) -> None:
         """A room made here is entered once Redis has it: a client told its id or code by the
         reply can be sure that every node finds it."""
+        if self.directory.outbox.down:
+            self.hub.room_emptied(room)
+            self.check_available()
 
         async def enter() -> None:
             try:
@@ -203,6 +220,13 @@ class ClusterNode:
     async def outbox_flushed(self) -> None:
         await self.directory.outbox.flush()
 
+    def check_available(self) -> None:
+        """Refuse a request that needs Redis while it cannot be reached (``unavailable``)."""
+        if self.directory.outbox.down:
+            raise ProtocolError(
+                ErrorCode.UNAVAILABLE, "the cluster's database cannot be reached now; try again in a moment"
+            )
+
     def _forward(self, session: Session, owner: str, message: dict[str, Any]) -> None:
         self.bus.post(owner, ["req", session.id, session.name, session.token_hash, message])
 
@@ -211,7 +235,7 @@ class ClusterNode:
         """Send a welcome once Redis knows which node the player's token belongs to (this one), so
         that a reconnect through any node resumes it."""
         assert session.token_hash is not None
-        self.claim_token(session.token_hash)
+        self.claim_token(session)
 
         async def send() -> None:
             try:
@@ -223,10 +247,16 @@ class ClusterNode:
 
         self._hold(session, send())
 
-    def claim_token(self, token_hash: str) -> None:
-        """The player with this token is this node's client now (written after what came before)."""
-        name = self.name
-        self.directory.outbox.put(lambda pipe: pipe.hset(self._tokens, token_hash, name))
+    def claim_token(self, session: Session) -> None:
+        """Write down who holds this player's token: this node, and the player as another node
+        would need it to take the player over if this one died (id, name, rooms elsewhere)."""
+        token_hash = session.token_hash
+        if token_hash is None:
+            return
+        entry = orjson.dumps(
+            {"node": self.name, "id": session.id, "name": session.name, "remote": session.remote}
+        )
+        self.directory.outbox.put(lambda pipe: pipe.hset(self._tokens, token_hash, entry))
 
     def forget_token(self, token_hash: str) -> None:
         """The player is gone from this node for good: its token resumes nothing here any more."""
@@ -239,19 +269,55 @@ class ClusterNode:
 
         async def ask() -> None:
             try:
-                home = await self.directory.redis.hget(self._tokens, token_hash)
+                entry = await self._token(token_hash)
+                node = None if entry is None else entry["node"]
+                if node is not None and node != self.name and not await self._alive(node):
+                    await self.adopt(node)  # its node is gone: its rooms (and players) come here
+                    entry = await self._token(token_hash)
+                    node = None if entry is None else entry["node"]
+                alive = node is not None and await self._alive(node)
             except Exception:
                 log.exception("cannot look a token up", extra={"event": "cluster_error"})
-                home = None
-            node = None if home is None else home.decode() if isinstance(home, bytes) else str(home)
-            if node is None or node == self.name:
+                self._unavailable(session, hello)
+                return
+            if node == self.name and token_hash in self.hub.tokens:  # adopted here just now
+                self._release_waiting(session)
+                self.hub.receive(session, hello)
+                return
+            if entry is None or node == self.name:
                 self.hub.greet(session, hello)  # its welcome releases the requests held meanwhile
+                return
+            assert node is not None
+            if not alive:  # its node is gone, its rooms all elsewhere: this node takes it over
+                player = {**entry, "token_hash": token_hash, "rooms": []}
+                self._take_over(session, hello, player, node)
                 return
             timer = self.hub.loop.call_later(_HANDOVER_WAIT, self._handover_late, token_hash)
             self._handovers[token_hash] = (session, hello, timer)
             self.bus.post(node, ["handover", token_hash])
 
         self._hold(session, ask())
+
+    async def _token(self, token_hash: str) -> dict[str, Any] | None:
+        """Who holds a token, as ``claim_token`` wrote it (None: nobody)."""
+        raw = await self.directory.redis.hget(self._tokens, token_hash)
+        return None if raw is None else dict(orjson.loads(raw))
+
+    async def _alive(self, node: str) -> bool:
+        return bool(await self.directory.redis.exists(f"{self.directory.prefix}alive:{node}"))
+
+    def _unavailable(self, session: Session, hello: Hello) -> None:
+        """A resume that cannot be answered now: the client is told to come back in a moment."""
+        self._release_waiting(session)
+        error = ProtocolError(
+            ErrorCode.UNAVAILABLE,
+            "your game's server is being replaced by another; reconnect in a few seconds",
+            fatal=True,
+        )
+        session.send(error.to_message(hello.id))
+        if session.link is not None:
+            session.ending = "unavailable"
+            session.link.close()
 
     def _handover_late(self, token_hash: str) -> None:
         waiting = self._handovers.pop(token_hash, None)
@@ -295,17 +361,24 @@ class ClusterNode:
         if player is None:
             self.hub.greet(session, hello)
         else:
-            self.hub.take_over(session, hello, player, node)
-            guest = self.guests.pop(session.id, None)
-            if guest is not None:  # it was a guest in rooms of this node: they are its own now
-                del self.homes[session.id]
-                for room_id, room in guest.rooms.items():
-                    session.remote.pop(room_id, None)
-                    session.rooms[room_id] = room
-                    room.member_back(session.id, announce=guest.link is None)
-            for owner in set(session.remote.values()) - {node}:
-                self.bus.post(owner, ["back", session.id])  # its other rooms: here is its home now
-            self._release_waiting(session)  # (greet's welcome releases them itself, once stored)
+            self._take_over(session, hello, player, node)
+
+    def _take_over(self, session: Session, hello: Hello, player: dict[str, Any], node: str) -> None:
+        """Resume ``player`` (of node ``node``, which handed it over or is dead) on this node."""
+        self.hub.take_over(session, hello, player, node)
+        guest = self.guests.pop(session.id, None)
+        if guest is not None:  # it was a guest in rooms of this node: they are its own now
+            del self.homes[session.id]
+            if guest.expiry is not None:
+                guest.expiry.cancel()
+            for room_id, room in guest.rooms.items():
+                session.remote.pop(room_id, None)
+                session.rooms[room_id] = room
+                room.member_back(session.id, announce=guest.link is None)
+        for owner in set(session.remote.values()) - {node}:
+            self.bus.post(owner, ["back", session.id])  # its other rooms: here is its home now
+        self.claim_token(session)
+        self._release_waiting(session)  # (greet's welcome releases them itself, once stored)
 
     def session_event(self, session: Session, event: str) -> None:
         """Tell the owners of a client's rooms elsewhere that it is "away", "back" or "gone"."""
@@ -324,6 +397,7 @@ class ClusterNode:
         options: dict[str, Any],
     ) -> None:
         """Seat a client in the oldest open room that suits, on any node, or in a new one here."""
+        self.check_available()
         self._hold(session, self._quick_match(session, message, kind, game, clock, options))
 
     async def _quick_match(
@@ -478,6 +552,9 @@ class ClusterNode:
                 room.member_back(guest.id, announce=True)
             return
         if guest is not None:  # the sender is its home now (it may have resumed on another node)
+            if guest.expiry is not None:  # (its home had died: it came back through the sender)
+                guest.expiry.cancel()
+                guest.expiry = None
             was_away = guest.link is None
             guest.link = GuestLink(self.bus, node, guest.id)
             self.homes[guest.id] = node
@@ -523,6 +600,50 @@ class ClusterNode:
             live.rooms[room.id] = room
             room.member_back(member_id, announce=True)
 
+    # -- Redis in trouble ----------------------------------------------------------------------
+    def paused(self) -> None:
+        """Redis cannot be reached: every client here is told that games wait (moves are held,
+        not lost: each goes out once Redis has it)."""
+        notice = {"type": "notice", "text": PAUSED, "room": None}
+        for session in list(self.hub.sessions.values()):
+            if session.greeted:
+                session.send(notice)
+
+    def resumed(self) -> None:
+        """Redis answers again: clients are told, and what Redis may have lost (a restart without
+        its append-only file) is written again: this node's rooms and its players' tokens."""
+        notice = {"type": "notice", "text": RESUMED, "room": None}
+        for session in list(self.hub.sessions.values()):
+            if session.greeted:
+                session.send(notice)
+            if session.token_hash is not None:
+                self.claim_token(session)
+        for room in list(self.hub.rooms.values()):
+            self.hub.room_changed(room)
+
+    def healed(self) -> None:
+        """This node hears the cluster again: messages from other nodes may have been lost
+        meanwhile, so every member of its match rooms gets the current state again."""
+        for room in list(self.hub.rooms.values()):
+            send_state_to = getattr(room, "send_state_to", None)
+            if send_state_to is None:
+                continue
+            for member_id in list(room.member_ids()):
+                send_state_to(member_id)
+
+    def home_died(self, node: str) -> None:
+        """A node is dead: its clients that are guests here are away, for the reconnect grace
+        period (they may resume through another node), then they leave their rooms here."""
+        for member_id, guest in list(self.guests.items()):
+            if self.homes.get(member_id) != node or guest.link is None:
+                continue
+            guest.link = None
+            for room in list(guest.rooms.values()):
+                room.member_away(member_id)
+            guest.expiry = self.hub.loop.call_later(
+                self.hub.config.reconnect_grace, self._on_gone, node, ["gone", member_id]
+            )
+
     def owner_changed(self, room_id: str, owner: str) -> None:
         """The directory says another node owns a room now (it adopted a dead node's): this
         node's clients in it are that node's guests from now on."""
@@ -544,6 +665,9 @@ class ClusterNode:
     def _on_gone(self, node: str, item: list[Any]) -> None:
         guest = self.guests.pop(item[1], None)
         if guest is not None:
+            if guest.expiry is not None:
+                guest.expiry.cancel()
+                guest.expiry = None
             del self.homes[guest.id]
             self.hub.forget_rooms(guest)
 
@@ -567,6 +691,7 @@ class ClusterNode:
             self.bus.post(node, ["gone", item[1]])
             return
         session.remote[item[2]] = node
+        self.claim_token(session)  # its rooms elsewhere, for a node that may take it over
         if session.link is None:  # it dropped while its join was on the way: the owner must know
             self.bus.post(node, ["away", session.id])
         seating = self._seating.get(session.id)
@@ -577,6 +702,7 @@ class ClusterNode:
         session = self._client(item[1])
         if session is not None and session.remote.get(item[2]) == node:
             del session.remote[item[2]]
+            self.claim_token(session)
 
     def _on_retry(self, node: str, item: list[Any]) -> None:
         seating = self._seating.get(item[1])
