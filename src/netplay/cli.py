@@ -16,7 +16,7 @@ from typing import Any
 
 from . import __version__
 from .client.admin import read_token, run_admin
-from .client.aio import Client, NetplayError
+from .client.aio import Client, NetplayError, parse_server
 from .client.safe_text import safe_text
 from .client.terminal import COMMANDS, PlayOptions, run_play
 from .games import Game, RealtimeGame, builtin_games, load_game
@@ -35,13 +35,59 @@ DEFAULT_PORT = 7777
 DEFAULT_DB = os.environ.get("NETPLAY_DB", "netplay.db")
 
 
-def _add_address(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
+def _add_address(parser: argparse.ArgumentParser, *, servers: bool = False) -> None:
+    """--host, --port and the TLS options; ``servers``: also --server HOST:PORT (repeatable), the
+    other way of naming the server, which cannot be mixed with --host/--port."""
+    way: dict[str, Any] = {"action": _AddressWay} if servers else {}
+    parser.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)", **way)
     parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"server port, 1 to 65535 (default {DEFAULT_PORT})"
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"server port, 1 to 65535 (default {DEFAULT_PORT})",
+        **way,
     )
+    if servers:
+        parser.add_argument(
+            "--server",
+            type=_server,
+            action=_AddressWay,
+            metavar="HOST:PORT",
+            help="a server to connect to ([::1]:7777 for IPv6), instead of --host/--port; repeat it "
+            "for the nodes of a cluster: they are tried in order, and the next is tried when one fails",
+        )
     parser.add_argument("--tls", action="store_true", help="connect with TLS (a server run with --tls-cert)")
     parser.add_argument("--tls-ca", help="PEM file of the certificate authority to trust (implies --tls)")
+
+
+class _AddressWay(argparse.Action):
+    """Stores --host, --port or --server (appended): an argparse error if --server is mixed with
+    either of the others, whichever comes first on the command line."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        way = "--server" if self.dest == "server" else "--host/--port"
+        if getattr(namespace, "address_way", way) != way:
+            parser.error(
+                "--server cannot be combined with --host or --port: give every server as --server HOST:PORT"
+            )
+        namespace.address_way = way
+        if self.dest == "server":
+            values = [*(getattr(namespace, self.dest, None) or []), values]
+        setattr(namespace, self.dest, values)
+
+
+def _server(text: str) -> tuple[str, int]:
+    """An argparse type: ``HOST:PORT`` (``[::1]:7777``); the error says what is wrong with it."""
+    try:
+        return parse_server(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _ssl(args: argparse.Namespace) -> ssl.SSLContext | None:
@@ -487,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
         + ".",
     )
     play.add_argument("game", help="the game to play, e.g. tictactoe or connect4")
-    _add_address(play)
+    _add_address(play, servers=True)
     play.add_argument("--name", help="your name in the room (default: your login name)")
     play.add_argument("--bot", help="let a bot play this seat (e.g. minimax, random)")
     play.add_argument(
@@ -560,6 +606,20 @@ def build_parser() -> argparse.ArgumentParser:
     rooms = sub.add_parser("rooms", help="list a server's rooms")
     _add_address(rooms)
     rooms.add_argument("--game", help="only rooms of this game")
+    cluster_command = sub.add_parser(
+        "cluster", help="look at a cluster of nodes (netplay serve --redis) in its Redis (docs/cluster.md)"
+    )
+    cluster_tasks = cluster_command.add_subparsers(dest="task", required=True, metavar="TASK")
+    cluster_status = cluster_tasks.add_parser(
+        "status", help="every node (alive or DEAD), its rooms, players and lease; rooms waiting to be adopted"
+    )
+    cluster_status.add_argument(
+        "--redis",
+        required=True,
+        metavar="URL",
+        help="the cluster's Redis (redis://HOST:PORT/DB), as the nodes got it",
+    )
+    cluster_status.add_argument("--json", action="store_true", help="the same report as one JSON object")
     return parser
 
 
@@ -717,13 +777,14 @@ def _serve(args: argparse.Namespace) -> int:
             kept = os.path.abspath(config.db)  # the command works from any folder with the full path
             print(f"Matches are kept in {kept} (see: netplay matches --db {shlex.quote(kept)}).", flush=True)
         if server.cluster is not None:
-            print(f"Node {server.cluster.name} of the cluster at {config.redis}.", flush=True)
+            print(f"Node {server.cluster.name} of the cluster at {redact(config.redis or '')}.", flush=True)
         if server.restored:
             were = "match that was" if server.restored == 1 else "matches that were"
             print(f"Resumed {server.restored} {were} in progress.", flush=True)
         print("Stop with Ctrl-C.", flush=True)
 
     from .server.cluster import ClusterUnavailable  # redis-py is imported only by a server
+    from .server.cluster.status import redact
 
     try:
         run(config, games.values(), on_ready=ready, use_uvloop=False, relay_checks=checks)
@@ -843,6 +904,27 @@ def _rooms(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_status(args: argparse.Namespace) -> int:
+    """``netplay cluster status``: what the cluster's Redis says of its nodes, rooms and players
+    (read from Redis alone, so it works while nodes are dying)."""
+    from redis.exceptions import RedisError  # redis-py is imported only by the commands that use it
+
+    from .server.cluster import status
+
+    shown = status.redact(args.redis)
+    try:
+        raw = asyncio.run(status.read(args.redis))
+    except ValueError as exc:  # not a Redis URL
+        print(safe_text(f"error: --redis {shown}: {exc}"), file=sys.stderr)
+        return 2
+    except (RedisError, OSError) as exc:
+        print(safe_text(f"error: cannot reach Redis at {shown}: {exc}"), file=sys.stderr)
+        return 1
+    report = status.summarize(raw, shown)
+    print(json.dumps(report) if args.json else status.format_report(report))
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Like `python -m`, let --game and --rules import modules from the current directory.
@@ -856,6 +938,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 game=args.game,
                 host=args.host,
                 port=args.port,
+                servers=tuple(args.server or ()),
                 name=args.name or _login_name(),
                 bot=args.bot,
                 vs=args.vs,
@@ -886,6 +969,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     if args.command == "rooms":
         return _rooms(args)
+    if args.command == "cluster":
+        return _cluster_status(args)
     if args.command == "proxy":
         return _proxy(args)
     if args.command == "admin":

@@ -51,6 +51,8 @@ def start_redis(folder: Path, port: int | None = None, *, aof: bool = False) -> 
     folder.mkdir(parents=True, exist_ok=True)
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(folder)]
     command += ["--appendonly", "yes" if aof else "no", "--maxmemory-policy", "noeviction"]
+    if aof:  # every write on disk before Redis answers it: a kill -9 of Redis loses no move
+        command += ["--appendfsync", "always"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert process.stdout is not None
     deadline = time.monotonic() + 10

@@ -24,6 +24,7 @@ from ..directory import new_id
 from .bus import Bus, Outbox, decode_batch
 from .directory import ClusterDirectory
 from .node import ClusterNode
+from .status import redact
 from .store import RedisStore, Snapshot, _text
 
 if TYPE_CHECKING:
@@ -85,10 +86,10 @@ class Cluster:
             await self._say_alive()
         except (RedisError, OSError) as exc:
             await self._close_connections()
-            raise ClusterUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
+            raise ClusterUnavailable(f"cannot reach Redis at {redact(self.url)}: {exc}") from None
         self._heart = asyncio.create_task(self._heartbeat(), name="netplay-cluster-heartbeat")
         log.info(
-            "node %s joined the cluster at %s (%d rooms listed)", self.name, self.url, rooms,
+            "node %s joined the cluster at %s (%d rooms listed)", self.name, redact(self.url), rooms,
             extra={"event": "cluster_join", "node": self.name},
         )  # fmt: skip
 
@@ -97,6 +98,7 @@ class Cluster:
         self.node = ClusterNode(hub, self.bus, self.directory, self.name)
         hub.cluster = self.node
         self.directory.on_owner_change = self.node.owner_changed
+        self.directory.on_room_gone = self.node.room_gone
         self.node.adopt = self.adopt
         self.outbox.on_down = self.node.paused
         self.outbox.on_up = self._outbox_up
@@ -112,7 +114,7 @@ class Cluster:
             try:
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
             except (RedisError, OSError) as exc:
-                log.error("lost the cluster's channels: %s", exc, extra={"event": "cluster_down"})
+                self.outbox.mark_down(f"lost the cluster's channels: {exc}")
                 await self._subscribe_again()
                 continue
             if message is None or message["type"] != "message":
@@ -142,7 +144,7 @@ class Cluster:
             except (RedisError, OSError):
                 continue
         self.healthy_since = time.monotonic()
-        log.warning("listening to the cluster again", extra={"event": "cluster_up"})
+        self.outbox.mark_up()
         if self.node is not None:
             self.node.healed()
 
@@ -166,7 +168,7 @@ class Cluster:
                 if self.node is not None:
                     await self._adopt_the_dead()
             except (RedisError, OSError) as exc:
-                log.warning("cannot reach Redis: %s", exc, extra={"event": "cluster_error"})
+                self.outbox.mark_down(exc)  # (said once an outage, not every beat)
             except Exception:
                 log.exception("looking after the cluster failed", extra={"event": "cluster_error"})
 
@@ -237,7 +239,12 @@ class Cluster:
                 epochs[room_id] = int(epoch)
         if not by_room or not await self.redis.scard(f"{p}noderooms:{dead}"):
             if not await self.redis.scard(f"{p}nodematches:{dead}"):
-                await self.redis.hdel(f"{p}nodes", dead)  # nothing of it is left to adopt
+                # Nothing of it is left to adopt: what it still lists kept no record (relay rooms)
+                # and is gone with it.
+                for room_id in self.directory.rooms_of(dead):
+                    if room_id not in by_room:
+                        self.directory.withdraw_dead(room_id, dead)
+                await self.redis.hdel(f"{p}nodes", dead)
         if not epochs:
             return 0
         mine = Snapshot(

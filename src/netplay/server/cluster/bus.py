@@ -80,6 +80,24 @@ class Outbox:
         """Return once everything queued so far has been written."""
         await self.ask(lambda pipe: pipe.ping())
 
+    def mark_down(self, why: object) -> None:
+        """Redis cannot be reached (a write failed, or the channels were lost)."""
+        if self.down_since is None:
+            self.down_since = asyncio.get_running_loop().time()
+            log.error(
+                "Redis cannot be reached (%s): writes wait until it is back", why,
+                extra={"event": "cluster_down"},
+            )  # fmt: skip
+            self.on_down()
+
+    def mark_up(self) -> None:
+        """Redis answered again."""
+        if self.down_since is not None:
+            gone = asyncio.get_running_loop().time() - self.down_since
+            self.down_since = None
+            log.warning("Redis is back after %.1f s", gone, extra={"event": "cluster_up"})
+            self.on_up()
+
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
@@ -101,20 +119,10 @@ class Outbox:
                 results = await pipe.execute(raise_on_error=False)
                 break
             except (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError) as exc:
-                if self.down_since is None:
-                    self.down_since = asyncio.get_running_loop().time()
-                    log.error(
-                        "Redis cannot be reached (%s): writes wait until it is back", exc,
-                        extra={"event": "cluster_down"},
-                    )  # fmt: skip
-                    self.on_down()
+                self.mark_down(exc)
                 await asyncio.sleep(backoff)  # a retry's pace, not a wait for anything
                 backoff = min(backoff * 2, 1.0)
-        if self.down_since is not None:
-            gone = asyncio.get_running_loop().time() - self.down_since
-            self.down_since = None
-            log.warning("Redis is back after %.1f s", gone, extra={"event": "cluster_up"})
-            self.on_up()
+        self.mark_up()
         at = 0
         for (_, future), count in zip(batch, counts, strict=True):
             mine = results[at : at + count]

@@ -108,6 +108,8 @@ class ClusterDirectory(RoomDirectory):
         #: Claims that reached this node's rooms since their last publish, by room.
         self._arrived: dict[str, int] = {}
         self._count = itertools.count()
+        #: Called when a dead node's room is withdrawn without its members told (a relay room).
+        self.on_room_gone: Callable[[str], None] = lambda room_id: None
         #: Called when a room's owner changes (another node adopted it): room id, new owner.
         self.on_owner_change: Callable[[str, str], None] = lambda room_id, owner: None
 
@@ -170,6 +172,8 @@ class ClusterDirectory(RoomDirectory):
         if "gone" in event:
             if self._owner.get(event["gone"]) == event["owner"]:
                 self._unmirror(event["gone"])
+                if event.get("dead"):
+                    self.on_room_gone(event["gone"])
             return
         info, owner, ordinal = info_from_json(event)
         if owner != self.node:  # ours are mirrored when they are made
@@ -374,6 +378,25 @@ class ClusterDirectory(RoomDirectory):
         keys = [self._key(f"seats:{room_id}"), self._open_key(info.kind, info.game, info.clock)]
         args = [room_id, -1, self._ordinal.get(room_id, 0), int(info.open and info.code is None)]
         self.outbox.put(lambda pipe: eval_script(pipe, self._release, keys, args))
+
+    def withdraw_dead(self, room_id: str, owner: str) -> None:
+        """A dead node's room that no node can adopt (it kept no record: a relay room): it is gone
+        from the lobby, and its members' nodes tell them."""
+        info = self._rooms.get(room_id)
+        if info is None or self._owner.get(room_id) != owner:
+            return
+        self._unmirror(room_id)
+        self.on_room_gone(room_id)
+        keys = [
+            self._key("rooms"),
+            self._key(f"seats:{room_id}"),
+            self._open_key(info.kind, info.game, info.clock),
+            self._key(f"opts:{room_id}"),
+            self._key("codes"),
+        ]
+        event = orjson.dumps({"gone": room_id, "owner": owner, "dead": True})
+        args = [room_id, info.code or "", self._key("dir"), event]
+        self.outbox.put(lambda pipe: eval_script(pipe, self._withdraw, keys, args))
 
     def forget(self, room_id: str) -> None:
         """Drop a room from this node's mirror (a dead node's, about to be adopted here); it keeps

@@ -125,6 +125,7 @@ class ClusterNode:
             "retry": self._on_retry,
             "close": self._on_close,
             "handover": self._on_handover,
+            "resync": self._on_resync,
             "handed": self._on_handed,
         }
 
@@ -622,14 +623,35 @@ class ClusterNode:
             self.hub.room_changed(room)
 
     def healed(self) -> None:
-        """This node hears the cluster again: messages from other nodes may have been lost
-        meanwhile, so every member of its match rooms gets the current state again."""
+        """This node hears the cluster again: messages between nodes may have been lost
+        meanwhile, so every member of its match rooms gets the current state again, and the
+        owners of its clients' rooms elsewhere are asked for theirs."""
         for room in list(self.hub.rooms.values()):
-            send_state_to = getattr(room, "send_state_to", None)
-            if send_state_to is None:
-                continue
             for member_id in list(room.member_ids()):
-                send_state_to(member_id)
+                self._resend(room, member_id)
+        for session in [*self.hub.sessions.values(), *self.hub.away.values()]:
+            for owner in set(session.remote.values()):
+                if owner:
+                    self.bus.post(owner, ["resync", session.id])
+
+    @staticmethod
+    def _resend(room: Room, member_id: str) -> None:
+        send_state_to = getattr(room, "send_state_to", None)
+        if send_state_to is not None:
+            send_state_to(member_id)
+
+    def _on_resync(self, node: str, item: list[Any]) -> None:
+        guest = self.guests.get(item[1])
+        if guest is not None:
+            for room in list(guest.rooms.values()):
+                self._resend(room, guest.id)
+
+    def room_gone(self, room_id: str) -> None:
+        """A room of another node is gone without its members being told (its node died, and a
+        relay room has nothing to adopt): this node's clients in it are told it closed."""
+        for session in [*self.hub.sessions.values(), *self.hub.away.values()]:
+            if session.remote.pop(room_id, None) is not None:
+                session.send({"type": "room_closed", "room": room_id, "reason": "its server stopped"})
 
     def home_died(self, node: str) -> None:
         """A node is dead: its clients that are guests here are away, for the reconnect grace
