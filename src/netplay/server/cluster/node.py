@@ -322,10 +322,10 @@ class ClusterNode:
 
     def _handover_late(self, token_hash: str) -> None:
         waiting = self._handovers.pop(token_hash, None)
-        if waiting is not None:  # its node is gone or stuck: the client starts afresh
-            session, hello, _ = waiting
+        if waiting is not None:  # its node is stuck, or dead with its lease not yet lapsed: the
+            session, hello, _ = waiting  # client comes back once its rooms are adopted
             log.warning("no node handed over a resumed player", extra={"event": "cluster_error"})
-            self.hub.greet(session, hello)
+            self._unavailable(session, hello)
 
     def _on_handover(self, node: str, item: list[Any]) -> None:
         token_hash = item[1]
