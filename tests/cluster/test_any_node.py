@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import connect
 
 from netplay.client import Client, NetplayError
 from netplay.server import Server
@@ -95,3 +98,31 @@ async def test_a_spectator_on_another_node_watches(make_node: MakeNode) -> None:
     assert seen["outcome"] == final["outcome"] and seen["state"] == final["state"]
     for c in (ann, bob, cat):
         await c.close()
+
+
+async def test_a_browser_on_one_node_plays_a_tcp_client_of_another(make_node: MakeNode) -> None:
+    """Every kind of client works through any node: a WebSocket (the web page's) against TCP."""
+    a, b = await make_node(), await make_node()
+    ann = await client(a, "Ann")
+    room = (await ann.create_room("tictactoe"))["room"]["id"]
+    async with connect(f"ws://127.0.0.1:{b.port}/ws") as ws:
+
+        async def recv(kind: str) -> dict[str, Any]:
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if message["type"] == kind:
+                    return dict(message)
+
+        await ws.send(json.dumps({"type": "hello", "protocol": 1, "name": "Web", "id": 0}))
+        assert (await recv("welcome"))["node"] == "node2"
+        await ws.send(json.dumps({"type": "join_room", "room": room, "id": 1}))
+        assert (await recv("joined"))["seat"] == 1
+        state = await ann.wait_for("state", room=room)
+        await ann.move(4, room=room, version=state["version"])
+        seen = await recv("state")
+        while seen["version"] < 2:
+            seen = await recv("state")
+        await ws.send(json.dumps({"type": "move", "room": room, "move": 0, "version": 2, "id": 2}))
+        after = await ann.wait_for("state", room=room, version=3)
+        assert after["state"]["board"][0] == "O" and after["players"][1]["name"] == "Web"
+    await ann.close()
