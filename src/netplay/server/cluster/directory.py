@@ -209,13 +209,7 @@ class ClusterDirectory(RoomDirectory):
         self._mirror(info, self.node, ordinal)
         arrived = self._arrived.pop(info.id, 0)
         entry = orjson.dumps(info_to_json(info, self.node, ordinal))
-        keys = [
-            self._key("rooms"),
-            self._key(f"seats:{info.id}"),
-            self._open_key(info.kind, info.game, info.clock),
-            self._key(f"opts:{info.id}"),
-            self._key("codes"),
-        ]
+        keys = self._room_keys(info)
         args: list[Any] = [
             info.id,
             entry,
@@ -241,15 +235,22 @@ class ClusterDirectory(RoomDirectory):
             return
         self._unmirror(room_id)
         self._arrived.pop(room_id, None)
-        keys = [
+        self._remove(info, {"gone": room_id, "owner": self.node})
+
+    def _room_keys(self, info: RoomInfo) -> list[str]:
+        """The keys the PUT and WITHDRAW scripts touch for a room."""
+        return [
             self._key("rooms"),
-            self._key(f"seats:{room_id}"),
+            self._key(f"seats:{info.id}"),
             self._open_key(info.kind, info.game, info.clock),
-            self._key(f"opts:{room_id}"),
+            self._key(f"opts:{info.id}"),
             self._key("codes"),
         ]
-        event = orjson.dumps({"gone": room_id, "owner": self.node})
-        args = [room_id, info.code or "", self._key("dir"), event]
+
+    def _remove(self, info: RoomInfo, event: dict[str, Any]) -> None:
+        """Take a room out of Redis, and tell every node's mirror with ``event``."""
+        keys = self._room_keys(info)
+        args = [info.id, info.code or "", self._key("dir"), orjson.dumps(event)]
         self.outbox.put(lambda pipe: eval_script(pipe, self._withdraw, keys, args))
 
     def get(self, room_id: str) -> RoomInfo | None:
@@ -387,16 +388,7 @@ class ClusterDirectory(RoomDirectory):
             return
         self._unmirror(room_id)
         self.on_room_gone(room_id)
-        keys = [
-            self._key("rooms"),
-            self._key(f"seats:{room_id}"),
-            self._open_key(info.kind, info.game, info.clock),
-            self._key(f"opts:{room_id}"),
-            self._key("codes"),
-        ]
-        event = orjson.dumps({"gone": room_id, "owner": owner, "dead": True})
-        args = [room_id, info.code or "", self._key("dir"), event]
-        self.outbox.put(lambda pipe: eval_script(pipe, self._withdraw, keys, args))
+        self._remove(info, {"gone": room_id, "owner": owner, "dead": True})
 
     def forget(self, room_id: str) -> None:
         """Drop a room from this node's mirror (a dead node's, about to be adopted here); it keeps
