@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="start N processes on this machine sharing its ports (SO_REUSEPORT), one per core; "
-        "needs --redis",
+        "needs --redis (default 1: this process alone)",
     )
     cluster.add_argument("--node-name", help="this node's name in the cluster (default: host-pid-random)")
     cluster.add_argument(
