@@ -73,7 +73,15 @@ def room(room_id: str, owner: str, players: int, kind: str = "match") -> dict[st
 def test_the_report_shows_each_node_the_totals_and_the_rooms_waiting_for_adoption() -> None:
     raw = Raw(
         nodes={
-            "node1": {"name": "node1", "pid": 101, "host": "box-a", "started": NOW - 3725, "seen": NOW - 0.4},
+            "node1": {
+                "name": "node1",
+                "pid": 101,
+                "host": "box-a",
+                "started": NOW - 3725,
+                "seen": NOW - 0.4,
+                "connections": 7,
+                "away": 1,
+            },
             "node2": {"name": "node2", "pid": 202, "host": "box-b", "started": NOW - 60, "seen": NOW - 12.5},
         },
         rooms=[
@@ -93,6 +101,7 @@ def test_the_report_shows_each_node_the_totals_and_the_rooms_waiting_for_adoptio
     assert by_name["node1"] | {"seen_ago": None} == {
         "name": "node1", "host": "box-a", "pid": 101, "started": NOW - 3725, "seen": NOW - 0.4,
         "alive": True, "seen_ago": None, "lease_ms": 1800, "rooms": 2, "players": 5, "tokens": 3,
+        "connections": 7, "away": 1,
     }  # fmt: skip
     assert by_name["node2"]["alive"] is False and by_name["node2"]["lease_ms"] is None
     assert by_name["node2"]["seen_ago"] == 12.5 and by_name["node2"]["rooms"] == 1
@@ -110,7 +119,8 @@ def test_the_report_shows_each_node_the_totals_and_the_rooms_waiting_for_adoptio
     table = rows(text)
     assert table["node1"] == {
         "NODE": "node1", "HOST": "box-a", "PID": "101", "UP SINCE": "2023-11-14 21:11:15 UTC",
-        "STATE": "alive", "ROOMS": "2", "PLAYERS": "5", "TOKENS": "3", "LEASE": "1.8 s left",
+        "STATE": "alive", "CONNECTIONS": "7", "ROOMS": "2", "PLAYERS": "5", "TOKENS": "3",
+        "LEASE": "1.8 s left",
     }  # fmt: skip
     assert table["node2"]["STATE"] == "DEAD, seen 12 s ago" and table["node2"]["LEASE"] == "-"
     assert (
@@ -152,6 +162,19 @@ async def test_an_operator_sees_both_nodes_alive_with_their_rooms_and_players(
     # Redis has everyone's seat once the other node's mirror (fed by Redis) shows it.
     seated = [(b, game, 1), (b, chat, 1), (a, bobs, 2)]
     await until(lambda: all(players_in(n, r) == count for n, r, count in seated), what="every seat in Redis")
+    # Connections are in each node's heartbeat (every lease/5): wait for one written since.
+    r = aioredis.from_url(redis_server.url)
+    counts = {"node1": 1, "node2": 2}
+
+    async def beat() -> bool:
+        entries = {k.decode(): json.loads(v) for k, v in (await r.hgetall("netplay:nodes")).items()}
+        return all(entries.get(n, {}).get("connections") == c for n, c in counts.items())
+
+    deadline = asyncio.get_running_loop().time() + 10
+    while not await beat():
+        assert asyncio.get_running_loop().time() < deadline, "no heartbeat with the connections"
+        await asyncio.sleep(0.05)
+    await r.aclose()
 
     code, out, err = await status("--redis", redis_server.url)
     assert code == 0 and err == "", err
@@ -163,6 +186,7 @@ async def test_an_operator_sees_both_nodes_alive_with_their_rooms_and_players(
     for name, rooms, players in (("node1", "2", "2"), ("node2", "1", "2")):
         row = table[name]
         assert row["STATE"] == "alive" and row["ROOMS"] == rooms and row["PLAYERS"] == players, row
+        assert row["CONNECTIONS"] == str(counts[name])
         assert row["PID"] == str(os.getpid()) and row["UP SINCE"].endswith(" UTC")
         left = float(row["LEASE"].removesuffix(" s left"))
         assert 0 < left <= 10.0  # the default lease: said again every 2 s

@@ -149,10 +149,14 @@ class Cluster:
             self.node.healed()
 
     async def _say_alive(self) -> None:
-        entry = orjson.dumps({"name": self.name, "pid": os.getpid(), "host": socket.gethostname(),
-                              "started": self.started, "seen": time.time()})  # fmt: skip
+        entry: dict[str, Any] = {"name": self.name, "pid": os.getpid(), "host": socket.gethostname(),
+                                 "started": self.started, "seen": time.time()}  # fmt: skip
+        hub = getattr(self, "_hub", None)
+        if hub is not None:  # for ``netplay cluster status``: as of this heartbeat
+            entry["connections"] = hub.connections
+            entry["away"] = len(hub.away)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.hset(f"{self.prefix}nodes", self.name, entry)
+        pipe.hset(f"{self.prefix}nodes", self.name, orjson.dumps(entry))
         pipe.set(f"{self.prefix}alive:{self.name}", b"1", px=int(self.lease * 1000))
         await pipe.execute()
 

@@ -121,6 +121,9 @@ def summarize(raw: Raw, url: str) -> dict[str, Any]:
                 "rooms": rooms_of.get(name, 0),
                 "players": players_of.get(name, 0),
                 "tokens": tokens_of.get(name, 0),
+                # As of its last heartbeat (every lease/5): its clients' connections, and players away.
+                "connections": entry.get("connections"),
+                "away": entry.get("away"),
             }
         )
     return {
@@ -180,7 +183,9 @@ def format_report(report: dict[str, Any]) -> str:
     if not nodes:
         lines.append("No node has joined this cluster (or this is not its Redis).")
     else:
-        rows = [["NODE", "HOST", "PID", "UP SINCE", "STATE", "ROOMS", "PLAYERS", "TOKENS", "LEASE"]]
+        rows = [
+            ["NODE", "HOST", "PID", "UP SINCE", "STATE", "CONNECTIONS", "ROOMS", "PLAYERS", "TOKENS", "LEASE"]
+        ]
         for node in nodes:
             if node["alive"]:
                 status = "alive"
@@ -196,6 +201,7 @@ def format_report(report: dict[str, Any]) -> str:
                     str(node["pid"] or "?"),
                     _when(node["started"]),
                     status,
+                    "?" if node["connections"] is None else str(node["connections"]),
                     str(node["rooms"]),
                     str(node["players"]),
                     str(node["tokens"]),
