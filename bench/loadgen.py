@@ -10,11 +10,18 @@ Relay rooms speak the target's protocol: the raw relay's lines, netplay's frames
 ``text``) the 15-112 lines of netplay's text port, where each client sends ``relay PAYLOAD`` and
 the others receive ``relay SENDER PAYLOAD``, padded to the raw relay's line. Every delivered message
 carries its send time once, after ``|T``, which is what is counted and timed.
+
+Against a cluster (bench/cluster.py) the config names every node: ``ports`` (each room's members,
+each match's two players, go to them alternately: member ``k`` of group ``g`` to
+``ports[(g + k) % len(ports)]``, so that every room of two or more has members on two nodes and the
+rooms' owners alternate), ``server_pids`` (the server's CPU is theirs added up, each node's shown
+too) and ``redis_pid``/``redis_port`` (Redis's CPU and commands over the same window, apart).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import gc
 import json
@@ -22,6 +29,7 @@ import math
 import os
 import random
 import resource
+import socket
 import sys
 import time
 import zlib
@@ -83,7 +91,11 @@ def raise_nofile_limit() -> int:
 
 @dataclass(slots=True)
 class Snapshot:
-    """Wall clock, server CPU seconds and RSS, and this process's CPU seconds, at one instant."""
+    """Wall clock, server CPU seconds and RSS, and this process's CPU seconds, at one instant.
+
+    For a cluster, ``server_*`` add up every node, ``nodes_cpu`` has each node's CPU seconds, and
+    ``redis_cpu``/``redis_commands`` are redis-server's CPU seconds and commands processed so far.
+    """
 
     wall: float
     server_cpu: float
@@ -92,30 +104,53 @@ class Snapshot:
     own_cpu: float
     cores: list[Any]
     others: dict[int, float]
+    nodes_cpu: list[float] = field(default_factory=list)
+    redis_cpu: float | None = None
+    redis_commands: dict[str, int] | None = None
 
 
 class Meter:
-    """Reads the server process's counters and this process's CPU time."""
+    """Reads the server processes' counters (one, or every node of a cluster, and its Redis) and
+    this process's CPU time."""
 
-    def __init__(self, server_pid: int) -> None:
+    def __init__(
+        self,
+        server_pid: int,
+        node_pids: list[int] | None = None,
+        redis_pid: int | None = None,
+        redis_port: int | None = None,
+    ) -> None:
         self.server = psutil.Process(server_pid)
+        self.nodes = [psutil.Process(pid) for pid in node_pids or [server_pid]]
+        self.redis = None if redis_pid is None else psutil.Process(redis_pid)
+        self.redis_port = redis_port
 
     def snap(self) -> Snapshot:
         """Take a snapshot now."""
-        cpu = self.server.cpu_times()
+        times = [p.cpu_times() for p in self.nodes]
+        nodes_cpu = [t.user + t.system for t in times]
+        redis_cpu = None
+        if self.redis is not None:
+            rt = self.redis.cpu_times()
+            redis_cpu = rt.user + rt.system
         return Snapshot(
             time.perf_counter(),
-            cpu.user + cpu.system,
-            cpu.system,
-            self.server.memory_info().rss,
+            sum(nodes_cpu),
+            sum(t.system for t in times),
+            sum(p.memory_info().rss for p in self.nodes),
             time.process_time(),
             psutil.cpu_times(percpu=True),
             self._others(),
+            nodes_cpu if len(self.nodes) > 1 or self.redis is not None else [],
+            redis_cpu,
+            None if self.redis_port is None else redis_commands(self.redis_port),
         )
 
     def _others(self) -> dict[int, float]:
         """CPU seconds of every other user-space process: the load that is not ours."""
-        ours = {self.server.pid, os.getpid(), os.getppid()}
+        ours = {self.server.pid, os.getpid(), os.getppid(), *(p.pid for p in self.nodes)}
+        if self.redis is not None:
+            ours.add(self.redis.pid)
         seen: dict[int, float] = {}
         for proc in psutil.process_iter(["ppid", "cpu_times"]):
             info = proc.info
@@ -130,10 +165,11 @@ class Meter:
 
     @staticmethod
     def window(a: Snapshot, b: Snapshot) -> dict[str, Any]:
-        """CPU and memory figures between two snapshots."""
+        """CPU and memory figures between two snapshots (a cluster's nodes and Redis apart too)."""
         wall = b.wall - a.wall
         own = (b.own_cpu - a.own_cpu) / wall
-        return {
+        redis = 0.0 if a.redis_cpu is None or b.redis_cpu is None else b.redis_cpu - a.redis_cpu
+        out: dict[str, Any] = {
             "window_s": round(wall, 3),
             "server_cpu_s": round(b.server_cpu - a.server_cpu, 4),
             "server_cpu_pct": round(100 * (b.server_cpu - a.server_cpu) / wall, 1),
@@ -146,7 +182,7 @@ class Meter:
             # in softirq, plus other processes (which "others_cpu_pct" counts if they outlive the window).
             "unaccounted_cpu_pct": round(
                 sum(_busy(x, y) for x, y in zip(a.cores, b.cores, strict=True))
-                - 100 * (b.server_cpu - a.server_cpu + b.own_cpu - a.own_cpu) / wall,
+                - 100 * (b.server_cpu - a.server_cpu + b.own_cpu - a.own_cpu + redis) / wall,
                 1,
             ),
             "others_cpu_pct": round(
@@ -155,6 +191,40 @@ class Meter:
             "core_busy_pct": [_busy(x, y) for x, y in zip(a.cores, b.cores, strict=True)],
             "cores_pct": [_breakdown(x, y) for x, y in zip(a.cores, b.cores, strict=True)],
         }
+        if b.nodes_cpu:
+            node_s = [y - x for x, y in zip(a.nodes_cpu, b.nodes_cpu, strict=True)]
+            out["node_cpu_s"] = [round(v, 4) for v in node_s]
+            out["node_cpu_pct"] = [round(100 * v / wall, 1) for v in node_s]
+        if a.redis_cpu is not None and b.redis_cpu is not None:
+            out["redis_cpu_s"] = round(redis, 4)
+            out["redis_cpu_pct"] = round(100 * redis / wall, 1)
+        if a.redis_commands is not None and b.redis_commands is not None:
+            # (less the generator's own INFO, which the end's reading counts at the start)
+            calls = {k: v - a.redis_commands.get(k, 0) for k, v in b.redis_commands.items() if k != "info"}
+            calls = {k: v for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if v > 0}
+            out["redis_commands"] = calls
+            out["redis_commands_per_s"] = round(sum(calls.values()) / wall)
+        return out
+
+
+def redis_commands(port: int) -> dict[str, int]:
+    """Commands redis-server on ``port`` has processed so far, by name (``INFO commandstats``),
+    read over a blocking socket of its own at the window's edges: what Redis did for the load."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"INFO commandstats\r\n")
+        data = b""
+        while not data.startswith(b"$") or b"\r\n" not in data:
+            data += sock.recv(65536)
+        head, _, body = data.partition(b"\r\n")
+        size = int(head[1:])
+        while len(body) < size:
+            body += sock.recv(65536)
+    calls: dict[str, int] = {}
+    for line in body[:size].decode().splitlines():  # cmdstat_publish:calls=12,usec=34,...
+        name, _, stats = line.partition(":")
+        if name.startswith("cmdstat_") and stats.startswith("calls="):
+            calls[name[len("cmdstat_") :]] = int(stats.split(",", 1)[0][len("calls=") :])
+    return calls
 
 
 def _busy(a: Any, b: Any) -> float:
@@ -191,6 +261,7 @@ class NetplayConn(asyncio.Protocol):
         self._ids = 0
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self.player_id = ""
+        self.node = ""  # the cluster node it is connected to (its welcome's "node"), "" alone
         self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -257,6 +328,7 @@ class NetplayConn(asyncio.Protocol):
         """Complete the handshake."""
         welcome = await self.request({"type": "hello", "protocol": 1, "name": name})
         self.player_id = welcome.get("player") or welcome["id"]  # "id" before the protocol renamed it
+        self.node = str(welcome.get("node") or "")
 
     def abort(self) -> None:
         """Drop the connection without a goodbye (no TIME_WAIT left behind)."""
@@ -561,6 +633,14 @@ class Generator:
     def port(self) -> int:
         return int(self.cfg["port"])
 
+    def port_for(self, group: int, k: int) -> int:
+        """The port of member ``k`` of room (or match) ``group``: the server's, or with several
+        nodes (``ports``) the next node's for each next member, starting one node further on for
+        each next room, so that every room spans the nodes and their first members (who make
+        the rooms, which then live on their nodes) take turns too."""
+        ports = self.cfg.get("ports") or [self.port]
+        return int(ports[(group + k) % len(ports)])
+
     async def connect_many(self, count: int, make: Callable[[int], Awaitable[Any]]) -> list[Any]:
         """Run ``make(i)`` for ``count`` connections, a bounded number at a time."""
         gate = asyncio.Semaphore(_CONNECT_CONCURRENCY)
@@ -601,7 +681,8 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
 
     async def open_member(i: int) -> RelayMember:
         factory = (lambda: RawRelayMember(gen)) if raw else (lambda: NetplayRelayMember(gen))
-        _, member = await loop.create_connection(factory, gen.host, gen.port)
+        port = gen.port_for(i // n_members, i % n_members)
+        _, member = await loop.create_connection(factory, gen.host, port)
         assert isinstance(member, RawRelayMember | NetplayRelayMember)
         if isinstance(member, NetplayRelayMember):
             await member.hello(f"m{i}")
@@ -702,12 +783,39 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
             "errors": gen.errors,
         }
     )
+    if not raw and not text:
+        result.update(cluster_figures(start, end, delivered, "msg", [r.members for r in gen.rooms]))
     if cfg.get("dump_samples"):  # diagnostics: the raw samples, in order of arrival
         _dump(cfg["dump_samples"], gen.samples)
     result.update(latency_summary(gen.samples, "lat"))
     for m in members:
         m.abort()  # type: ignore[attr-defined]
     return result
+
+
+def cluster_figures(
+    start: Snapshot, end: Snapshot, count: int, unit: str, groups: list[list[Any]] | None
+) -> dict[str, Any]:
+    """What a cluster run adds (nothing for one process alone): Redis's CPU and commands per
+    ``unit`` (a delivered message, a move) over the window, and how the rooms (``groups``, each
+    room's or match's connections; None: not known, quick-match paired them) lay over the nodes,
+    by each welcome's node."""
+    out: dict[str, Any] = {}
+    if start.redis_cpu is not None and end.redis_cpu is not None:
+        redis = end.redis_cpu - start.redis_cpu
+        server = end.server_cpu - start.server_cpu
+        out[f"redis_cpu_us_per_{unit}"] = round(redis / count * 1e6, 3) if count else None
+        out[f"total_cpu_us_per_{unit}"] = round((server + redis) / count * 1e6, 3) if count else None
+    if start.redis_commands is not None and end.redis_commands is not None and count:
+        calls = sum(v - start.redis_commands.get(k, 0) for k, v in end.redis_commands.items() if k != "info")
+        out[f"redis_commands_per_{unit}"] = round(calls / count, 4)
+    nodes = [[getattr(c, "node", "") for c in group] for group in groups or []]
+    if any(n for group in nodes for n in group):
+        by_node: collections.Counter[str] = collections.Counter(n for group in nodes for n in group)
+        out["clients_by_node"] = dict(sorted(by_node.items()))
+        out["rooms_split"] = sum(1 for group in nodes if len(set(group)) > 1)
+        out["rooms_total"] = len(nodes)
+    return out
 
 
 def _dump(path: str, samples: list[int]) -> None:
@@ -734,21 +842,35 @@ async def _fixed_rate(gen: Generator, members: list[RelayMember], rate: float) -
 
 
 async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
-    """``matches`` tic-tac-toe matches between client bots that move as soon as it is their turn."""
+    """``matches`` tic-tac-toe matches between client bots that move as soon as it is their turn.
+
+    They pair up by quick-match, or (``pairing: "rooms"``) bot ``2m`` makes a room and bot
+    ``2m + 1`` joins it: against two nodes, each match then has one player on each (quick-match
+    would pair whoever comes, about half of them on one node), and the rooms alternate nodes.
+    """
     cfg = gen.cfg
     loop = asyncio.get_running_loop()
     rng = random.Random(cfg.get("seed", 1))
 
     async def open_bot(i: int) -> TicTacToeBot:
         _, bot = await loop.create_connection(
-            lambda: TicTacToeBot(gen, random.Random(rng.random())), gen.host, gen.port
+            lambda: TicTacToeBot(gen, random.Random(rng.random())), gen.host, gen.port_for(i // 2, i % 2)
         )
         await bot.hello(f"b{i}")
         return bot
 
     bots: list[TicTacToeBot] = await gen.connect_many(2 * int(cfg["matches"]), open_bot)
     gen.running = True
-    await asyncio.gather(*(bot.request({"type": "quick_match", "game": "tictactoe"}) for bot in bots))
+    pairs = [bots[m : m + 2] for m in range(0, len(bots), 2)]
+    if cfg.get("pairing", "quick") == "rooms":
+
+        async def pair(maker: TicTacToeBot, joiner: TicTacToeBot) -> None:
+            reply = await maker.request({"type": "create_room", "game": "tictactoe"})
+            await joiner.request({"type": "join_room", "room": reply["room"]["id"]})
+
+        await gen.connect_many(len(pairs), lambda m: pair(*pairs[m]))
+    else:
+        await asyncio.gather(*(bot.request({"type": "quick_match", "game": "tictactoe"}) for bot in bots))
     start, end, _ = await gen.measure(float(cfg["warmup"]), float(cfg["duration"]))
     gen.running = False
     wall = end.wall - start.wall
@@ -766,8 +888,11 @@ async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
             else None,
             "errors": gen.errors,
             "last_error": gen.last_error,
+            "pairing": cfg.get("pairing", "quick"),
         }
     )
+    known = pairs if cfg.get("pairing", "quick") == "rooms" else None
+    result.update(cluster_figures(start, end, gen.moves, "move", known))
     result.update(latency_summary(gen.samples, "rtt"))
     for bot in bots:
         bot.abort()
@@ -1160,7 +1285,8 @@ SCENARIOS: dict[str, Callable[[Generator], Awaitable[dict[str, Any]]]] = {
 
 async def run(cfg: dict[str, Any]) -> dict[str, Any]:
     """Run the configured scenario within its time budget."""
-    gen = Generator(cfg, Meter(int(cfg["server_pid"])))
+    meter = Meter(int(cfg["server_pid"]), cfg.get("server_pids"), cfg.get("redis_pid"), cfg.get("redis_port"))
+    gen = Generator(cfg, meter)
     async with asyncio.timeout(float(cfg.get("budget", 300))):
         result = await SCENARIOS[cfg["kind"]](gen)
         await asyncio.sleep(0.05)  # let the aborts reach the loop before it closes

@@ -7,6 +7,7 @@
     python -m bench --profile relay-sat-1x20   # py-spy the netplay server under that load
     python -m bench --only arena-200x4         # the real-time scenario: netplay and Colyseus 0.18
     python -m bench --only arena-120x4         # the same with 120 rooms (any arena-ROOMSxPLAYERS)
+    python -m bench --cluster                  # netplay alone, as 1 cluster node, as 2 (bench/cluster.py)
 
 Each server runs as a subprocess pinned to core 0, the load generator as another pinned to core 1.
 The table goes to stdout and everything measured to bench/results/<timestamp>.json.
@@ -20,6 +21,11 @@ The real-time scenario (kind "realtime") runs arena rooms of four bots on netpla
 side by side, on a Colyseus 0.18 room doing the same simulation (over WebSocket; npm install on
 first use, skipped with --no-colyseus). Each server times every tick it runs into a file that is
 read here once it has stopped, for the ticks inside the generator's measurement window.
+
+``--cluster`` runs its own scenarios (relay and tic-tac-toe, ``--only`` narrows them) on three
+kinds: "netplay" alone (a), "cluster1", one node with its redis-server (b), and "cluster2", two
+nodes with every room's members split over them (c); all their processes on core 0, so that their
+figures to compare are CPU time per message or move, not throughput. bench/cluster.py says more.
 """
 
 from __future__ import annotations
@@ -80,6 +86,9 @@ class Scenario:
     netplay_settings: dict[str, Any] = field(default_factory=dict)
     #: Run only when named with --only (the smoke run's real-time scenario, for its own test).
     only_if_named: bool = False
+    #: A figure whose least value picks the best of the runs (the --cluster scenarios compare
+    #: server CPU per message or move); empty: the kind's own choice (see best_run).
+    best_by: str = ""
 
 
 #: The real-time scenario's two servers: netplay, and Colyseus doing the same simulation.
@@ -382,7 +391,14 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     tick_log = None
     if scenario.kind == "realtime":
         tick_log = Path(tempfile.mkstemp(prefix=f"bench-ticks-{server_kind}-", suffix=".json")[1])
-    server = ServerProcess(server_kind, server_core, server_settings(scenario, server_kind), tick_log)
+    server: Any
+    settings = server_settings(scenario, server_kind)
+    if server_kind.startswith("cluster"):  # its nodes and redis-server, all on the server's core
+        from bench.cluster import ClusterServers
+
+        server = ClusterServers(server_kind, server_core, settings)
+    else:
+        server = ServerProcess(server_kind, server_core, settings, tick_log)
     profiler = None
     try:
         cfg = {
@@ -394,6 +410,9 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
             "budget": 240,
             **scenario.params,
         }
+        if server_kind.startswith("cluster"):  # the generator spreads rooms over the nodes
+            cfg.update(ports=server.client_ports, server_pids=server.pids)
+            cfg.update(redis_pid=server.redis.pid, redis_port=server.redis.port)
         if profile:
             seconds = float(cfg.get("warmup", 0)) + float(cfg.get("duration", 5)) + 3
             profiler = Profiler(server.pid, seconds, gen_core)
@@ -405,6 +424,8 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
         code = server.stop()
     result["server_exit"] = code
     result["background_busy_pct"] = background
+    if hasattr(server, "summary"):
+        result["cluster"] = server.summary()
     if tick_log is not None:
         try:
             result.update(tick_figures(tick_log, result, int(scenario.params.get("tick_rate", 30))))
@@ -468,7 +489,8 @@ def best_run(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The best of the runs (outside load only ever makes a run worse), with every run's figures.
 
     Fixed load: the run with the lowest p99. Saturation and tic-tac-toe: the run with the highest
-    throughput. Real time: the run with the least server CPU per room-tick. Every figure reported
+    throughput. Real time: the run with the least server CPU per room-tick. A scenario with a
+    ``best_by`` figure (the --cluster ones): the run with the least of it. Every figure reported
     comes from that one run.
     """
     good = [r for r in runs if "error" not in r]
@@ -481,7 +503,9 @@ def best_run(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
     def throughput(run: dict[str, Any]) -> float:
         return float(run.get(PRIMARY[scenario.kind]) or 0)
 
-    if scenario.kind == "relay" and scenario.params.get("mode") == "fixed":
+    if scenario.best_by:
+        best = min(good, key=lambda r: float(r.get(scenario.best_by) or "inf"))
+    elif scenario.kind == "relay" and scenario.params.get("mode") == "fixed":
         best = min(good, key=p99)
     elif scenario.kind == "realtime":
         best = min(good, key=lambda r: float(r.get("cpu_us_per_room_tick") or "inf"))
@@ -496,6 +520,8 @@ def best_run(scenario: Scenario, runs: list[dict[str, Any]]) -> dict[str, Any]:
     elif scenario.kind == "realtime":
         chosen["runs"] = [r.get("cpu_us_per_room_tick") for r in good]
         chosen["runs_p99_ms"] = [r.get("tick_late_p99_ms") for r in good]
+    if scenario.best_by:
+        chosen["runs_best_by"] = [r.get(scenario.best_by) for r in good]
     chosen["failed_runs"] = len(runs) - len(good)
     chosen["all_runs"] = [{k: v for k, v in r.items() if k != "profile"} for r in runs]
     return chosen
@@ -863,6 +889,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REV",
         help="also run netplay as it was at this git revision, side by side (a worktree in the temp dir)",
     )
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="relay and tic-tac-toe on netplay alone, one cluster node and two (needs redis-server)",
+    )
+    parser.add_argument(
+        "--redis-aof",
+        choices=("no", "everysec", "always"),
+        default="no",
+        help="--cluster: Redis's appendonly/appendfsync (default no: CPU, not the disk, is measured)",
+    )
     parser.add_argument("--output", type=Path, help="where to write the JSON (default bench/results/)")
     args = parser.parse_args(argv)
 
@@ -873,12 +910,22 @@ def main(argv: list[str] | None = None) -> int:
     # per connection plus a few of their own.
     idle_max = max(100, hard - 100) if hard != resource.RLIM_INFINITY else 20000
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
-    chosen = scenarios(mode, idle_max)
     only = {s for s in args.only.split(",") if s}
-    for name in sorted(only - {s.name for s in chosen}):
-        sized = ARENA_NAME.fullmatch(name)
-        if sized and 1 <= int(sized[1]) <= 5000 and 2 <= int(sized[2]) <= 8:
-            chosen.append(arena_scenario(int(sized[1]), int(sized[2]), mode))
+    if args.cluster:
+        from bench import cluster
+
+        if args.baseline or args.colyseus:
+            parser.error("--cluster compares netplay with itself: no --baseline, no --colyseus")
+        if not cluster.available():
+            parser.error("--cluster needs redis-server (apt-get install redis-server)")
+        cluster.REDIS_AOF = args.redis_aof
+        chosen = cluster.cluster_scenarios(mode)
+    else:
+        chosen = scenarios(mode, idle_max)
+        for name in sorted(only - {s.name for s in chosen}):
+            sized = ARENA_NAME.fullmatch(name)
+            if sized and 1 <= int(sized[1]) <= 5000 and 2 <= int(sized[2]) <= 8:
+                chosen.append(arena_scenario(int(sized[1]), int(sized[2]), mode))
     profile = {s for s in args.profile.split(",") if s}
     unknown = (only | profile) - {s.name for s in chosen}
     if unknown:
@@ -930,6 +977,19 @@ def main(argv: list[str] | None = None) -> int:
                     result = {"error": str(exc)[-2000:]}
                 runs[kind].append(result)
         results[scenario.name] = {kind: best_run(scenario, rs) for kind, rs in runs.items()}
+    targets = check_targets(results)
+    extra: dict[str, Any] = {}
+    if args.cluster:
+        by_name = {s.name: s for s in chosen}
+        targets += cluster.cluster_targets(results, by_name)
+        extra = {
+            "cluster": {
+                "redis_aof": args.redis_aof,
+                "pinning": "every node and redis-server on core 0, the generator on core 1: "
+                "for cluster1 and cluster2 the figures are CPU time, not wall-clock throughput",
+                "projection": cluster.projection(results, by_name),
+            }
+        }
     report = {
         "command": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
         "mode": mode,
@@ -943,16 +1003,23 @@ def main(argv: list[str] | None = None) -> int:
                 "kind": s.kind,
                 "servers": list(s.servers),
                 "netplay_settings": s.netplay_settings,
+                **({"best_by": s.best_by} if s.best_by else {}),
                 **({"text_settings": server_settings(s, "text")} if "text" in s.servers else {}),
             }
             for s in chosen
         },
         "results": results,
-        "targets": check_targets(results),
+        "targets": targets,
+        **extra,
     }
     realtime = {s.name for s in chosen if s.kind == "realtime"}
     others = {n: r for n, r in results.items() if n not in realtime}
-    if others:
+    if args.cluster:
+        print(cluster.cluster_table(results))
+        projected = extra["cluster"]["projection"]
+        if projected:
+            print("\n" + cluster.projection_table(projected))
+    elif others:
         print(table(others))
     if realtime:
         print(("\n" if others else "") + realtime_table({n: r for n, r in results.items() if n in realtime}))
