@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import logging
 import os
@@ -22,7 +23,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import BusyLoadingError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -56,6 +57,17 @@ class Outbox:
         self.down_since: float | None = None
         self.on_down: Callable[[], None] = lambda: None
         self.on_up: Callable[[], None] = lambda: None
+        #: The Lua scripts writes run by their SHA-1 (``EVALSHA``), loaded into Redis at the start
+        #: of the first batch and of each after a broken connection (Redis may have restarted).
+        self._scripts: dict[str, str] = {}
+        self._load_scripts = True
+
+    def script(self, source: str) -> str:
+        """Register a Lua script for writes; its SHA-1, for ``EVALSHA``."""
+        sha = hashlib.sha1(source.encode()).hexdigest()  # Redis names a script by its SHA-1
+        self._scripts[sha] = source
+        self._load_scripts = True
+        return sha
 
     @property
     def down(self) -> bool:
@@ -110,18 +122,28 @@ class Outbox:
         backoff = 0.05
         while True:
             pipe = self.redis.pipeline(transaction=False)
+            loading = len(self._scripts) if self._load_scripts else 0
+            if loading:  # before the writes that run them, in the same round trip
+                for source in self._scripts.values():
+                    pipe.script_load(source)
             counts = []
             for write, _ in batch:
                 before = len(pipe.command_stack)
                 write(pipe)
                 counts.append(len(pipe.command_stack) - before)
             try:
-                results = await pipe.execute(raise_on_error=False)
-                break
+                results = (await pipe.execute(raise_on_error=False))[loading:]
             except (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError) as exc:
+                self._load_scripts = True
                 self.mark_down(exc)
                 await asyncio.sleep(backoff)  # a retry's pace, not a wait for anything
                 backoff = min(backoff * 2, 1.0)
+                continue
+            if any(isinstance(r, NoScriptError) for r in results):  # (SCRIPT FLUSH): load, again
+                self._load_scripts = True
+                continue
+            self._load_scripts = False
+            break
         self.mark_up()
         at = 0
         for (_, future), count in zip(batch, counts, strict=True):

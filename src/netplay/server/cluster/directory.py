@@ -18,7 +18,6 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from redis.commands.core import AsyncScript
 
 from ..directory import LISTING_PAGE, RoomDirectory, RoomInfo, has_options, new_code, new_id, normal_code
 from . import scripts
@@ -34,10 +33,9 @@ def _canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def eval_script(pipe: Pipeline, script: AsyncScript, keys: list[str], args: list[Any]) -> None:
-    """Queue a script in a pipeline (the pipeline loads it into Redis first if Redis lacks it)."""
-    pipe.scripts.add(script)  # type: ignore[arg-type]  # an AsyncScript: what the async pipeline loads
-    pipe.evalsha(script.sha, len(keys), *keys, *args)
+def eval_script(pipe: Pipeline, sha: str, keys: list[str], args: list[Any]) -> None:
+    """Queue a script the outbox has loaded into Redis (``Outbox.script``) in a pipeline."""
+    pipe.evalsha(sha, len(keys), *keys, *args)
 
 
 def info_to_json(info: RoomInfo, owner: str, ordinal: int) -> dict[str, Any]:
@@ -94,10 +92,10 @@ class ClusterDirectory(RoomDirectory):
         self.outbox = outbox
         self.prefix = prefix
         self.node = node
-        self._put = redis.register_script(scripts.PUT)
-        self._withdraw = redis.register_script(scripts.WITHDRAW)
-        self._release = redis.register_script(scripts.RELEASE)
-        self._claim = redis.register_script(scripts.CLAIM)
+        self._put = outbox.script(scripts.PUT)
+        self._withdraw = outbox.script(scripts.WITHDRAW)
+        self._release = outbox.script(scripts.RELEASE)
+        self._claim = outbox.script(scripts.CLAIM)
         self._rooms: dict[str, RoomInfo] = {}
         self._owner: dict[str, str] = {}
         self._ordinal: dict[str, int] = {}

@@ -112,7 +112,7 @@ class ClusterNode:
         #: Resumes waiting for the player's node to hand it over, by token hash.
         self._handovers: dict[str, tuple[Session, Hello, asyncio.TimerHandle]] = {}
         self._tokens = f"{directory.prefix}tokens"
-        self._forget_token = directory.redis.register_script(scripts.FORGET_TOKEN)
+        self._forget_token = directory.outbox.script(scripts.FORGET_TOKEN)
         self._handlers: dict[str, Callable[[str, list[Any]], None]] = {
             "req": self._on_req,
             "claim": self._on_claim,
