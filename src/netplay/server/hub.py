@@ -608,10 +608,11 @@ class Hub:
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
         """Queue ``message`` for every connected member but ``exclude`` (away: dropped), as one
         ``Outgoing``: encoded once, on the first netplay link that sends it."""
-        if self._durable is not None:
-            member_ids = list(member_ids)  # (a generator would be spent by the time it is sent)
-            if self._hold((self._deliver_now, member_ids, message, exclude)):
-                return
+        durable = self._durable
+        if durable is not None and (self._held or durable.pending() is not None):
+            # (a list: a generator would be spent by the time it is sent)
+            self._hold((self._deliver_now, list(member_ids), message, exclude))
+            return
         self._deliver_now(member_ids, message, exclude)
 
     def _hold(self, call: tuple[Any, ...]) -> bool:
@@ -655,7 +656,9 @@ class Hub:
                 link.send(out)
 
     def send(self, member_id: str, message: dict[str, Any]) -> None:
-        if self._durable is not None and self._hold((self._send_now, member_id, message)):
+        durable = self._durable
+        if durable is not None and (self._held or durable.pending() is not None):
+            self._hold((self._send_now, member_id, message))
             return
         self._send_now(member_id, message)
 
