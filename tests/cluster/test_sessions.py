@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..conftest import RawPeer
+from ..e2e.test_reconnect import greet
 from .conftest import MakeNode
 
-
-async def greet(port: int, name: str, token: str | None = None) -> tuple[RawPeer, dict[str, Any]]:
-    peer = await RawPeer.open(port)
-    hello: dict[str, Any] = {"type": "hello", "protocol": 1, "name": name, "id": 0}
-    if token is not None:
-        hello["token"] = token
-    peer.send(hello)
-    welcome = await peer.recv()
-    assert welcome["type"] == "welcome", welcome
-    return peer, welcome
+__all__ = ["greet"]  # the other cluster tests greet through it too
 
 
 async def test_a_player_of_another_node_drops_and_resumes_its_seat(make_node: MakeNode) -> None:
