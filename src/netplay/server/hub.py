@@ -109,7 +109,8 @@ class Hub:
         #: request, option or flag can (a client choosing the seed would choose the dice).
         #: 63 bits: SQLite's INTEGER is a signed 64-bit number.
         self._unguessable = Unguessable()
-        self._guesses = CodeGuesses()
+        #: Wrong private codes per client, limited (public: a cluster node checks before it asks Redis).
+        self.guesses = CodeGuesses()
         #: No new match may start (``drain``): the server stops once the running ones are over.
         self.draining = False
         #: While draining with a deadline: the wall-clock time (``now()``) to stop at.
@@ -1043,20 +1044,20 @@ class Hub:
         if room_id is None and code is None:
             raise ProtocolError(ErrorCode.INVALID_MESSAGE, "'join_room' needs 'room' or 'code'")
         if code is not None:
-            self._guesses.check(session, self.loop.time())
+            self.guesses.check(session, self.loop.time())
         if room_id is not None:
             info = self.directory.get(room_id)
             if info is None:
                 raise ProtocolError(ErrorCode.NO_SUCH_ROOM, f"no room {room_id!r}")
             if info.code is not None and (code is None or normal_code(code) != info.code):
                 if code is not None:
-                    self._guesses.failed(session, self.loop.time())
+                    self.guesses.failed(session, self.loop.time())
                 raise ProtocolError(ErrorCode.WRONG_CODE, "this room is private: its code is needed")
         else:
             assert code is not None
             found = self.directory.by_code(code)
             if found is None:
-                self._guesses.failed(session, self.loop.time())
+                self.guesses.failed(session, self.loop.time())
                 raise ProtocolError(ErrorCode.WRONG_CODE, f"no room has the code {code!r}")
             info = found
         spectate = bool(message.get("spectate"))

@@ -155,6 +155,8 @@ class ClusterNode:
             if info is None:  # not in this node's mirror yet: Redis knows (see create_room)
                 self.check_available()
                 self.hub.check_room_quota(session)
+                if code is not None:  # a guesser is stopped before it costs Redis anything
+                    self.hub.guesses.check(session, self.hub.loop.time())
                 self._hold(session, self._look_up_and_join(session, message))
                 return True
             owner = self.directory.owner_of(info.id)
