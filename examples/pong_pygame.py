@@ -102,7 +102,7 @@ def main() -> int:
     screen = pygame.display.set_mode((round(WIDTH * SCALE), round(HEIGHT * SCALE)))
     pygame.display.set_caption("netplay pong")
     font, clock, rng = pygame.font.Font(None, 28), pygame.time.Clock(), random.Random(args.seed)
-    tally = {"games": 0, "won": 0, "lost": 0, "drawn": 0}
+    tally = {"games": 0, "won": 0, "lost": 0, "drawn": 0, "inputs": 0}  # inputs: how many were sent
     counted = 0  # the number of the last game counted
     game, sent = 0, None  # the game being played, and the direction last sent in it
     status = "Waiting for an opponent..."
@@ -147,6 +147,7 @@ def main() -> int:
             if want is not None and want != sent:
                 net.send_input({"dir": want})  # stamped with its tick now: the next frame shows it
                 sent = want
+                tally["inputs"] += 1
             status = f"{left}:{right}   you are {rules.seat_label(seat)}   first to {view.view['points']}"
             status += f"   round trip {view.rtt * 1000:.0f} ms"
         draw(screen, font, net.predicted(), net.interpolated(), seat, status)

@@ -30,6 +30,18 @@ settings.register_profile("netplay", deadline=None)
 settings.load_profile("netplay")
 
 
+async def until(check: Callable[[], Any], timeout: float = 5.0, what: str = "the condition") -> Any:
+    """Wait for ``check()`` to be true (a server catching up with what a peer did), at most ``timeout`` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
 @pytest.fixture
 async def make_server() -> AsyncIterator[Callable[..., Awaitable[Server]]]:
     """Start servers on free loopback ports (``bot_delay`` 0 unless given); stop them afterwards."""

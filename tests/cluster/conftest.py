@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import select
 import shutil
@@ -98,15 +97,3 @@ async def make_node(redis_server: RedisProcess) -> AsyncIterator[MakeNode]:
     yield start
     for node in nodes:
         await node.stop(grace=1.0)
-
-
-async def until(check: Callable[[], Any], timeout: float = 5.0, what: str = "the condition") -> Any:
-    """Wait for ``check()`` to be true (another node's mirror catching up), at most ``timeout`` s."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.005)

@@ -12,7 +12,8 @@ from websockets.asyncio.client import connect
 from netplay.client import Client, NetplayError
 from netplay.server import Server
 
-from .conftest import MakeNode, until
+from ..conftest import until
+from .conftest import MakeNode
 
 
 async def client(node: Server, name: str) -> Client:

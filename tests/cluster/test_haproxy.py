@@ -24,9 +24,9 @@ import pytest
 from netplay.client import Client
 from netplay.server import Server, operations
 
-from ..conftest import RawPeer
+from ..conftest import RawPeer, until
 from ..e2e.test_cli import Proc
-from .conftest import MakeNode, RedisProcess, free_port, until
+from .conftest import MakeNode, RedisProcess, free_port
 from .test_any_node import play_tictactoe
 from .test_node_death import state_at
 

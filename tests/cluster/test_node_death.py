@@ -17,8 +17,9 @@ from netplay.client import Client, NetplayError
 from netplay.games import builtin_games
 from netplay.games import engine as eng
 
+from ..conftest import until
 from ..e2e.test_cli import Proc
-from .conftest import MakeNode, RedisProcess, free_port, start_redis, until
+from .conftest import MakeNode, RedisProcess, free_port, start_redis
 from .test_sessions import greet
 
 LEASE = 2.0

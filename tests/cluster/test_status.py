@@ -15,8 +15,9 @@ import redis.asyncio as aioredis
 from netplay.server import Server
 from netplay.server.cluster.status import Raw, format_report, summarize
 
+from ..conftest import until
 from ..e2e.test_cli import Proc
-from .conftest import MakeNode, RedisProcess, free_port, until
+from .conftest import MakeNode, RedisProcess, free_port
 from .test_sessions import greet
 
 LEASE = 2.0
