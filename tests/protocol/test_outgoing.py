@@ -25,3 +25,12 @@ def test_the_frame_is_the_stream_framing_of_the_payload_made_once() -> None:
     assert framed == frame(codec.encode({"type": "ping"}))
     assert out.framed is framed and out.frame() is framed
     assert out.payload == framed[4:]  # framing encoded it, once, for the WebSocket links too
+
+
+def test_one_made_of_a_payload_sends_those_bytes_and_decodes_only_when_asked() -> None:
+    message = {"type": "state", "room": "r-1", "view": {"board": [None, "X"]}, "name": "é"}
+    payload = codec.encode(message)
+    out = Outgoing.of_payload(payload)
+    assert out.encode() is payload and out.frame() == frame(payload)
+    assert out.message == message  # (a 15-112 text link renders the message itself)
+    assert out.message is out.message  # decoded once

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .codec import encode
+from .codec import decode, encode
 
 __all__ = ["Outgoing"]
 
@@ -18,23 +18,40 @@ class Outgoing:
     broadcast is encoded once however many links send it, and not at all when every recipient
     renders ``message`` itself (a 15-112 text client turns it into a line, or drops it). The
     cached forms are plain attributes, not properties, because they are read once per recipient.
-    The message must not change once handed out.
+    The message must not change once handed out. One made ``of_payload`` (a message another
+    cluster node encoded) decodes ``message`` only if a link asks for it.
     """
 
-    __slots__ = ("framed", "message", "payload")
+    __slots__ = ("_message", "framed", "payload")
 
     def __init__(self, message: dict[str, Any]) -> None:
-        self.message = message
+        self._message: dict[str, Any] | None = message
         #: The message as compact UTF-8 JSON once ``encode`` has run, else None.
         self.payload: bytes | None = None
         #: ``payload`` with its 4-byte length prefix once ``frame`` has run, else None.
         self.framed: bytes | None = None
 
+    @classmethod
+    def of_payload(cls, payload: bytes) -> Outgoing:
+        """A message already encoded (compact UTF-8 JSON, as ``encode`` makes it)."""
+        out = cls.__new__(cls)
+        out._message, out.payload, out.framed = None, payload, None
+        return out
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """The message (decoded from its payload the first time, for one made ``of_payload``)."""
+        message = self._message
+        if message is None:
+            assert self.payload is not None
+            message = self._message = decode(self.payload)
+        return message
+
     def encode(self) -> bytes:
         """The message as compact UTF-8 JSON, encoded on the first call and kept in ``payload``."""
         payload = self.payload
         if payload is None:
-            payload = self.payload = encode(self.message)
+            payload = self.payload = encode(self._message)
         return payload
 
     def frame(self) -> bytes:
@@ -43,6 +60,6 @@ class Outgoing:
         if framed is None:  # inline, not calls to encode() and frame(): once per TCP broadcast
             payload = self.payload
             if payload is None:
-                payload = self.payload = encode(self.message)
+                payload = self.payload = encode(self._message)
             framed = self.framed = len(payload).to_bytes(4, "big") + payload
         return framed
