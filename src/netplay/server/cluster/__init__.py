@@ -24,6 +24,7 @@ from ..directory import new_id
 from .bus import Bus, Outbox, decode_batch
 from .directory import ClusterDirectory
 from .node import ClusterNode
+from .resp import Subscriber
 from .status import redact
 from .store import RedisStore, Snapshot, _text
 
@@ -63,7 +64,7 @@ class Cluster:
         #: Rooms adopted from dead nodes, and when the latest adoption was done (for reports).
         self.adopted = 0
         self.adopted_at: float | None = None
-        self._pubsub: Any = None
+        self._subscriber: Subscriber | None = None
         self._reader: asyncio.Task[None] | None = None
         self._heart: asyncio.Task[None] | None = None
         self.started = time.time()
@@ -76,8 +77,7 @@ class Cluster:
         """Reach Redis, listen to this node's channel and the directory's, load the directory."""
         try:
             await self.redis.ping()
-            self._pubsub = self.redis.pubsub()
-            await self._pubsub.subscribe(self.bus.channel(self.name), f"{self.prefix}dir")
+            await self._subscribe()
             self.outbox.start()
             self._reader = asyncio.create_task(self._read(), name="netplay-cluster-reader")
             rooms = await self.directory.load()
@@ -112,22 +112,28 @@ class Cluster:
         directory_channel = f"{self.prefix}dir".encode()
         while True:
             try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=None)
+                assert self._subscriber is not None
+                channel, data = await self._subscriber.message()
             except (RedisError, OSError) as exc:
                 self.outbox.mark_down(f"lost the cluster's channels: {exc}")
                 await self._subscribe_again()
                 continue
-            if message is None or message["type"] != "message":
-                continue
             try:
-                if message["channel"] == directory_channel:
-                    self.directory.apply(message["data"])
+                if channel == directory_channel:
+                    self.directory.apply(data)
                 elif self.node is not None:
-                    sender, run, number, items = decode_batch(message["data"])
+                    sender, run, number, items = decode_batch(data)
                     if self.bus.first_time(sender, run, number):
                         self.node.on_batch(sender, items)
             except Exception:  # a bad message must not stop the node hearing the next ones
                 log.exception("a message from the cluster failed", extra={"event": "cluster_error"})
+
+    async def _subscribe(self) -> None:
+        """Hear this node's channel and the directory's, on a connection of their own."""
+        if self._subscriber is not None:
+            self._subscriber.close()
+        self._subscriber = Subscriber(self.redis, [self.bus.channel(self.name), f"{self.prefix}dir"])
+        await self._subscriber.start()
 
     async def _subscribe_again(self) -> None:
         backoff = 0.05
@@ -135,10 +141,7 @@ class Cluster:
             await asyncio.sleep(backoff)  # a retry's pace, not a wait for anything
             backoff = min(backoff * 2, 1.0)
             try:
-                with contextlib.suppress(RedisError, OSError):
-                    await self._pubsub.aclose()
-                self._pubsub = self.redis.pubsub()
-                await self._pubsub.subscribe(self.bus.channel(self.name), f"{self.prefix}dir")
+                await self._subscribe()
                 await self.directory.reload()
                 break
             except (RedisError, OSError):
@@ -312,7 +315,8 @@ class Cluster:
         await self._close_connections()
 
     async def _close_connections(self) -> None:
+        if self._subscriber is not None:
+            self._subscriber.close()
+        self.outbox.close_connection()
         with contextlib.suppress(RedisError, OSError):
-            if self._pubsub is not None:
-                await self._pubsub.aclose()
             await self.redis.aclose()

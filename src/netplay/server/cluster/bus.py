@@ -7,6 +7,9 @@ and a sender's messages reach a room's owner in the order they were sent.
 
 A ``Bus`` gathers what one loop turn has for each other node into one batch (one PUBLISH to that
 node's channel), and the same message for several members of one node goes once, with their ids.
+A batch is a JSON header (who sent it, its number, its items) followed by the messages for clients
+exactly as the owner encoded them, so the home writes them out without decoding or encoding them
+again: ``[4-byte length][header]`` then ``[4-byte length][message]`` for each.
 """
 
 from __future__ import annotations
@@ -22,19 +25,21 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 from redis.exceptions import BusyLoadingError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ...protocol.outgoing import Outgoing
+from .resp import Command, RespConnection
 
-__all__ = ["Bus", "Outbox"]
+__all__ = ["Bus", "Outbox", "evalsha"]
 
 log = logging.getLogger("netplay.cluster")
 
-#: A write queued in the outbox: it adds its command(s) to the pipeline it is given.
-Write = Callable[[Pipeline], Any]
+
+def evalsha(sha: str, keys: list[str], args: list[Any]) -> Command:
+    """The command that runs a script the outbox has loaded (``Outbox.script``) for a write."""
+    return ("EVALSHA", sha, len(keys), *keys, *args)
 
 
 class Outbox:
@@ -48,7 +53,8 @@ class Outbox:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._queue: list[tuple[Write, asyncio.Future[Any] | None]] = []
+        self._conn = RespConnection(redis)  # its own connection, to the same Redis
+        self._queue: list[tuple[Command, asyncio.Future[Any] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         #: Writes Redis refused (each is logged).
@@ -76,21 +82,21 @@ class Outbox:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="netplay-cluster-outbox")
 
-    def put(self, write: Write) -> None:
-        """Queue a write whose answer nobody waits for."""
-        self._queue.append((write, None))
+    def put(self, command: Command) -> None:
+        """Queue a command whose answer nobody waits for."""
+        self._queue.append((command, None))
         self._wake.set()
 
-    def ask(self, write: Write) -> asyncio.Future[Any]:
-        """Queue a write after every one queued before it; the future gets Redis's answer."""
+    def ask(self, command: Command) -> asyncio.Future[Any]:
+        """Queue a command after every one queued before it; the future gets Redis's answer."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((write, future))
+        self._queue.append((command, future))
         self._wake.set()
         return future
 
     async def flush(self) -> None:
         """Return once everything queued so far has been written."""
-        await self.ask(lambda pipe: pipe.ping())
+        await self.ask(("PING",))
 
     def mark_down(self, why: object) -> None:
         """Redis cannot be reached (a write failed, or the channels were lost)."""
@@ -118,21 +124,17 @@ class Outbox:
             if batch:
                 await self._write(batch)
 
-    async def _write(self, batch: list[tuple[Write, asyncio.Future[Any] | None]]) -> None:
+    async def _write(self, batch: list[tuple[Command, asyncio.Future[Any] | None]]) -> None:
         backoff = 0.05
+        commands = [command for command, _ in batch]
         while True:
-            pipe = self.redis.pipeline(transaction=False)
             loading = len(self._scripts) if self._load_scripts else 0
-            if loading:  # before the writes that run them, in the same round trip
-                for source in self._scripts.values():
-                    pipe.script_load(source)
-            counts = []
-            for write, _ in batch:
-                before = len(pipe.command_stack)
-                write(pipe)
-                counts.append(len(pipe.command_stack) - before)
-            try:
-                results = (await pipe.execute(raise_on_error=False))[loading:]
+            scripts = [("SCRIPT", "LOAD", source) for source in self._scripts.values()] if loading else []
+            try:  # the scripts first, in the same round trip as the writes that run them
+                results = (await self._conn.execute(scripts + commands))[loading:]
+                busy = next((r for r in results if isinstance(r, BusyLoadingError)), None)
+                if busy is not None:  # (Redis restarted, and is loading its data: not yet)
+                    raise busy
             except (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError) as exc:
                 self._load_scripts = True
                 self.mark_down(exc)
@@ -145,11 +147,8 @@ class Outbox:
             self._load_scripts = False
             break
         self.mark_up()
-        at = 0
-        for (_, future), count in zip(batch, counts, strict=True):
-            mine = results[at : at + count]
-            at += count
-            error = next((r for r in mine if isinstance(r, Exception)), None)
+        for (_, future), result in zip(batch, results, strict=True):
+            error = result if isinstance(result, Exception) else None
             if error is not None:
                 self.failed += 1
                 log.error("Redis refused a write: %s", error, extra={"event": "cluster_error"})
@@ -157,7 +156,7 @@ class Outbox:
                 if error is not None:
                     future.set_exception(error)
                 else:
-                    future.set_result(mine[-1] if mine else None)
+                    future.set_result(result)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -169,6 +168,11 @@ class Outbox:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self.close_connection()
+
+    def close_connection(self) -> None:
+        """Drop the outbox's connection to Redis (a start that failed, or the end)."""
+        self._conn.close()
 
 
 class Bus:
@@ -208,7 +212,7 @@ class Bus:
             last[1].append(member_id)
             return
         ids = [member_id]
-        self._batches.setdefault(node, []).append(["out", ids, out.message])
+        self._batches.setdefault(node, []).append(["out", ids, out])  # (encoded by flush)
         self._last_out[node] = (out, ids)
         self._schedule()
 
@@ -223,11 +227,9 @@ class Bus:
         batches, self._batches = self._batches, {}
         self._last_out.clear()
         for node, items in batches.items():
-            data = orjson.dumps(
-                {"from": self.node, "run": self.run, "n": next(self._numbers), "items": items}
-            )
+            data = encode_batch(self.node, self.run, next(self._numbers), items)
             channel = self.channel(node)
-            self.outbox.put(_publish(channel, data))
+            self.outbox.put(("PUBLISH", channel, data))
             self.sent += 1
 
     def first_time(self, sender: str, run: str, number: int) -> bool:
@@ -239,11 +241,35 @@ class Bus:
         return True
 
 
-def _publish(channel: str, data: bytes) -> Write:
-    return lambda pipe: pipe.publish(channel, data)
+def encode_batch(sender: str, run: str, number: int, items: list[Any]) -> bytes:
+    """A batch for another node: its items in order, each ``out`` item's message as it was encoded
+    for this node's own clients (or is now, once, if none of them is on TCP or WebSocket)."""
+    messages: list[bytes] = []
+    for item in items:
+        if item[0] == "out":
+            messages.append(item[2].encode())
+            item[2] = len(messages) - 1  # the header says which message
+    header = orjson.dumps({"from": sender, "run": run, "n": number, "items": items})
+    parts = [len(header).to_bytes(4, "big"), header]
+    for payload in messages:
+        parts += (len(payload).to_bytes(4, "big"), payload)
+    return b"".join(parts)
 
 
 def decode_batch(data: bytes) -> tuple[str, str, int, list[Any]]:
-    """A batch as ``Bus.flush`` sent it: the sending node, its run and number, its items in order."""
-    batch = orjson.loads(data)
-    return batch["from"], batch["run"], batch["n"], batch["items"]
+    """A batch as ``encode_batch`` made it: the sending node, its run and number, its items in
+    order (an ``out`` item with its message as an ``Outgoing``, decoded only if a link asks)."""
+    view = memoryview(data)
+    size = int.from_bytes(view[:4], "big")
+    batch = orjson.loads(view[4 : 4 + size])
+    messages = []
+    at = 4 + size
+    while at < len(data):
+        size = int.from_bytes(view[at : at + 4], "big")
+        messages.append(Outgoing.of_payload(data[at + 4 : at + 4 + size]))
+        at += 4 + size
+    items = batch["items"]
+    for item in items:
+        if item[0] == "out":
+            item[2] = messages[item[2]]
+    return batch["from"], batch["run"], batch["n"], items

@@ -17,11 +17,10 @@ from typing import Any
 
 import orjson
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
 from ..directory import LISTING_PAGE, RoomDirectory, RoomInfo, has_options, new_code, new_id, normal_code
 from . import scripts
-from .bus import Outbox
+from .bus import Outbox, evalsha
 
 __all__ = ["Claim", "ClusterDirectory"]
 
@@ -31,11 +30,6 @@ _CLAIM_SCAN = 64
 
 def _canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
-
-
-def eval_script(pipe: Pipeline, sha: str, keys: list[str], args: list[Any]) -> None:
-    """Queue a script the outbox has loaded into Redis (``Outbox.script``) in a pipeline."""
-    pipe.evalsha(sha, len(keys), *keys, *args)
 
 
 def info_to_json(info: RoomInfo, owner: str, ordinal: int) -> dict[str, Any]:
@@ -225,7 +219,7 @@ class ClusterDirectory(RoomDirectory):
                 args += [name, _canonical(value)]
         else:
             args.append(0)
-        self.outbox.put(lambda pipe: eval_script(pipe, self._put, keys, args))
+        self.outbox.put(evalsha(self._put, keys, args))
 
     def withdraw(self, room_id: str) -> None:
         info = self._rooms.get(room_id)
@@ -249,7 +243,7 @@ class ClusterDirectory(RoomDirectory):
         """Take a room out of Redis, and tell every node's mirror with ``event``."""
         keys = self._room_keys(info)
         args = [info.id, info.code or "", self._key("dir"), orjson.dumps(event)]
-        self.outbox.put(lambda pipe: eval_script(pipe, self._withdraw, keys, args))
+        self.outbox.put(evalsha(self._withdraw, keys, args))
 
     def get(self, room_id: str) -> RoomInfo | None:
         return self._rooms.get(room_id)
@@ -326,7 +320,7 @@ class ClusterDirectory(RoomDirectory):
             self._ordinal[new_room.id] = ordinal  # kept, so its first publish keeps the place
             args += [new_room.id, seats, ordinal, self.node, _CLAIM_SCAN]
         keys = [self._open_key(kind, game, clock)]
-        got = await self.outbox.ask(lambda pipe: eval_script(pipe, self._claim, keys, args))
+        got = await self.outbox.ask(evalsha(self._claim, keys, args))
         if new_room is not None and (got is None or got[2] != 1):
             self._ordinal.pop(new_room.id, None)
         if got is None:
@@ -367,7 +361,7 @@ class ClusterDirectory(RoomDirectory):
             return
         keys = [self._key(f"seats:{room_id}"), self._open_key(info.kind, info.game, info.clock)]
         args = [room_id, -count, self._ordinal.get(room_id, 0), int(info.open and info.code is None)]
-        self.outbox.put(lambda pipe: eval_script(pipe, self._release, keys, args))
+        self.outbox.put(evalsha(self._release, keys, args))
 
     def release_remote(self, room_id: str, owner: str) -> None:
         """A claim in a room this node does not own went unused: free it (the owner may be gone)."""
@@ -376,7 +370,7 @@ class ClusterDirectory(RoomDirectory):
             return
         keys = [self._key(f"seats:{room_id}"), self._open_key(info.kind, info.game, info.clock)]
         args = [room_id, -1, self._ordinal.get(room_id, 0), int(info.open and info.code is None)]
-        self.outbox.put(lambda pipe: eval_script(pipe, self._release, keys, args))
+        self.outbox.put(evalsha(self._release, keys, args))
 
     def withdraw_dead(self, room_id: str, owner: str) -> None:
         """A dead node's room that no node can adopt (it kept no record: a relay room): it is gone

@@ -15,7 +15,8 @@ The items of a batch (``bus.Bus``), by direction:
                                                                the sender: its home now), left
     node -> home    ["handover", token hash]                  the player resumes on the sender
     home -> node    ["handed", token hash, player or null]    its id, name, rooms (null: no such)
-    owner -> home   ["out", [ids], message]                   for those of the home's clients
+    owner -> home   ["out", [ids], message]                   for those of the home's clients (the
+                                                               message as encoded: see bus.py)
                     ["in", id, room] ["left", id, room]       a guest entered or left a room
                     ["retry", id, room]                        the claimed seat was gone: claim again
                     ["close", id]                              close the client's connection
@@ -37,8 +38,8 @@ from ...protocol import ErrorCode, Hello, ProtocolError
 from ...protocol.outgoing import Outgoing
 from ..session import Session
 from . import scripts
-from .bus import Bus
-from .directory import ClusterDirectory, eval_script
+from .bus import Bus, evalsha
+from .directory import ClusterDirectory
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -259,12 +260,12 @@ class ClusterNode:
         entry = orjson.dumps(
             {"node": self.name, "id": session.id, "name": session.name, "remote": session.remote}
         )
-        self.directory.outbox.put(lambda pipe: pipe.hset(self._tokens, token_hash, entry))
+        self.directory.outbox.put(("HSET", self._tokens, token_hash, entry))
 
     def forget_token(self, token_hash: str) -> None:
         """The player is gone from this node for good: its token resumes nothing here any more."""
         keys, args = [self._tokens], [token_hash, self.name]
-        self.directory.outbox.put(lambda pipe: eval_script(pipe, self._forget_token, keys, args))
+        self.directory.outbox.put(evalsha(self._forget_token, keys, args))
 
     def resume_elsewhere(self, session: Session, hello: Hello, token_hash: str) -> None:
         """A token this node does not know: if another node's player holds it, that node hands the
@@ -700,13 +701,10 @@ class ClusterNode:
         return self.hub.sessions.get(member_id) or self.hub.away.get(member_id)
 
     def _on_out(self, node: str, item: list[Any]) -> None:
-        out = None
-        sessions = self.hub.sessions
+        out, sessions = item[2], self.hub.sessions  # (an Outgoing: decode_batch made it)
         for member_id in item[1]:
             session = sessions.get(member_id)
             if session is not None and session.link is not None:
-                if out is None:
-                    out = Outgoing(item[2])
                 session.link.send(out)
 
     def _on_in(self, node: str, item: list[Any]) -> None:

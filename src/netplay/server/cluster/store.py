@@ -31,8 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from ...store import MatchStore, SavedMatch, SavedMove, SavedPlayer, SavedRoom
-from .bus import Outbox
-from .directory import eval_script
+from .bus import Outbox, evalsha
 
 __all__ = ["ADOPT", "FENCED", "RedisStore", "Snapshot", "StaleOwner"]
 
@@ -196,7 +195,7 @@ class RedisStore(MatchStore):
         for command in commands:
             args += [len(command), *command]
         keys = [self._key(f"owner:{room_id}")]
-        future = self.outbox.ask(lambda pipe: eval_script(pipe, self._fenced, keys, args))
+        future = self.outbox.ask(evalsha(self._fenced, keys, args))
         future.add_done_callback(lambda f: self._written(f, room_id))
         self._last = future
 
