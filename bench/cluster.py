@@ -7,10 +7,12 @@
 
 Three server kinds, each run on a fresh redis-server where it has one:
 
-- ``netplay`` (a): one process, no Redis (and no store: its matches are kept nowhere);
+- ``netplay`` (a): one process, no Redis; for matches it keeps them as ``netplay serve`` does, in
+  a SQLite file (a new one each run), so (a) and the cluster both keep every move (the cost of
+  keeping nothing is the main suite's tic-tac-toe figures: ``python -m bench --only tictactoe``);
 - ``cluster1`` (b): one node (``ServerConfig(redis=URL, node_name="n1")``) and its redis-server:
   every member of every room is local, so what it costs over (a) is the cluster's price for
-  room-local traffic (the directory, and for matches every move written to Redis first);
+  room-local traffic (the directory, and for matches every move written to Redis, not SQLite);
 - ``cluster2`` (c): two nodes on one redis-server; the generator connects each room's members to
   the two nodes in turn (``Generator.port_for``), so every room has members on both, and its first
   member, who makes it and so decides its owner, alternates between nodes from room to room.
@@ -40,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.run import UNLIMITED_RATE, Scenario, ServerProcess, _fmt, _ratio, free_port, pinned
+from bench.run import FRESH_DB, UNLIMITED_RATE, Scenario, ServerProcess, _fmt, _ratio, free_port, pinned
 
 #: The kinds of a --cluster run, in the table's order: (a), (b), (c).
 CLUSTER_SERVERS = ("netplay", "cluster1", "cluster2")
@@ -96,6 +98,9 @@ def cluster_scenarios(mode: str) -> list[Scenario]:
             "tictactoe",
             {"matches": matches, "pairing": "rooms", **window},
             servers=CLUSTER_SERVERS,
+            # (a) keeps its matches as `netplay serve` does, in SQLite (the cluster, in Redis): what
+            # is compared is one durable server against a durable cluster, not keeping against not.
+            netplay_settings={"db": FRESH_DB},
             best_by="server_cpu_us_per_move",
         ),
     ]
@@ -174,8 +179,10 @@ class ClusterServers:
         self.node_exits: list[int | None] = []
         self.redis_exit: int | None = None
         try:
+            # A node keeps its matches in Redis: a SQLite file set for (a) is not its.
+            own = {k: v for k, v in (settings or {}).items() if k != "db"}
             for n in range(NODES[kind]):
-                node = {**(settings or {}), "redis": self.redis.url, "node_name": f"n{n + 1}"}
+                node = {**own, "redis": self.redis.url, "node_name": f"n{n + 1}"}
                 self.nodes.append(ServerProcess("netplay", core, node))
         except BaseException:
             self.stop()

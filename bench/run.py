@@ -393,6 +393,10 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
         tick_log = Path(tempfile.mkstemp(prefix=f"bench-ticks-{server_kind}-", suffix=".json")[1])
     server: Any
     settings = server_settings(scenario, server_kind)
+    db_folder = None
+    if settings.get("db") == FRESH_DB:  # a new SQLite file for each run, as `netplay serve` keeps one
+        db_folder = Path(tempfile.mkdtemp(prefix=f"bench-db-{server_kind}-"))
+        settings = {**settings, "db": str(db_folder / "netplay.db")}
     if server_kind.startswith("cluster"):  # its nodes and redis-server, all on the server's core
         from bench.cluster import ClusterServers
 
@@ -422,6 +426,8 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
             result["profile"] = profiler.summary()
     finally:
         code = server.stop()
+        if db_folder is not None:
+            shutil.rmtree(db_folder, ignore_errors=True)
     result["server_exit"] = code
     result["background_busy_pct"] = background
     if hasattr(server, "summary"):
@@ -437,6 +443,10 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     if warnings:
         result["server_stderr_tail"] = warnings[-10:]
     return result
+
+
+#: ``netplay_settings={"db": FRESH_DB}``: the server keeps its matches in SQLite, a new file a run.
+FRESH_DB = "<a new file for each run>"
 
 
 def server_settings(scenario: Scenario, server_kind: str) -> dict[str, Any]:
@@ -963,7 +973,8 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat if args.repeat is not None else (3 if mode == "full" else 1)
     results: dict[str, dict[str, Any]] = {}
     for scenario in chosen:
-        servers = ("netplay",) if scenario.name in profile else scenario.servers
+        # A profiled scenario runs netplay alone, but --cluster profiles every kind (node n1 of each).
+        servers = ("netplay",) if scenario.name in profile and not args.cluster else scenario.servers
         runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in servers}
         for rep in range(1 if scenario.kind == "idle" else repeat):
             for kind in servers:  # interleaved, so a burst of outside load hits both alike
@@ -971,7 +982,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"running {scenario.name} against {kind} (run {rep + 1}) ...", file=sys.stderr, flush=True
                 )
                 try:
-                    profiled = scenario.name in profile and kind == "netplay"
+                    profiled = scenario.name in profile and (kind == "netplay" or args.cluster)
                     result = run_scenario(scenario, kind, profiled, gate)
                 except Exception as exc:  # report and go on: one failed scenario must not hide the rest
                     result = {"error": str(exc)[-2000:]}
@@ -1029,11 +1040,12 @@ def main(argv: list[str] | None = None) -> int:
     for check in report["targets"]:
         print(f"{'MET ' if check['met'] else 'MISS'}  {check['target']}: {check['value']}")
     for name, by_server in results.items():
-        prof = by_server.get("netplay", {}).get("profile")
-        if prof:
-            print(f"\nnetplay server profile under {name} (py-spy, % of samples, own time):")
-            for func, pct in prof["own_pct"]:
-                print(f"  {pct:5.1f}%  {func}")
+        for kind, result in by_server.items():
+            prof = result.get("profile")
+            if prof:
+                print(f"\n{kind} server profile under {name} (py-spy, % of samples, own time):")
+                for func, pct in prof["own_pct"]:
+                    print(f"  {pct:5.1f}%  {func}")
     out = args.output or RESULTS / f"{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
