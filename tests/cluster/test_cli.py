@@ -32,6 +32,12 @@ async def test_workers_need_redis_and_a_port() -> None:
     assert status == 2 and "--workers needs a port" in output
 
 
+async def test_a_batch_delay_out_of_range_is_refused() -> None:
+    proc = await Proc.start("serve", "--port", "0", "--redis", "redis://127.0.0.1:1/0", "--batch-delay", "5")
+    status, output = await proc.finish()
+    assert status == 2 and "--batch-delay must be between 0 and 1 second" in output
+
+
 async def test_two_workers_share_one_port_and_their_players_meet(redis_server: RedisProcess) -> None:
     port = free_port()
     proc = await Proc.start(

@@ -95,7 +95,12 @@ class Server:
         if self.config.redis is not None:  # before anything is opened: no Redis, no start
             from .cluster import Cluster
 
-            self.cluster = Cluster(self.config.redis, self.config.node_name, lease=self.config.cluster_lease)
+            self.cluster = Cluster(
+                self.config.redis,
+                self.config.node_name,
+                lease=self.config.cluster_lease,
+                batch_delay=self.config.cluster_batch_delay,
+            )
             await self.cluster.start()
             directory = self.cluster.directory
         try:

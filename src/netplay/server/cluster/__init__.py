@@ -39,6 +39,8 @@ log = logging.getLogger("netplay.cluster")
 PREFIX = "netplay:"
 #: A node that has not said it is alive for this long is taken for dead, and its rooms adopted.
 LEASE = 10.0
+#: Seconds a batch for another node waits for more before it goes (0: to the end of a loop turn).
+BATCH_DELAY = 0.001
 
 
 class ClusterUnavailable(Exception):
@@ -48,7 +50,14 @@ class ClusterUnavailable(Exception):
 class Cluster:
     """This process's membership of a cluster: its Redis connections, bus, directory and node."""
 
-    def __init__(self, url: str, name: str | None = None, prefix: str = PREFIX, lease: float = LEASE) -> None:
+    def __init__(
+        self,
+        url: str,
+        name: str | None = None,
+        prefix: str = PREFIX,
+        lease: float = LEASE,
+        batch_delay: float = BATCH_DELAY,
+    ) -> None:
         self.url = url
         #: Seconds this node's lease lasts: it says it is alive five times as often, and looks for
         #: dead nodes ten times as often.
@@ -57,7 +66,7 @@ class Cluster:
         self.prefix = prefix
         self.redis: Redis = Redis.from_url(url, socket_connect_timeout=3.0)
         self.outbox = Outbox(self.redis)
-        self.bus = Bus(self.outbox, prefix, self.name)
+        self.bus = Bus(self.outbox, prefix, self.name, batch_delay)
         self.directory = ClusterDirectory(self.redis, self.outbox, prefix, self.name)
         self.store = RedisStore(self.redis, self.outbox, prefix, self.name)
         self.node: ClusterNode | None = None

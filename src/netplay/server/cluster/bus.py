@@ -5,8 +5,13 @@ goes through its ``Outbox``, in the order it was made, pipelined: one round trip
 loop turn produced. So a room is in the directory before a message naming it reaches another node,
 and a sender's messages reach a room's owner in the order they were sent.
 
-A ``Bus`` gathers what one loop turn has for each other node into one batch (one PUBLISH to that
-node's channel), and the same message for several members of one node goes once, with their ids.
+A ``Bus`` gathers what it is given for each other node into one batch (one PUBLISH to that node's
+channel), and the same message for several members of one node goes once, with their ids. A batch
+goes after every write of the loop turn that started it (so a room is in the directory before a
+message naming it arrives, and what one request does crosses in one batch), then waits up to
+``delay`` seconds for more (0: not at all): a relay room's traffic crosses in a few large batches,
+not many small ones. A write of a later turn sends the waiting batch first, so the delay never
+lets a node's writes overtake its messages.
 A batch is a JSON header (who sent it, its number, its items) followed by the messages for clients
 exactly as the owner encoded them, so the home writes them out without decoding or encoding them
 again: ``[4-byte length][header]`` then ``[4-byte length][message]`` for each.
@@ -63,6 +68,8 @@ class Outbox:
         self.down_since: float | None = None
         self.on_down: Callable[[], None] = lambda: None
         self.on_up: Callable[[], None] = lambda: None
+        #: Called before a write is queued: the bus hands over the batches it holds, first.
+        self.before_write: Callable[[], None] = lambda: None
         #: The Lua scripts writes run by their SHA-1 (``EVALSHA``), loaded into Redis at the start
         #: of the first batch and of each after a broken connection (Redis may have restarted).
         self._scripts: dict[str, str] = {}
@@ -84,15 +91,22 @@ class Outbox:
 
     def put(self, command: Command) -> None:
         """Queue a command whose answer nobody waits for."""
+        self.before_write()
         self._queue.append((command, None))
         self._wake.set()
 
     def ask(self, command: Command) -> asyncio.Future[Any]:
         """Queue a command after every one queued before it; the future gets Redis's answer."""
+        self.before_write()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((command, future))
         self._wake.set()
         return future
+
+    def publish(self, channel: str, data: bytes) -> None:
+        """Queue the bus's own write (``before_write`` is the bus sending what it holds)."""
+        self._queue.append((("PUBLISH", channel, data), None))
+        self._wake.set()
 
     async def flush(self) -> None:
         """Return once everything queued so far has been written."""
@@ -176,16 +190,20 @@ class Outbox:
 
 
 class Bus:
-    """Batches for other nodes: ``post`` an item, and each loop turn sends one batch per node."""
+    """Batches for other nodes: ``post`` an item, and within ``delay`` seconds (0: at the end of
+    this loop turn) one batch per node goes with everything posted for it meanwhile."""
 
-    def __init__(self, outbox: Outbox, prefix: str, node: str) -> None:
+    def __init__(self, outbox: Outbox, prefix: str, node: str, delay: float = 0.0) -> None:
         self.outbox = outbox
         self.prefix = prefix
         self.node = node
+        self.delay = delay
+        outbox.before_write = self._before_write
         self._batches: dict[str, list[Any]] = {}
         #: For each node, the Outgoing of its batch's last "out" item (so its ids can grow).
         self._last_out: dict[str, tuple[Outgoing, list[str]]] = {}
-        self._scheduled = False
+        self._timer: asyncio.Handle | None = None
+        self._fresh = False  # the batch held was started in this loop turn
         #: Batches carry this run's id and a number, so that a batch Redis got twice (sent again
         #: after a broken connection) is taken once.
         self.run = os.urandom(6).hex()
@@ -217,19 +235,33 @@ class Bus:
         self._schedule()
 
     def _schedule(self) -> None:
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._fresh = True
+            if self.delay > 0:
+                self._timer = loop.call_later(self.delay, self.flush)
+                loop.call_soon(self._end_turn)
+            else:
+                self._timer = loop.call_soon(self.flush)
+
+    def _end_turn(self) -> None:
+        self._fresh = False
+
+    def _before_write(self) -> None:
+        if self._timer is not None and not self._fresh:
+            self.flush()  # a later turn writes: what waits goes first
 
     def flush(self) -> None:
-        """Hand this turn's batches to the outbox (one PUBLISH per node)."""
-        self._scheduled = False
+        """Hand the batches held to the outbox now (one PUBLISH per node)."""
+        if self._timer is None:
+            return
+        self._timer.cancel()
+        self._timer = None
         batches, self._batches = self._batches, {}
         self._last_out.clear()
         for node, items in batches.items():
             data = encode_batch(self.node, self.run, next(self._numbers), items)
-            channel = self.channel(node)
-            self.outbox.put(("PUBLISH", channel, data))
+            self.outbox.publish(self.channel(node), data)
             self.sent += 1
 
     def first_time(self, sender: str, run: str, number: int) -> bool:
