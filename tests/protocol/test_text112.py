@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netplay.protocol.text112 import (
+    IdBlocks,
     IdPool,
     LineSplitter,
     data_from_line,
@@ -224,6 +225,27 @@ def test_a_pool_keeps_nothing_for_holders_that_left() -> None:
         assert numbered.take() == f"Player{n}"
         numbered.release(f"Player{n}")
     assert numbered.held == 0
+
+
+def test_id_blocks_give_their_numbers_in_order_then_run_out() -> None:
+    blocks = IdBlocks()
+    assert blocks.take() is None and blocks.left == 0
+    blocks.add(1, 2)
+    blocks.add(129, 3)  # another node took 3 to 128
+    assert blocks.left == 5
+    assert [blocks.take() for _ in range(5)] == ["Player1", "Player2", "Player129", "Player130", "Player131"]
+    blocks.release("Player1")  # never given again
+    assert blocks.take() is None and blocks.left == 0 and blocks.held == 0
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), max_size=20))
+def test_ids_from_disjoint_blocks_are_all_different(sizes: list[int]) -> None:
+    blocks, first = IdBlocks(), 1
+    for size in sizes:
+        blocks.add(first, size)
+        first += size
+    taken = [blocks.take() for _ in range(sum(sizes))]
+    assert len(set(taken)) == sum(sizes) and None not in taken and blocks.take() is None
 
 
 @pytest.mark.parametrize("names", [["Rohan", "Rohan"], ["two words"], [""], ["Zoë"]])

@@ -24,6 +24,7 @@ from typing import Any
 __all__ = [
     "DEFAULT_MAX_LINE",
     "TEXT_GAME",
+    "IdBlocks",
     "IdPool",
     "LineSplitter",
     "data_from_line",
@@ -220,3 +221,44 @@ class IdPool:
     def release(self, player: str) -> None:
         """``player``'s holder has left: the name is free again (a numbered id is simply dropped)."""
         self._held.discard(player)
+
+
+class IdBlocks:
+    """Numbered text-client ids (``Player1``, ``Player2``, ...) from blocks of numbers reserved
+    elsewhere: a cluster's nodes each reserve blocks in Redis, so that no two clients of the cluster
+    hold one id, without a round trip per client. Numbers are never given back (like ``IdPool``'s)."""
+
+    __slots__ = ("_blocks",)
+
+    def __init__(self) -> None:
+        self._blocks: list[list[int]] = []  # [next, last] of each block, oldest first
+
+    def add(self, first: int, count: int) -> None:
+        """Numbers ``first`` to ``first + count - 1`` are this pool's to give."""
+        if count > 0:
+            self._blocks.append([first, first + count - 1])
+
+    @property
+    def left(self) -> int:
+        """How many ids can still be taken before another block is needed."""
+        return sum(last - at + 1 for at, last in self._blocks)
+
+    @property
+    def held(self) -> int:
+        """Numbered ids are not counted: they are never given back."""
+        return 0
+
+    def take(self) -> str | None:
+        """The next id; None when every block is used up."""
+        blocks = self._blocks
+        while blocks:
+            block = blocks[0]
+            number = block[0]
+            if number <= block[1]:
+                block[0] = number + 1
+                return f"Player{number}"
+            blocks.pop(0)
+        return None
+
+    def release(self, player: str) -> None:
+        """A numbered id is simply dropped."""
