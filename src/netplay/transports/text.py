@@ -105,6 +105,7 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         "_probe",
         "_splitter",
         "_timer",
+        "_waiting",
         "ending",
         "handle",
         "max_send_buffer",
@@ -140,6 +141,8 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
         self._held: list[bytes] = []
         self._next = 0
         self._timer: asyncio.TimerHandle | None = None
+        #: The handler is not ready for lines yet (``pause``): nothing is read meanwhile.
+        self._waiting = False
         self.peer = "?"
         #: Why this side ended the connection ("send_buffer_full"), for the handler's ``lost``.
         self.ending: str | None = None
@@ -269,8 +272,25 @@ class TextConnection(asyncio.Protocol, Generic[Handle]):
             self._too_long()
             return
         transport = self.transport
-        if transport is not None and not transport.is_closing() and not self._eof:
+        if transport is not None and not transport.is_closing() and not self._eof and not self._waiting:
             transport.resume_reading()  # (after its EOF there is nothing to read: the loop stopped)
+
+    def pause(self) -> None:
+        """Read nothing until ``resume``: the handler cannot take this client's lines yet (a client
+        of a cluster is being seated in a room of another node). Its bytes wait in the kernel."""
+        self._waiting = True
+        transport = self.transport
+        if transport is not None and transport.is_reading():
+            transport.pause_reading()
+
+    def resume(self) -> None:
+        """The handler takes lines now: read again (unless a rate wait holds reading anyway)."""
+        if not self._waiting:
+            return
+        self._waiting = False
+        transport = self.transport
+        if transport is not None and not transport.is_closing() and not self._eof and self._timer is None:
+            transport.resume_reading()
 
     def _release(self) -> None:
         if self._timer is not None:
