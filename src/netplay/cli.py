@@ -654,6 +654,8 @@ def _serve_check(args: argparse.Namespace) -> str | None:
     """What is wrong with the cluster options, in words (None: nothing)."""
     if args.workers < 1:
         return "--workers must be at least 1"
+    if args.redis is not None and args.text_names:
+        return "--text-names cannot be used with --redis: each node would hand out the same names"
     if not 0 <= args.batch_delay <= 1:
         return "--batch-delay must be between 0 and 1 second"
     if args.workers > 1 and args.redis is None:

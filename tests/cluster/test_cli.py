@@ -8,6 +8,7 @@ import signal
 from netplay.client import Client
 
 from ..e2e.test_cli import Proc
+from ..e2e.test_text_protocol import TextClient
 from .conftest import RedisProcess, free_port
 from .test_any_node import play_tictactoe
 
@@ -71,6 +72,45 @@ async def test_two_workers_share_one_port_and_their_players_meet(redis_server: R
         for c in (x, o):
             await c.close()
     finally:
+        proc.process.send_signal(signal.SIGTERM)
+        status, output = await proc.finish()
+    assert status == 0 and "2 workers stopped" in output
+
+
+async def test_text_clients_of_a_class_meet_whichever_worker_each_lands_on(
+    redis_server: RedisProcess,
+) -> None:
+    """`netplay serve --workers 2 --text-port P`: 15-112 clients spread over the workers by the
+    kernel all join one room. Each worker reserves its own block of ids (Player1.., Player257..),
+    so the ids show which worker took a client."""
+    port, text_port = free_port(), free_port()
+    proc = await Proc.start(
+        "serve", "--workers", "2", "--redis", redis_server.url, "--port", str(port), "--db", ":memory:",
+        "--no-web", "--text-port", str(text_port),
+    )  # fmt: skip
+    clients: list[TextClient] = []
+    try:
+        await proc.expect(r"Node \S+-w1 of the cluster")
+        second = rf"netplay worker 2 \(node \S+-w2\) serving on 127\.0\.0\.1:{port}"
+        if not any(re.search(second, line) for line in proc.lines):
+            await proc.expect(second)
+        ids: list[str] = []
+        for _ in range(40):  # until both workers have taken some (or the room is nearly full)
+            client = await TextClient.open(text_port)
+            clients.append(client)
+            mine = await client.greet(*ids)  # every earlier client of the class, in join order
+            for earlier in clients[:-1]:
+                await earlier.expect(f"newPlayer {mine}\n".encode())
+            ids.append(mine)
+            if len({int(i.removeprefix("Player")) > 256 for i in ids}) == 2 and len(ids) >= 4:
+                break
+        assert len({int(i.removeprefix("Player")) > 256 for i in ids}) == 2, f"all on one worker: {ids}"
+        await clients[0].send(b"playerMoved 5 0\n")
+        for other in clients[1:]:
+            await other.expect(f"playerMoved {ids[0]} 5 0\n".encode())
+    finally:
+        for client in clients:
+            await client.close()
         proc.process.send_signal(signal.SIGTERM)
         status, output = await proc.finish()
     assert status == 0 and "2 workers stopped" in output

@@ -168,6 +168,7 @@ class Server:
         if cfg.text_port is not None:
             # What text_rooms.serve_text does, but with the text protocol behind the gate.
             text = self.text = TextLobby(hub, cfg)
+            await text.start()
             lines = TextConnection.factory(
                 text,
                 loop,

@@ -22,6 +22,15 @@ someone can still send, else the oldest such room at all, else a new room. A sea
 leaving is filled by the next client to connect. Ids: ``IdPool``, a name free again the moment its
 holder has left; nothing is kept of a client that left.
 
+In a cluster (``--redis``), a text client is seated like a netplay client's quick-match: in the
+oldest public 15-112 room with a place on any node (claimed atomically in Redis), else in a new
+room of its own node. So the clients of a class meet whichever node (or ``--workers`` process)
+each connected to, and share rooms with netplay clients of every node. Its node reads none of its
+lines until it is seated, then greets it from the room's ``joined``; its lines for a room of
+another node go there as the relay requests of a netplay client. Ids come from blocks of numbers
+each node reserves in Redis (``IdBlocks``), unique across the cluster; a names list
+(``text_names``) is one process's only.
+
 Half-closed clients (``TextConnection``: they shut their sending side, or closed; a FIN cannot say
 which) are still members and still sent everything, but they give way: before a newcomer would be
 refused (no name free, the server at ``max_connections``) or start a room alone while every room is
@@ -41,6 +50,7 @@ from ..protocol.outgoing import Outgoing
 from ..protocol.text112 import (
     DEFAULT_MAX_LINE,
     TEXT_GAME,
+    IdBlocks,
     IdPool,
     data_from_line,
     greeting,
@@ -63,11 +73,14 @@ __all__ = ["TEXT_GAME", "TextLobby", "TextMember", "serve_text"]
 
 log = logging.getLogger("netplay.text")
 
+#: Ids a node of a cluster reserves in Redis at a time (the next block when half are used).
+ID_BLOCK = 256
+
 
 class TextMember:
     """One text client: the session ``Link`` that renders room messages as lines, and its room."""
 
-    __slots__ = ("conn", "id", "lobby", "peer", "room", "session", "token")
+    __slots__ = ("conn", "id", "lobby", "peer", "room", "room_id", "session", "token")
     kind = "text"
 
     def __init__(self, lobby: TextLobby, conn: TextConnection[TextMember], player: str, now: float) -> None:
@@ -79,7 +92,10 @@ class TextMember:
         self.session: Session | None = Session(player, self, now)
         self.session.advance("hello")  # the server speaks first: the greeting is the handshake
         self.session.heartbeat = False  # no pings in this protocol: the kernel's keepalive instead
+        #: Its room when this process seated it (one process alone); in a cluster, None.
         self.room: RelayRoom | None = None
+        #: Its room's id, once it is seated (the greeting has gone).
+        self.room_id: str | None = None
 
     # -- Link ----------------------------------------------------------------------------------
     def rebind(self, session: Session | None) -> None:
@@ -112,13 +128,22 @@ class TextLobby:
     def __init__(self, hub: Hub, config: ServerConfig) -> None:
         self.hub = hub
         self.game = TEXT_GAME
-        self.ids = IdPool(config.text_names)
+        #: The hub's side of a cluster (``--redis``), or None: this process alone.
+        self.cluster = hub.cluster
+        if self.cluster is not None and config.text_names:  # (one list, held in Redis: not yet)
+            raise ValueError(
+                "text_names cannot be used in a cluster: each node would hand out the same names"
+            )
+        self.ids: IdPool | IdBlocks = IdBlocks() if self.cluster is not None else IdPool(config.text_names)
+        self._reserving: asyncio.Task[None] | None = None
         room_size = config.text_room_size
         if room_size is not None and not 1 <= room_size <= config.max_relay_members:
             raise ValueError(
                 f"text_room_size must be from 1 to max_relay_members ({config.max_relay_members})"
             )
         self.room_size = room_size or config.max_relay_members
+        if self.cluster is not None and self.room_size < 2:
+            raise ValueError("text_room_size must be at least 2 in a cluster (its rooms are quick-matched)")
         self.leave_notice = config.text_leave_notice
         self.max_line = config.text_max_line or DEFAULT_MAX_LINE
         if self.max_line < 1:
@@ -141,6 +166,27 @@ class TextLobby:
         self._rendered_for: Outgoing | None = None
         self._rendered: bytes | None = None
 
+    async def start(self) -> None:
+        """In a cluster, reserve the first block of ids before the first client comes."""
+        if self.cluster is not None:
+            await self._reserve_ids()
+
+    async def _reserve_ids(self) -> None:
+        assert self.cluster is not None and isinstance(self.ids, IdBlocks)
+        first = await self.cluster.reserve_text_ids(ID_BLOCK)
+        self.ids.add(first, ID_BLOCK)
+
+    def _more_ids(self) -> None:
+        """Fewer than half a block left: reserve the next, while this one lasts."""
+        if self._reserving is None or self._reserving.done():
+            self._reserving = asyncio.create_task(self._reserve_more(), name="netplay-text-ids")
+
+    async def _reserve_more(self) -> None:
+        try:
+            await self._reserve_ids()
+        except Exception as exc:  # Redis out of reach: tried again at the next client
+            log.warning("could not reserve text ids in Redis: %s", exc, extra={"event": "cluster_error"})
+
     # -- LineHandler ---------------------------------------------------------------------------
     def open(self, conn: TextConnection[TextMember]) -> TextMember | None:
         """Seat a new client and queue its greeting; None (close it) when it cannot be given an id."""
@@ -155,7 +201,10 @@ class TextLobby:
             )  # fmt: skip
             return None  # strict protocol: no error line, the connection is just closed
         player = self.ids.take()
-        if player is None and self._make_way():
+        if isinstance(self.ids, IdBlocks):
+            if self.ids.left < ID_BLOCK // 2:
+                self._more_ids()
+        elif player is None and self._make_way():
             player = self.ids.take()
         if player is None:
             log.info(
@@ -173,6 +222,8 @@ class TextLobby:
             )  # fmt: skip
             self.ids.release(player)
             return None
+        if self.cluster is not None:
+            return self._seat_in_cluster(member)
         room: RelayRoom | None = None
         try:
             room = self._room_for(player)
@@ -186,6 +237,7 @@ class TextLobby:
             raise
         session.rooms[room.id] = room
         member.room = room
+        member.room_id = room.id
         self.sessions[player] = member
         conn.write(greeting(player, existing))
         log.debug(
@@ -194,23 +246,43 @@ class TextLobby:
         )  # fmt: skip
         return member
 
+    def _seat_in_cluster(self, member: TextMember) -> TextMember:
+        """Quick-match the new client into a 15-112 room of any node; its lines wait until then."""
+        session = member.session
+        assert session is not None
+        self.sessions[member.id] = member
+        member.conn.pause()
+        request = {
+            "type": "quick_match",
+            "kind": "relay",
+            "game": self.game,
+            "max_members": self.room_size,
+            "id": 0,
+        }
+        self.hub.handle_request(session, request)
+        return member
+
     def line(self, member: TextMember, line: bytes) -> float:
         """Relay one line from ``member`` to the others in its room (or drop it); then the rate limit."""
         session = member.session
         if session is None:
             return 0.0
         parsed = parse_line(line)
-        room = member.room
-        if parsed is not None and room is not None:
+        room_id = member.room_id
+        if parsed is not None and room_id is not None:
             instr, details = parsed
             data = data_from_line(instr, details)
-            self._line_data, self._line = data, relay_line(instr, member.token, details)
-            try:
-                room.relay(session.id, data)
-            except ProtocolError:  # refused by the room's check: the protocol has no errors to say so
-                self.refused += 1
-            finally:
-                self._line_data = self._line = None
+            room = member.room if self.cluster is None else session.rooms.get(room_id)
+            if isinstance(room, RelayRoom):
+                self._line_data, self._line = data, relay_line(instr, member.token, details)
+                try:
+                    room.relay(session.id, data)
+                except ProtocolError:  # refused by the room's check: the protocol has no errors to say so
+                    self.refused += 1
+                finally:
+                    self._line_data = self._line = None
+            elif room is None and room_id in session.remote:  # another node's room: its owner relays
+                self.hub.handle_request(session, {"type": "relay", "room": room_id, "data": data})
         return self._wait(session) if self.rate else 0.0
 
     def half_closed(self, member: TextMember) -> None:
@@ -256,6 +328,8 @@ class TextLobby:
             if out is not self._rendered_for:
                 self._rendered_for, self._rendered = out, self._relay_line(message)
             return self._rendered
+        if self.cluster is not None and (member.room_id is None or kind in ("error", "room_closed")):
+            return self._seat_or_end(member, message)
         info = message.get("member")
         member_id = info.get("id") if isinstance(info, dict) else None
         if not isinstance(member_id, str) or not is_token(member_id):
@@ -264,6 +338,34 @@ class TextLobby:
             return new_player_line(member_id)
         if kind == "member_left" and self.leave_notice:
             return player_left_line(member_id)
+        return None
+
+    def _seat_or_end(self, member: TextMember, message: dict[str, Any]) -> bytes | None:
+        """In a cluster: the greeting once the quick-match seats it (or the end, if it cannot be);
+        a refusal counted; the end when its room closes (its node is gone)."""
+        kind = message.get("type")
+        if member.room_id is None:
+            if kind == "joined":
+                room = message["room"]
+                member.room_id = room["id"]
+                others = [m["id"] for m in room["members"] if m["id"] != member.id and is_token(m["id"])]
+                member.conn.resume()
+                log.debug(
+                    "text client %s (%s) joined room %s", member.id, member.peer, room["id"],
+                    extra={"event": "hello", "player": member.id, "peer": member.peer, "room": room["id"]},
+                )  # fmt: skip
+                return greeting(member.id, others)
+            if kind == "error":
+                log.warning(
+                    "text client %s (%s) could not be seated: %s", member.id, member.peer, message["message"],
+                    extra={"event": "refused", "peer": member.peer, "transport": "text",
+                           "reason": message.get("code")},
+                )  # fmt: skip
+                member.conn.close()  # strict protocol: no error line, the connection is just closed
+        elif kind == "error" and message.get("code") == "relay_refused":
+            self.refused += 1  # dropped: the protocol cannot say so
+        elif kind == "room_closed" and message.get("room") == member.room_id:
+            member.conn.close()  # the protocol has no way to say so: the client sees its server go
         return None
 
     def _relay_line(self, message: dict[str, Any]) -> bytes | None:

@@ -113,6 +113,7 @@ class ClusterNode:
         #: Resumes waiting for the player's node to hand it over, by token hash.
         self._handovers: dict[str, tuple[Session, Hello, asyncio.TimerHandle]] = {}
         self._tokens = f"{directory.prefix}tokens"
+        self._text_ids = f"{directory.prefix}text-ids"
         self._forget_token = directory.outbox.script(scripts.FORGET_TOKEN)
         self._handlers: dict[str, Callable[[str, list[Any]], None]] = {
             "req": self._on_req,
@@ -167,6 +168,11 @@ class ClusterNode:
                 self._forward(session, owner, message)
                 return True
         return False
+
+    @property
+    def busy(self) -> int:
+        """Requests this node is working on for its clients (quick-matches, look-ups) right now."""
+        return len(self._tasks)
 
     def _hold(self, session: Session, work: Any) -> None:
         """Run ``work`` (a coroutine), holding the client's next requests until it releases them
@@ -391,6 +397,11 @@ class ClusterNode:
         if event == "gone":
             session.remote.clear()
 
+    async def reserve_text_ids(self, count: int) -> int:
+        """Reserve ``count`` numbers for 15-112 text ids, unique across the cluster; the first."""
+        last = await self.directory.outbox.ask(("INCRBY", self._text_ids, count))
+        return int(last) - count + 1
+
     def quick_match(
         self,
         session: Session,
@@ -417,7 +428,10 @@ class ClusterNode:
         skip = [*session.rooms, *session.remote]
         try:
             for _ in range(_CLAIM_TRIES):
-                room = hub.new_room(kind, game, message={"clock": clock, "options": options}, host=False)
+                made = {"clock": clock, "options": options}
+                if "max_members" in message:  # (the text lobby's rooms: text_room_size)
+                    made["max_members"] = message["max_members"]
+                room = hub.new_room(kind, game, message=made, host=False)
                 claim = await self.directory.claim(
                     kind, game, clock, options, skip, hub.describe(room), hub.open_seats(room)
                 )
@@ -469,6 +483,12 @@ class ClusterNode:
 
     def _enter_claimed(self, session: Session, room: Room, message: dict[str, Any]) -> bool:
         """Seat a client in a room of this node whose seat it claimed; False if it cannot be."""
+        if self.guests.get(session.id) is not session and self.hub.sessions.get(session.id) is not session:
+            self.directory.arrived(room.id)  # it left while its seat was claimed: the seat is free
+            self.directory.settle(room.id)
+            if next(room.member_ids(), None) is None:
+                self.hub.room_emptied(room)  # (a room made for it)
+            return True  # nothing more to find for it
         if not room.is_open() or room.has_member(session.id):
             self.directory.arrived(room.id)
             self.directory.settle(room.id)
@@ -708,6 +728,9 @@ class ClusterNode:
                 session.link.send(out)
 
     def _on_in(self, node: str, item: list[Any]) -> None:
+        seating = self._seating.get(item[1])
+        if seating is not None and not seating.done():
+            seating.set_result(True)  # its quick-match is over, whether or not it is still here
         session = self._client(item[1])
         if session is None:  # it left this node meanwhile: the owner must let it go too
             self.bus.post(node, ["gone", item[1]])
@@ -716,9 +739,6 @@ class ClusterNode:
         self.claim_token(session)  # its rooms elsewhere, for a node that may take it over
         if session.link is None:  # it dropped while its join was on the way: the owner must know
             self.bus.post(node, ["away", session.id])
-        seating = self._seating.get(session.id)
-        if seating is not None and not seating.done():
-            seating.set_result(True)
 
     def _on_left(self, node: str, item: list[Any]) -> None:
         session = self._client(item[1])
