@@ -26,6 +26,7 @@ from netplay.server import Server, operations
 
 from ..conftest import RawPeer, until
 from ..e2e.test_cli import Proc
+from ..e2e.test_text_protocol import TextClient
 from .conftest import MakeNode, RedisProcess, free_port
 from .test_any_node import play_tictactoe
 from .test_node_death import state_at
@@ -53,6 +54,7 @@ class Balancer:
 
     port: int
     stats_port: int
+    text_port: int
     proc: Proc
 
     async def servers(self) -> Servers:
@@ -91,15 +93,18 @@ def healthy(servers: Servers) -> bool:
     )
 
 
-async def start_haproxy(ports: list[int]) -> Balancer:
-    """haproxy -db (in the foreground) on the shipped file, in front of nodes on ``ports``, once it
-    has found every node healthy."""
-    assert HAPROXY is not None and len(ports) == 3
-    port, stats_port = free_port(), free_port()
+async def start_haproxy(ports: list[int], text_ports: list[int] | None = None) -> Balancer:
+    """haproxy -db (in the foreground) on the shipped file, in front of nodes on ``ports`` (and
+    their text listeners on ``text_ports``, if they have any), once it has found every node healthy."""
+    text_ports = text_ports or [free_port() for _ in ports]  # (none: nothing listens there)
+    assert HAPROXY is not None and len(ports) == 3 and len(text_ports) == 3
+    port, stats_port, text_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "NETPLAY_LB_BIND": f"127.0.0.1:{port}",
         "NETPLAY_LB_STATS": f"127.0.0.1:{stats_port}",
+        "NETPLAY_LB_TEXT_BIND": f"127.0.0.1:{text_port}",
+        **{f"NETPLAY_TEXT_NODE{n}": f"127.0.0.1:{p}" for n, p in enumerate(text_ports, 1)},
         # The shipped 20000 needs a file limit over 40000, which only root may always raise; 400
         # fits a user's usual limit of 1024.
         "NETPLAY_LB_MAXCONN": "400",
@@ -109,7 +114,7 @@ async def start_haproxy(ports: list[int]) -> Balancer:
         HAPROXY, "-f", str(CONFIG), "-db", env=env,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    balancer = Balancer(port, stats_port, Proc(process))
+    balancer = Balancer(port, stats_port, text_port, Proc(process))
     try:
         await balancer.until(healthy, "haproxy to find the three nodes healthy")
     except BaseException:
@@ -121,8 +126,8 @@ async def start_haproxy(ports: list[int]) -> Balancer:
 @pytest.fixture
 async def cluster(make_node: MakeNode) -> AsyncIterator[tuple[Balancer, dict[str, Server]]]:
     """Three nodes (run as the file says: no per-address limit) behind haproxy; the nodes by name."""
-    nodes = [await make_node(max_connections_per_address=0) for _ in range(3)]
-    balancer = await start_haproxy([node.port for node in nodes])
+    nodes = [await make_node(max_connections_per_address=0, text_port=0) for _ in range(3)]
+    balancer = await start_haproxy([node.port for node in nodes], [node.text_port or 0 for node in nodes])
     yield balancer, {f"node{n}": node for n, node in enumerate(nodes, 1)}
     await balancer.stop()
 
@@ -162,6 +167,27 @@ async def test_players_spread_over_the_nodes_and_play_a_game_to_its_end(
     assert seen["outcome"] == final["outcome"]
     for p in players:
         await p.close()
+
+
+async def test_text_clients_spread_over_the_nodes_share_one_room(
+    cluster: tuple[Balancer, dict[str, Server]],
+) -> None:
+    """15-112 clients through the balancer's text port: spread over the three nodes (leastconn),
+    one class in one room, lines byte for byte."""
+    balancer, nodes = cluster
+    students: list[TextClient] = []
+    for _ in range(6):
+        student = await TextClient.open(balancer.text_port)
+        mine = await student.greet(*(s.id for s in students))  # everyone before, in join order
+        for earlier in students:
+            await earlier.expect(f"newPlayer {mine}\n".encode())
+        students.append(student)
+    assert sorted(node.hub.connections for node in nodes.values()) == [2, 2, 2]
+    await students[0].send(b"playerMoved 5 0\n")
+    for other in students[1:]:
+        await other.expect(f"playerMoved {students[0].id} 5 0\n".encode())
+    for student in students:
+        await student.close()
 
 
 async def test_a_draining_node_gets_no_newcomers_and_its_game_plays_on(
