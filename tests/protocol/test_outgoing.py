@@ -27,10 +27,10 @@ def test_the_frame_is_the_stream_framing_of_the_payload_made_once() -> None:
     assert out.payload == framed[4:]  # framing encoded it, once, for the WebSocket links too
 
 
-def test_one_made_of_a_payload_sends_those_bytes_and_decodes_only_when_asked() -> None:
+def test_one_made_of_a_frame_sends_those_bytes_and_decodes_only_when_asked() -> None:
     message = {"type": "state", "room": "r-1", "view": {"board": [None, "X"]}, "name": "é"}
-    payload = codec.encode(message)
-    out = Outgoing.of_payload(payload)
-    assert out.encode() is payload and out.frame() == frame(payload)
+    framed = frame(codec.encode(message))
+    out = Outgoing.of_frame(framed)
+    assert out.frame() is framed and out.encode() == codec.encode(message)
     assert out.message == message  # (a 15-112 text link renders the message itself)
     assert out.message is out.message  # decoded once

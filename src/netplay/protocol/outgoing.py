@@ -18,7 +18,7 @@ class Outgoing:
     broadcast is encoded once however many links send it, and not at all when every recipient
     renders ``message`` itself (a 15-112 text client turns it into a line, or drops it). The
     cached forms are plain attributes, not properties, because they are read once per recipient.
-    The message must not change once handed out. One made ``of_payload`` (a message another
+    The message must not change once handed out. One made ``of_frame`` (a message another
     cluster node encoded) decodes ``message`` only if a link asks for it.
     """
 
@@ -32,26 +32,26 @@ class Outgoing:
         self.framed: bytes | None = None
 
     @classmethod
-    def of_payload(cls, payload: bytes) -> Outgoing:
-        """A message already encoded (compact UTF-8 JSON, as ``encode`` makes it)."""
+    def of_frame(cls, framed: bytes) -> Outgoing:
+        """A message already encoded and framed (as ``frame`` makes it): sent as those bytes."""
         out = cls.__new__(cls)
-        out._message, out.payload, out.framed = None, payload, None
+        out._message, out.payload, out.framed = None, None, framed
         return out
 
     @property
     def message(self) -> dict[str, Any]:
-        """The message (decoded from its payload the first time, for one made ``of_payload``)."""
+        """The message (decoded from its encoding the first time, for one made ``of_frame``)."""
         message = self._message
         if message is None:
-            assert self.payload is not None
-            message = self._message = decode(self.payload)
+            message = self._message = decode(self.encode())
         return message
 
     def encode(self) -> bytes:
         """The message as compact UTF-8 JSON, encoded on the first call and kept in ``payload``."""
         payload = self.payload
         if payload is None:
-            payload = self.payload = encode(self._message)
+            framed = self.framed
+            payload = self.payload = encode(self._message) if framed is None else framed[4:]
         return payload
 
     def frame(self) -> bytes:

@@ -13,8 +13,9 @@ message naming it arrives, and what one request does crosses in one batch), then
 not many small ones. A write of a later turn sends the waiting batch first, so the delay never
 lets a node's writes overtake its messages.
 A batch is a JSON header (who sent it, its number, its items) followed by the messages for clients
-exactly as the owner encoded them, so the home writes them out without decoding or encoding them
-again: ``[4-byte length][header]`` then ``[4-byte length][message]`` for each.
+framed exactly as the owner framed them for its own TCP clients, so the home writes them out without
+decoding or encoding them again: ``[4-byte length][header]`` then each message's frame
+(``[4-byte length][JSON]``), which its item in the header finds by offset and length.
 """
 
 from __future__ import annotations
@@ -274,34 +275,31 @@ class Bus:
 
 
 def encode_batch(sender: str, run: str, number: int, items: list[Any]) -> bytes:
-    """A batch for another node: its items in order, each ``out`` item's message as it was encoded
-    for this node's own clients (or is now, once, if none of them is on TCP or WebSocket)."""
-    messages: list[bytes] = []
+    """A batch for another node: its items in order, each ``out`` item's message framed as for this
+    node's own TCP clients (made once, if none of them is on TCP), found by its place in the batch."""
+    frames: list[bytes] = []
+    at = 0
     for item in items:
         if item[0] == "out":
-            messages.append(item[2].encode())
-            item[2] = len(messages) - 1  # the header says which message
+            framed = item[2].framed or item[2].frame()
+            frames.append(framed)
+            item[2] = (at, len(framed))  # the header says where its frame is, after the header
+            at += len(framed)
     header = orjson.dumps({"from": sender, "run": run, "n": number, "items": items})
-    parts = [len(header).to_bytes(4, "big"), header]
-    for payload in messages:
-        parts += (len(payload).to_bytes(4, "big"), payload)
-    return b"".join(parts)
+    return b"".join((len(header).to_bytes(4, "big"), header, *frames))
 
 
 def decode_batch(data: bytes) -> tuple[str, str, int, list[Any]]:
     """A batch as ``encode_batch`` made it: the sending node, its run and number, its items in
     order (an ``out`` item with its message as an ``Outgoing``, decoded only if a link asks)."""
-    view = memoryview(data)
-    size = int.from_bytes(view[:4], "big")
-    batch = orjson.loads(view[4 : 4 + size])
-    messages = []
-    at = 4 + size
-    while at < len(data):
-        size = int.from_bytes(view[at : at + 4], "big")
-        messages.append(Outgoing.of_payload(data[at + 4 : at + 4 + size]))
-        at += 4 + size
+    size = int.from_bytes(data[:4], "big")
+    batch = orjson.loads(memoryview(data)[4 : 4 + size])
+    base = 4 + size
+    of_frame = Outgoing.of_frame
     items = batch["items"]
     for item in items:
         if item[0] == "out":
-            item[2] = messages[item[2]]
+            at, length = item[2]
+            start = base + at
+            item[2] = of_frame(data[start : start + length])
     return batch["from"], batch["run"], batch["n"], items
