@@ -201,9 +201,10 @@ async def test_proof_60_games_on_3_nodes_one_killed_every_game_finishes_and_repl
         for c in clients:
             with contextlib.suppress(Exception):
                 await c.close()
-        for node in nodes:
+        for k, node in enumerate(nodes):
             if node.process.returncode is None:
                 node.process.send_signal(signal.SIGTERM)
                 with contextlib.suppress(Exception):
                     await node.finish(timeout=10)
+            print(f"--- node n{k} said:", *node.lines, sep="\n")  # (shown if the test fails)
         redis.kill()

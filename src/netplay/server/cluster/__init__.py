@@ -193,8 +193,17 @@ class Cluster:
         its rooms on other nodes (as the dead node last wrote them) still its own."""
         raw = await self.redis.hget(f"{self.prefix}tokens", session.token_hash)
         entry = {} if raw is None else orjson.loads(raw)
-        if entry and entry.get("node") != dead:
-            return  # a live node holds it (the player is its client): that node re-routes it
+        holder = entry.get("node") if entry else None
+        if holder is not None and holder != dead:
+            assert self.node is not None
+            member_id: str = session.id
+            if holder != self.name and self._hub.away.get(member_id) is session:
+                # A live node holds it: it may have resumed there first, as a player of the dead
+                # node, in rooms that node cannot know of; so this node makes it that node's guest
+                # in them and tells it. (A guest of the dead node's rooms all along is re-routed by
+                # its home too, once the directory says who owns them: twice does no harm.)
+                self.node.resumed_first_elsewhere(member_id, holder)
+            return
         for room_id, owner in entry.get("remote", {}).items():
             if room_id not in session.rooms:
                 session.remote[room_id] = owner

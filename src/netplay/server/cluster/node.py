@@ -609,19 +609,32 @@ class ClusterNode:
         hub = self.hub
         for member_id in list(room.member_ids()):
             live = hub.sessions.get(member_id)
-            if live is None or room.id not in live.remote:
+            if live is None:
                 away = hub.away.get(member_id)
                 if away is not None:
                     away.remote.pop(room.id, None)  # restored into the session it already had
                 continue
+            # Connected here: a guest of the dead node, or one of its players that resumed here
+            # before its rooms were adopted (it did not know this room then).
             stand_in = hub.away.pop(member_id, None)
             if stand_in is not None and stand_in is not live:
                 if stand_in.expiry is not None:
                     stand_in.expiry.cancel()
                 if stand_in.token_hash is not None and hub.tokens.get(stand_in.token_hash) is stand_in:
                     hub.tokens[stand_in.token_hash] = live
-            del live.remote[room.id]
+            live.remote.pop(room.id, None)
             live.rooms[room.id] = room
+            room.member_back(member_id, announce=True)
+
+    def resumed_first_elsewhere(self, member_id: str, home: str) -> None:
+        """A player of rooms adopted here resumed on the live node ``home`` before they were (so
+        that node does not know it is in them): it is that node's guest here, and ``home`` is
+        told of each room ("in"), which the player is brought up to date in."""
+        guest = self._restored_guest(home, member_id, connected=True)  # ("in" says if it is not)
+        if guest is None:
+            return
+        for room_id, room in list(guest.rooms.items()):
+            self.bus.post(home, ["in", member_id, room_id])
             room.member_back(member_id, announce=True)
 
     # -- Redis in trouble ----------------------------------------------------------------------
