@@ -24,7 +24,7 @@ from .games.engine import TimeControl
 from .games.relaycheck import load_relay_check
 from .protocol.text112 import IdPool
 from .proxy import Link, parse_duration, serve_proxy
-from .replay import plural, show_matches, show_replay
+from .replay import list_matches, plural, replay_match, show_matches, show_replay
 from .server import ServerConfig
 from .server.app import Server, install_uvloop, run
 from .server.logs import configure as configure_logs
@@ -603,13 +603,17 @@ def build_parser() -> argparse.ArgumentParser:
     games = sub.add_parser("games", help="list the games a server offers")
     _add_address(games)
     matches = sub.add_parser("matches", help="list recent matches kept in a server's database")
-    matches.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
+    kept = matches.add_mutually_exclusive_group()
+    kept.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
+    kept.add_argument("--redis", metavar="URL", help="a cluster's matches, in its Redis (docs/cluster.md)")
     matches.add_argument(
         "--limit", type=_count, default=20, metavar="N", help="how many matches to list (default 20)"
     )
     replay = sub.add_parser("replay", help="print a kept match move by move")
     replay.add_argument("match", help="the match id (see `netplay matches`)")
-    replay.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
+    kept = replay.add_mutually_exclusive_group()
+    kept.add_argument("--db", default=DEFAULT_DB, help=f"the server's SQLite file (default {DEFAULT_DB})")
+    kept.add_argument("--redis", metavar="URL", help="a cluster's matches, in its Redis (docs/cluster.md)")
     replay.add_argument("--rules", metavar="MODULE:CLASS", help="the rules of a game that is not built in")
     rooms = sub.add_parser("rooms", help="list a server's rooms")
     _add_address(rooms)
@@ -786,11 +790,14 @@ def _serve(args: argparse.Namespace) -> int:
                 f"Metrics and health: http://{shown}:{server.metrics_port}/metrics, /healthz, /readyz",
                 flush=True,
             )
-        if config.db and config.db != ":memory:":
+        if server.cluster is not None:  # (a node's matches are the cluster's, in Redis: no SQLite file)
+            shown_redis = redact(config.redis or "")
+            print(f"Node {server.cluster.name} of the cluster at {shown_redis}.", flush=True)
+            see = f"netplay matches --redis {shlex.quote(shown_redis)}"
+            print(f"Matches are kept in the cluster's Redis (see: {see}).", flush=True)
+        elif config.db and config.db != ":memory:":
             kept = os.path.abspath(config.db)  # the command works from any folder with the full path
             print(f"Matches are kept in {kept} (see: netplay matches --db {shlex.quote(kept)}).", flush=True)
-        if server.cluster is not None:
-            print(f"Node {server.cluster.name} of the cluster at {redact(config.redis or '')}.", flush=True)
         if server.restored:
             were = "match that was" if server.restored == 1 else "matches that were"
             print(f"Resumed {server.restored} {were} in progress.", flush=True)
@@ -938,6 +945,45 @@ def _cluster_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_matches(args: argparse.Namespace) -> int:
+    """``netplay matches --redis`` and ``netplay replay --redis``: a cluster's matches, from Redis."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from .server.cluster import status, store
+
+    shown = status.redact(args.redis)
+
+    async def read() -> Any:
+        redis = Redis.from_url(args.redis, socket_connect_timeout=5.0, socket_timeout=5.0)
+        try:
+            if args.command == "matches":
+                return await store.recent_matches(redis, args.limit, status.PREFIX)
+            return await store.read_match(redis, args.match, status.PREFIX)
+        finally:
+            await redis.aclose()
+
+    try:
+        found = asyncio.run(read())
+    except ValueError as exc:  # not a Redis URL
+        print(safe_text(f"error: --redis {shown}: {exc}"), file=sys.stderr)
+        return 2
+    except (RedisError, OSError) as exc:
+        print(safe_text(f"error: cannot reach Redis at {shown}: {exc}"), file=sys.stderr)
+        return 1
+    if args.command == "matches":
+        return list_matches(found)
+    if found is None:
+        print(
+            safe_text(
+                f"error: no match {args.match!r} in the cluster at {shown} (see `netplay matches --redis`)"
+            ),
+            file=sys.stderr,
+        )
+        return 1
+    return replay_match(found, args.rules)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # Like `python -m`, let --game and --rules import modules from the current directory.
@@ -974,6 +1020,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _games(args)
     if args.command in ("matches", "replay"):
         try:
+            if args.redis is not None:
+                return _cluster_matches(args)
             if args.command == "matches":
                 return show_matches(args.db, args.limit)
             return show_replay(args.db, args.match, args.rules)

@@ -21,7 +21,15 @@ from .server.rooms.match import saved_start
 from .store import SavedMatch, SavedMove, SqliteStore, StoreError
 from .store.sqlite import SCHEMA_VERSION
 
-__all__ = ["describe_action", "plural", "result_text", "show_matches", "show_replay"]
+__all__ = [
+    "describe_action",
+    "list_matches",
+    "plural",
+    "replay_match",
+    "result_text",
+    "show_matches",
+    "show_replay",
+]
 
 _ORDINALS = {1: "st", 2: "nd", 3: "rd"}
 #: What each recorded kind of action says in a replay (a move names its move).
@@ -181,28 +189,31 @@ def _say(text: str = "", *, multiline: bool = False) -> None:
 
 
 def show_matches(db: str, limit: int = 20) -> int:
-    """Print the most recent matches, newest first."""
+    """Print the most recent matches of a server's SQLite file, newest first."""
     with _open(db) as store:
         if store is None:
             return 1
-        matches = store.recent(limit)
-        if not matches:
-            _say("No matches yet.")
-        for match in matches:
-            players = " vs ".join(p.name for p in match.players)
-            full = store.get(match.id)
-            saved = full.moves if full is not None else []
-            ticks = [m.version for m in saved if m.kind == "tick"]
-            if ticks:  # a real-time match: how long it ran
-                played = f"{max(ticks):>5} ticks"
-            else:
-                moves = sum(m.kind in ("move", "auto") for m in saved)
-                played = f"{moves:>3} {'move ' if moves == 1 else 'moves'}"
-            clock = f"  clock {match.clock}" if match.clock else ""
-            _say(
-                f"{match.id}  {_when(match.started_at)}  {match.game:<10} {players:<30} "
-                f"{played}{clock}  {result_text(match)}"
-            )
+        matches = [store.get(match.id) or match for match in store.recent(limit)]
+    return list_matches(matches)
+
+
+def list_matches(matches: list[SavedMatch]) -> int:
+    """Print ``matches`` (with their moves), one line each: ``netplay matches``."""
+    if not matches:
+        _say("No matches yet.")
+    for match in matches:
+        players = " vs ".join(p.name for p in match.players)
+        ticks = [m.version for m in match.moves if m.kind == "tick"]
+        if ticks:  # a real-time match: how long it ran
+            played = f"{max(ticks):>5} ticks"
+        else:
+            moves = sum(m.kind in ("move", "auto") for m in match.moves)
+            played = f"{moves:>3} {'move ' if moves == 1 else 'moves'}"
+        clock = f"  clock {match.clock}" if match.clock else ""
+        _say(
+            f"{match.id}  {_when(match.started_at)}  {match.game:<10} {players:<30} "
+            f"{played}{clock}  {result_text(match)}"
+        )
     return 0
 
 
@@ -253,7 +264,7 @@ def _show_ticks(rules: RealtimeGame, match: SavedMatch) -> int:
 
 
 def show_replay(db: str, match_id: str, rules_spec: str | None = None) -> int:
-    """Print one match action by action, drawing each position with the game's own rendering."""
+    """Print one match of a server's SQLite file action by action (``replay_match``)."""
     with _open(db) as store:
         if store is None:
             return 1
@@ -261,6 +272,11 @@ def show_replay(db: str, match_id: str, rules_spec: str | None = None) -> int:
     if match is None:
         print(f"error: no match {match_id!r} in {db} (see `netplay matches --db {db}`)", file=sys.stderr)
         return 1
+    return replay_match(match, rules_spec)
+
+
+def replay_match(match: SavedMatch, rules_spec: str | None = None) -> int:
+    """Print one match action by action, drawing each position with the game's own rendering."""
     # The rules named by --rules, else the built-in game of that name (a name read from the
     # database never makes this import a module); without either, the moves are still listed.
     rules: Game | RealtimeGame | None = builtin_games().get(match.game)

@@ -48,6 +48,7 @@ async def test_two_workers_share_one_port_and_their_players_meet(redis_server: R
     try:
         # The workers start side by side: each says so, in whichever order they are ready.
         await proc.expect(r"Node \S+-w1 of the cluster")
+        await proc.expect(r"Matches are kept in the cluster's Redis \(see: netplay matches --redis redis://")
         second = rf"netplay worker 2 \(node \S+-w2\) serving on 127\.0\.0\.1:{port}"
         if not any(re.search(second, line) for line in proc.lines):
             await proc.expect(second)

@@ -33,7 +33,7 @@ from redis.exceptions import ResponseError
 from ...store import MatchStore, SavedMatch, SavedMove, SavedPlayer, SavedRoom
 from .bus import Outbox, evalsha
 
-__all__ = ["ADOPT", "FENCED", "RedisStore", "Snapshot", "StaleOwner"]
+__all__ = ["ADOPT", "FENCED", "RedisStore", "Snapshot", "StaleOwner", "read_match", "recent_matches"]
 
 log = logging.getLogger("netplay.cluster")
 
@@ -221,6 +221,7 @@ class RedisStore(MatchStore):
             match.room_id,
             ["HSET", key, "meta", _match_json(match)],
             ["SADD", self._key(f"nodematches:{self.node}"), match.id],
+            ["ZADD", self._key("matches"), repr(match.started_at), match.id],  # (netplay matches)
         )
 
     def move_applied(self, match_id: str, index: int, move: SavedMove) -> None:
@@ -282,12 +283,9 @@ class RedisStore(MatchStore):
         wanted = set(unfinished) | {r.match_id for r in rooms if r.match_id is not None}
         matches = {}
         for match_id in wanted:
-            fields = await redis.hmget(self._key(f"match:{match_id}"), "meta", "outcome", "finished_at")
-            if fields[0] is None:
-                continue
-            entries = await redis.xrange(self._key(f"moves:{match_id}"))
-            moves = [SavedMove(**orjson.loads(data[b"m"])) for _, data in entries]
-            matches[match_id] = _match_from(fields[0], moves, fields[1], fields[2])
+            match = await read_match(redis, match_id, self.prefix)
+            if match is not None:
+                matches[match_id] = match
         return Snapshot(rooms, matches, unfinished)
 
     def use(self, snapshot: Snapshot, epochs: dict[str, int]) -> None:
@@ -297,6 +295,27 @@ class RedisStore(MatchStore):
         for match in snapshot.matches.values():
             if match.room_id in epochs:
                 self.room_of[match.id] = match.room_id
+
+
+async def read_match(redis: Redis, match_id: str, prefix: str) -> SavedMatch | None:
+    """A match of the cluster with its moves, as Redis has it (None: no such match)."""
+    r: Any = redis  # (redis-py's types say bytes or str; without decode_responses: bytes)
+    async with r.pipeline(transaction=False) as pipe:
+        pipe.hmget(f"{prefix}match:{match_id}", "meta", "outcome", "finished_at")
+        pipe.xrange(f"{prefix}moves:{match_id}")
+        fields, entries = await pipe.execute()
+    if fields[0] is None:
+        return None
+    moves = [SavedMove(**orjson.loads(data[b"m"])) for _, data in entries]
+    return _match_from(fields[0], moves, fields[1], fields[2])
+
+
+async def recent_matches(redis: Redis, limit: int, prefix: str) -> list[SavedMatch]:
+    """The cluster's ``limit`` latest matches (by start), newest first, with their moves."""
+    r: Any = redis
+    ids = [_text(m) for m in await r.zrevrange(f"{prefix}matches", 0, limit - 1)]
+    found = [await read_match(redis, match_id, prefix) for match_id in ids]
+    return [match for match in found if match is not None]
 
 
 def _text(value: bytes | str) -> str:
