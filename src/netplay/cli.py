@@ -11,7 +11,7 @@ import os
 import shlex
 import ssl
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from . import __version__
@@ -927,28 +927,35 @@ def _rooms(args: argparse.Namespace) -> int:
 def _cluster_status(args: argparse.Namespace) -> int:
     """``netplay cluster status``: what the cluster's Redis says of its nodes, rooms and players
     (read from Redis alone, so it works while nodes are dying)."""
-    from redis.exceptions import RedisError  # redis-py is imported only by the commands that use it
-
-    from .server.cluster import status
+    from .server.cluster import status  # redis-py is imported only by the commands that use it
 
     shown = status.redact(args.redis)
-    try:
-        raw = asyncio.run(status.read(args.redis))
-    except ValueError as exc:  # not a Redis URL
-        print(safe_text(f"error: --redis {shown}: {exc}"), file=sys.stderr)
-        return 2
-    except (RedisError, OSError) as exc:
-        print(safe_text(f"error: cannot reach Redis at {shown}: {exc}"), file=sys.stderr)
-        return 1
+    failed, raw = _read_redis(shown, lambda: status.read(args.redis))
+    if failed:
+        return failed
     report = status.summarize(raw, shown)
     print(json.dumps(report) if args.json else status.format_report(report))
     return 0
 
 
+def _read_redis(shown: str, read: Callable[[], Coroutine[Any, Any, Any]]) -> tuple[int, Any]:
+    """Run ``read`` (a look into a cluster's Redis, at ``shown``): (0, what it read), or the exit
+    status (2: not a Redis URL, 1: out of reach) once the error is said."""
+    from redis.exceptions import RedisError  # redis-py is imported only by the commands that use it
+
+    try:
+        return 0, asyncio.run(read())
+    except ValueError as exc:  # not a Redis URL
+        print(safe_text(f"error: --redis {shown}: {exc}"), file=sys.stderr)
+        return 2, None
+    except (RedisError, OSError) as exc:
+        print(safe_text(f"error: cannot reach Redis at {shown}: {exc}"), file=sys.stderr)
+        return 1, None
+
+
 def _cluster_matches(args: argparse.Namespace) -> int:
     """``netplay matches --redis`` and ``netplay replay --redis``: a cluster's matches, from Redis."""
     from redis.asyncio import Redis
-    from redis.exceptions import RedisError
 
     from .server.cluster import status, store
 
@@ -963,14 +970,9 @@ def _cluster_matches(args: argparse.Namespace) -> int:
         finally:
             await redis.aclose()
 
-    try:
-        found = asyncio.run(read())
-    except ValueError as exc:  # not a Redis URL
-        print(safe_text(f"error: --redis {shown}: {exc}"), file=sys.stderr)
-        return 2
-    except (RedisError, OSError) as exc:
-        print(safe_text(f"error: cannot reach Redis at {shown}: {exc}"), file=sys.stderr)
-        return 1
+    failed, found = _read_redis(shown, read)
+    if failed:
+        return failed
     if args.command == "matches":
         return list_matches(found)
     if found is None:
