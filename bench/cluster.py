@@ -36,6 +36,7 @@ import contextlib
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
@@ -339,7 +340,7 @@ def cluster_targets(
                     "target": f"{name}: (b) one node + Redis, server CPU/{unit} <= "
                     f"{TARGET_LOCAL_RATIO:.2f}x (a)'s",
                     "value": f"{ratio:.2f}x ({b[cpu]} vs {a_cpu} us; Redis another "
-                    f"{_fmt(b.get(f'redis_cpu_us_per_{unit}'))} us)",
+                    f"{_fmt(b.get(f'redis_cpu_us_per_{unit}'))} us){_paired(a, b)}",
                     "met": ratio <= TARGET_LOCAL_RATIO,
                 }
             )
@@ -360,7 +361,7 @@ def cluster_targets(
                     "target": f"{name}: (c) two nodes, rooms split, server CPU/{unit} (both nodes) <= "
                     f"{TARGET_SPLIT_RATIO:g}x (a)'s",
                     "value": f"{ratio:.2f}x ({c[cpu]} vs {a_cpu} us; Redis another "
-                    f"{_fmt(c.get(f'redis_cpu_us_per_{unit}'))} us)",
+                    f"{_fmt(c.get(f'redis_cpu_us_per_{unit}'))} us){_paired(a, c)}",
                     "met": ratio <= TARGET_SPLIT_RATIO,
                 }
             )
@@ -374,6 +375,20 @@ def cluster_targets(
                     }
                 )
     return checks
+
+
+def _paired(a: dict[str, Any], other: dict[str, Any]) -> str:
+    """Run k of (a) and run k of the other kind ran one after the other: their ratios, run by run,
+    and the median of them (steadier than best against best when one run of (a) was lucky)."""
+    pairs = [
+        x / y
+        for y, x in zip(a.get("runs_best_by") or [], other.get("runs_best_by") or [], strict=False)
+        if x is not None and y
+    ]
+    if len(pairs) < 2:
+        return ""
+    shown = "/".join(f"{r:.2f}" for r in pairs)
+    return f"; run by run {shown}, median {statistics.median(pairs):.2f}x"
 
 
 def remote_share(nodes: int, members: int) -> float:
