@@ -543,7 +543,13 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("game", help="the game to play, e.g. tictactoe or connect4")
     _add_address(play, servers=True)
     play.add_argument("--name", help="your name in the room (default: your login name)")
-    play.add_argument("--bot", help="let a bot play this seat (e.g. minimax, random)")
+    play.add_argument(
+        "--bot",
+        nargs="?",
+        const="",
+        metavar="BOT",
+        help="let a bot play this seat (e.g. minimax, random); without BOT, the game's default bot",
+    )
     play.add_argument(
         "--vs",
         nargs="?",

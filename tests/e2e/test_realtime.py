@@ -257,9 +257,10 @@ async def test_a_flood_of_inputs_is_cut_off_and_other_rooms_tick_on(make_server:
 
 
 async def test_netplay_play_quick_matches_with_its_options(server: Server) -> None:
-    """``--option`` without ``--private``: two bots asking for one-point pong meet, and play it."""
-    base = ("play", "pong", "--port", str(server.port), "--option", "points=1", "--bot", "simple", "--json")
-    first = await Proc.start(*base)
+    """``--option`` without ``--private``: two bots asking for one-point pong meet, and play it (the
+    second with ``--bot`` alone: the game's default bot)."""
+    base = ("play", "pong", "--port", str(server.port), "--option", "points=1", "--json", "--bot")
+    first = await Proc.start(*base, "simple")
     await first.expect("waiting for the game to start")
     second = await Proc.start(*base)
     tallies = []

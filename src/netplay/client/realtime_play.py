@@ -38,7 +38,7 @@ async def play_realtime(
         return 2, tally
     bot = None
     if options.bot is not None:
-        bot = rules.bots.get(options.bot)
+        bot = rules.bots.get(options.bot or next(iter(rules.bots), ""))  # --bot alone: the default
         if bot is None:
             say(f"error: {rules.name} has no bot {options.bot!r} (bots: {', '.join(rules.bots) or 'none'})")
             return 2, tally
@@ -139,7 +139,7 @@ async def _games(
         try:
             data = bot(rules, seen, view.seat, rng)
         except Exception as exc:  # a broken bot ends this run, with the reason
-            say(f"error: the {options.bot} bot failed: {exc!r}")
+            say(f"error: the {options.bot or next(iter(rules.bots))} bot failed: {exc!r}")
             return 1
         if data is not None and data != last_input:
             client.send_input(data, room)

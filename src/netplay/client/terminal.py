@@ -172,7 +172,7 @@ async def play(
         return 2, Tally()
     bot = None
     if options.bot is not None:
-        bot = rules.bots.get(options.bot)
+        bot = rules.bots.get(options.bot or next(iter(rules.bots), ""))  # --bot alone: the default
         if bot is None:
             known = ", ".join(rules.bots) or "none"
             say(f"error: {options.game} has no bot {options.bot!r} (bots: {known})")
