@@ -438,6 +438,8 @@ class TextLobby:
     def shutdown(self) -> None:
         """Close every text connection (nothing is said: the protocol has no words for it)."""
         self.closing = True
+        if self._reserving is not None:
+            self._reserving.cancel()  # (a block of ids being reserved: nobody will take them now)
         for member in list(self.sessions.values()):
             member.conn.close()
 
