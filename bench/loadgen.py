@@ -107,6 +107,8 @@ class Snapshot:
     nodes_cpu: list[float] = field(default_factory=list)
     redis_cpu: float | None = None
     redis_commands: dict[str, int] | None = None
+    #: The server's read and write system calls so far (every node's, for a cluster).
+    syscalls: tuple[int, int] = (0, 0)
 
 
 class Meter:
@@ -144,7 +146,16 @@ class Meter:
             nodes_cpu if len(self.nodes) > 1 or self.redis is not None else [],
             redis_cpu,
             None if self.redis_port is None else redis_commands(self.redis_port),
+            self._syscalls(),
         )
+
+    def _syscalls(self) -> tuple[int, int]:
+        """Reads and writes (system calls) of the server's processes, from /proc/PID/io."""
+        try:
+            counters = [p.io_counters() for p in self.nodes]
+        except (psutil.Error, AttributeError):  # (not on every platform)
+            return (0, 0)
+        return (sum(c.read_count for c in counters), sum(c.write_count for c in counters))
 
     def _others(self) -> dict[int, float]:
         """CPU seconds of every other user-space process: the load that is not ours."""
@@ -176,6 +187,8 @@ class Meter:
             # Of which in the kernel: system calls, and the loopback work charged to them.
             "server_sys_pct": round(100 * (b.server_sys - a.server_sys) / wall, 1),
             "server_rss_mib": round(b.server_rss / 2**20, 1),
+            "server_reads": b.syscalls[0] - a.syscalls[0],
+            "server_writes": b.syscalls[1] - a.syscalls[1],
             "gen_cpu_pct": round(100 * own, 1),
             "generator_bound": own >= 0.9,
             # Busy time on both cores not charged to the server or to us: the kernel's loopback work
@@ -777,6 +790,14 @@ async def relay_scenario(gen: Generator) -> dict[str, Any]:
             "delivered": delivered,
             "delivered_per_s": round(delivered / wall),
             "server_cpu_us_per_msg": round((end.server_cpu - start.server_cpu) / delivered * 1e6, 3)
+            if delivered
+            else None,
+            # The server's system calls for each 100 deliveries: how many messages a read and a
+            # write carry (both servers coalesce; netplay's writes, once per connection per turn).
+            "reads_writes_per_100": [
+                round(100 * result["server_reads"] / delivered, 2),
+                round(100 * result["server_writes"] / delivered, 2),
+            ]
             if delivered
             else None,
             "message_bytes": {"sent": sorted(sent_sizes), "delivered": sorted(delivered_sizes)},

@@ -563,6 +563,7 @@ RELAY_ROWS = [
     ("latency p99 ms", "lat_p99_ms"),
     ("server CPU %", "server_cpu_pct"),
     ("server CPU us/msg", "server_cpu_us_per_msg"),
+    ("server reads/writes per 100 msgs", "reads_writes_per_100"),
     ("server RSS MiB", "server_rss_mib"),
     ("generator CPU %", "gen_cpu_pct"),
     ("generator-bound", "generator_bound"),

@@ -9,6 +9,7 @@ from .connection import (
     Phase,
     Rejected,
     Relay,
+    RelayRun,
     Request,
     ServerConnection,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "ProtocolError",
     "Rejected",
     "Relay",
+    "RelayRun",
     "Request",
     "ServerConnection",
     "frame",

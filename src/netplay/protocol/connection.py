@@ -36,6 +36,7 @@ __all__ = [
     "Phase",
     "Rejected",
     "Relay",
+    "RelayRun",
     "Request",
     "ServerConnection",
 ]
@@ -86,6 +87,23 @@ class Relay:
 
 
 @dataclass(slots=True)
+class RelayRun:
+    """Relays one after another in one read, to the same room, each of exactly the keys ``type``,
+    ``room`` and ``data`` (so without ids): handled as one.
+
+    A busy client's read holds several (``ServerConnection.receive_data`` gathers them), and the
+    server passes them on together: one call per recipient instead of one per message, the same
+    messages in the same order. ``data[i]`` is the i-th relay's, as a ``Relay`` would carry it, and
+    ``payloads[i]`` its payload as received (valid JSON, within the nesting limit): a relay room
+    passes most of those bytes on as they are instead of encoding ``data`` again.
+    """
+
+    room: str
+    data: list[Any]
+    payloads: list[bytes] = field(repr=False)
+
+
+@dataclass(slots=True)
 class Message:
     """A message from the server, seen by a client."""
 
@@ -100,7 +118,7 @@ class Rejected:
     re: Any = None
 
 
-Event = Hello | Request | Relay | Message | Rejected
+Event = Hello | Request | Relay | RelayRun | Message | Rejected
 
 
 class _Base:
@@ -116,13 +134,16 @@ class _Base:
         self.phase = Phase.AWAITING_HELLO
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Feed bytes from a stream transport; return the events they complete."""
+        """Feed bytes from a stream transport; return the events they complete (relays in a row to
+        one room, without ids, as one ``RelayRun``)."""
         if self.phase is Phase.CLOSED:
             return []
         events: list[Event] = []
         handle = self._handle
         loads, errors = codec.loads, codec.LOADS_ERRORS
         check_depth_from = self._check_depth_from
+        run_room: str | None = None  # the room of the last event, if it is a relay that may start a run
+        run_start = b""  # (and its payload)
         for item in self._decoder.feed(data):
             # The hot path: every message of every TCP client comes through here.
             if type(item) is bytes:  # the decoder already enforced the size limit
@@ -132,11 +153,32 @@ class _Base:
                     events.append(
                         self._reject(ProtocolError(ErrorCode.INVALID_JSON, "payload is not UTF-8 JSON"))
                     )
+                    run_room = None
                     continue
                 if len(item) >= check_depth_from and codec.too_deep(item, message):
                     events.append(self._too_deep(message))
+                    run_room = None
                     continue
-                events.append(handle(message))
+                if (  # the next of a run: a relay of the three keys, to the room of the one before
+                    run_room is not None
+                    and type(message) is dict
+                    and len(message) == 3
+                    and message.get("room") == run_room  # (already checked: a valid room)
+                    and message.get("type") == "relay"
+                    and "data" in message
+                ):
+                    run = events[-1]
+                    if type(run) is Relay:
+                        run = events[-1] = RelayRun(run_room, [run.data], [run_start])
+                    run.data.append(message["data"])  # type: ignore[union-attr]
+                    run.payloads.append(item)  # type: ignore[union-attr]
+                    continue
+                event = handle(message)
+                events.append(event)
+                if type(event) is Relay and len(message) == 3:  # (so: without id) it may start a run
+                    run_room, run_start = event.room, item
+                else:
+                    run_room = None
                 if self.phase is Phase.CLOSED:  # type: ignore[comparison-overlap]  # handle() may close
                     break
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..protocol import ProtocolError
-from ..protocol.outgoing import Outgoing
+from ..protocol.outgoing import Outgoing, OutgoingRun
 from .lifecycle import SessionState, advance
 
 if TYPE_CHECKING:
@@ -32,6 +32,10 @@ class Link(Protocol):
         made once for every link handed the same ``out``), with coalesced writes; a link of another
         protocol renders ``out.message`` its own way, or drops it (the 15-112 text link does both).
         """
+
+    def send_run(self, run: OutgoingRun) -> None:
+        """Queue several messages, in order, as ``send`` would each (``run.framed or run.frame()``,
+        ``run.payloads or run.encode()`` or ``run.outs()``: each made once for every link)."""
 
     def close(self, error: ProtocolError | None = None) -> None:
         """Send ``error`` if given, flush, then close."""

@@ -46,7 +46,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..protocol import ProtocolError
-from ..protocol.outgoing import Outgoing
+from ..protocol.outgoing import Outgoing, OutgoingRun
 from ..protocol.text112 import (
     DEFAULT_MAX_LINE,
     TEXT_GAME,
@@ -106,6 +106,10 @@ class TextMember:
         line = self.lobby.render(self, out)
         if line is not None:
             self.conn.write(line)
+
+    def send_run(self, run: OutgoingRun) -> None:
+        for out in run.outs():
+            self.send(out)
 
     def close(self, error: ProtocolError | None = None) -> None:
         """Flush and close; ``error`` is not sent (there is no way to say it in this protocol)."""

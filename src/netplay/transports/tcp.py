@@ -24,7 +24,7 @@ import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from ..protocol import ErrorCode, ProtocolError, ServerConnection
-from ..protocol.outgoing import Outgoing
+from ..protocol.outgoing import Outgoing, OutgoingRun
 from .coalesce import WriteCoalescer, write_bounded
 from .pacing import ByteBudget, ReadPacer
 
@@ -203,6 +203,17 @@ class TcpConnection(asyncio.Protocol):
         framed = out.framed or out.frame()  # a broadcast's first recipient frames it for all
         queued.append(framed)
         self._queued += len(framed)
+
+    def send_run(self, run: OutgoingRun) -> None:
+        if self._closing:
+            return
+        queued = self._out
+        if not queued:
+            self._coalescer.mark(self)
+        framed = run.framed or run.frame()  # every frame of the run, joined once for all its links
+        queued.append(framed)
+        self._queued += len(framed)
+        self._counts.messages_out += run.count - 1  # flush counts the one item it is
 
     def flush(self) -> None:
         out = self._out

@@ -65,7 +65,7 @@ from websockets.server import ServerProtocol
 from websockets.typing import Origin
 
 from ..protocol import ErrorCode, ProtocolError, ServerConnection, codec
-from ..protocol.outgoing import Outgoing
+from ..protocol.outgoing import Outgoing, OutgoingRun
 from .coalesce import WriteCoalescer, write_bounded
 from .http import HttpRequest, HttpResponse, HttpServerConnection, StaticFile, Upgrade, serve_files
 from .pacing import ByteBudget, ReadPacer
@@ -807,6 +807,16 @@ class WebConnection(asyncio.Protocol):
         self._queued += len(payload)
         if payload.startswith(b'{"type":"error"') and b'"fatal":true' in payload:
             self._fatal = payload  # the hub sends a fatal error, then closes: the close code says why
+
+    def send_run(self, run: OutgoingRun) -> None:
+        if self._closing:
+            return
+        payloads = run.payloads or run.encode()
+        queued = self._out
+        if not queued:
+            self._site.coalescer.mark(self)
+        queued.extend(payloads)  # (relays: never a fatal error among them)
+        self._queued += sum(map(len, payloads))
 
     def flush(self) -> None:
         out = self._out

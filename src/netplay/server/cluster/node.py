@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ...protocol import ErrorCode, Hello, ProtocolError
-from ...protocol.outgoing import Outgoing
+from ...protocol.outgoing import Outgoing, OutgoingRun
 from ..session import Session
 from . import scripts
 from .bus import Bus, evalsha
@@ -81,6 +81,11 @@ class GuestLink:
 
     def send(self, out: Outgoing) -> None:
         self.bus.post_out(self.home, out, self.member_id)
+
+    def send_run(self, run: OutgoingRun) -> None:
+        post_out, home, member_id = self.bus.post_out, self.home, self.member_id
+        for out in run.outs():
+            post_out(home, out, member_id)
 
     def close(self, error: ProtocolError | None = None) -> None:
         if error is not None:

@@ -16,6 +16,7 @@ from ...store import MatchStore
 from ..bots import BotJob
 
 if TYPE_CHECKING:
+    from ...protocol.outgoing import OutgoingRun
     from ..metrics import Stats
 
 __all__ = ["Cancellable", "Member", "Room", "RoomHost", "member_json"]
@@ -64,6 +65,10 @@ class RoomHost(Protocol):
 
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
         """Send ``message`` to each of ``member_ids`` (but ``exclude``) that is connected; encoded once."""
+
+    def deliver_run(self, member_ids: Iterable[str], run: OutgoingRun, exclude: str) -> None:
+        """``deliver`` each message of ``run`` in order, to the same members: one call per member
+        for all of them (a relay room passing on a ``RelayRun``)."""
 
     def send(self, member_id: str, message: dict[str, Any]) -> None:
         """Send ``message`` to one member, if it is connected."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...games.relaycheck import RelayCheck
 from ...protocol import ErrorCode, ProtocolError, codec
+from ...protocol.outgoing import OutgoingRun
 from .base import Member, Room, RoomHost, member_json
 
 log = logging.getLogger("netplay.rooms")
@@ -36,6 +37,8 @@ class RelayRoom(Room):
         #: The pure check every message passes first (``games/relaycheck.py``), and its state.
         self.check = check
         self.check_state = None if check is None else check.setup()
+        #: The last sender's ``_heads`` (a run comes from one sender; the next is often another).
+        self._relay_heads: tuple[str, bytes, bytes] | None = None
 
     def is_open(self) -> bool:
         return len(self.members) < self.max_members
@@ -109,6 +112,50 @@ class RelayRoom(Room):
             raise ProtocolError(
                 ErrorCode.INVALID_MESSAGE, f"relay data cannot be sent as JSON ({exc})"
             ) from None
+
+    def relay_run(self, sender_id: str, data: list[Any], payloads: list[bytes]) -> list[ProtocolError]:
+        """``relay`` each of ``data`` in order (a ``RelayRun``); the errors for the sender, one per
+        message refused.
+
+        Without a check, the messages go to each recipient in one call, their payloads made from
+        the ones received: ``{"type":"relay","room":R,"data":D}`` becomes
+        ``{"type":"relay","room":R,"from":S,"data":D}`` with D's bytes as they came (valid JSON,
+        checked by the connection), and only a payload written otherwise is encoded again. With a
+        check, one by one, as ``relay``.
+        """
+        if self.check is not None:
+            errors = []
+            for one in data:
+                try:
+                    self.relay(sender_id, one)
+                except ProtocolError as error:
+                    errors.append(error)
+            return errors
+        head, from_head = self._heads(sender_id)
+        cut = len(head)
+        room = self.id
+        try:
+            out = [
+                from_head + payload[cut:]
+                if payload.startswith(head)
+                else codec.encode({"type": "relay", "room": room, "from": sender_id, "data": one})
+                for payload, one in zip(payloads, data, strict=True)
+            ]
+        except codec.ENCODE_ERRORS as exc:
+            error = ProtocolError(ErrorCode.INVALID_MESSAGE, f"relay data cannot be sent as JSON ({exc})")
+            return [error] * len(data)
+        self.host.deliver_run(self.members, OutgoingRun.of_payloads(out), sender_id)
+        return []
+
+    def _heads(self, sender_id: str) -> tuple[bytes, bytes]:
+        """How a relay to this room begins as clients encode it, and as it goes out from ``sender_id``."""
+        heads = self._relay_heads
+        if heads is None or heads[0] != sender_id:
+            room = codec.encode(self.id)
+            head = b'{"type":"relay","room":' + room + b',"data":'
+            from_head = b'{"type":"relay","room":' + room + b',"from":' + codec.encode(sender_id) + b',"data":'
+            heads = self._relay_heads = (sender_id, head, from_head)
+        return heads[1], heads[2]
 
     def _checked(self, run: Any) -> Any:
         """Run the check; a check that fails refuses the message and keeps its state (logged)."""
