@@ -214,3 +214,34 @@ def test_the_relay_fast_path_agrees_with_the_message_table(message: dict[str, An
 def test_a_relay_before_hello_is_not_a_relay() -> None:
     (event,) = ServerConnection(1024).receive_data(wire({"type": "relay", "room": "r", "data": 1}))
     assert isinstance(event, Rejected) and event.error.code is ErrorCode.HANDSHAKE_REQUIRED
+
+
+def test_relays_in_a_row_to_one_room_are_one_run_in_order() -> None:
+    """Consecutive relays of exactly type/room/data become one RelayRun; anything else ends it."""
+    from netplay.protocol import RelayRun
+
+    conn = greeted(1 << 20)
+    sent = [{"type": "relay", "room": "r", "data": i} for i in range(5)]
+    chunk = b"".join(wire(m) for m in sent)
+    chunk += wire({"type": "relay", "room": "r", "data": 5, "id": 1})  # an id: on its own
+    chunk += wire({"type": "relay", "room": "s", "data": 6}) + wire({"type": "relay", "room": "r", "data": 7})
+    run, with_id, other_room, last = conn.receive_data(chunk)
+    assert isinstance(run, RelayRun) and run.room == "r" and run.data == [0, 1, 2, 3, 4]
+    assert [json.loads(p) for p in run.payloads] == sent
+    assert isinstance(with_id, Relay) and with_id.id == 1
+    assert isinstance(other_room, Relay) and other_room.room == "s"
+    assert isinstance(last, Relay) and last.data == 7
+
+
+def test_a_duplicate_key_cannot_join_a_run_under_another_room_or_type() -> None:
+    """JSON keeps the last of duplicate keys: the run is decided by the decoded message, not the bytes."""
+    from netplay.protocol import RelayRun
+
+    conn = greeted(1 << 20)
+    first = wire({"type": "relay", "room": "r", "data": 0})
+    sneaky = b'{"type":"relay","room":"r","data":1,"room":"x"}'
+    spoof = b'{"type":"relay","room":"r","data":2,"type":"welcome"}'
+    events = conn.receive_data(first + frame(sneaky) + frame(spoof))
+    assert not any(isinstance(e, RelayRun) for e in events)
+    assert isinstance(events[1], Relay) and events[1].room == "x"
+    assert isinstance(events[2], Rejected)

@@ -142,8 +142,8 @@ class RelayRoom(Room):
                 for payload, one in zip(payloads, data, strict=True)
             ]
         except codec.ENCODE_ERRORS as exc:
-            error = ProtocolError(ErrorCode.INVALID_MESSAGE, f"relay data cannot be sent as JSON ({exc})")
-            return [error] * len(data)
+            refusal = ProtocolError(ErrorCode.INVALID_MESSAGE, f"relay data cannot be sent as JSON ({exc})")
+            return [refusal] * len(data)
         self.host.deliver_run(self.members, OutgoingRun.of_payloads(out), sender_id)
         return []
 
@@ -153,7 +153,9 @@ class RelayRoom(Room):
         if heads is None or heads[0] != sender_id:
             room = codec.encode(self.id)
             head = b'{"type":"relay","room":' + room + b',"data":'
-            from_head = b'{"type":"relay","room":' + room + b',"from":' + codec.encode(sender_id) + b',"data":'
+            from_head = (
+                b'{"type":"relay","room":' + room + b',"from":' + codec.encode(sender_id) + b',"data":'
+            )
             heads = self._relay_heads = (sender_id, head, from_head)
         return heads[1], heads[2]
 
