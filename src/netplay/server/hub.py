@@ -637,35 +637,26 @@ class Hub:
     def deliver(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None = None) -> None:
         """Queue ``message`` for every connected member but ``exclude`` (away: dropped), as one
         ``Outgoing``: encoded once, on the first netplay link that sends it."""
-        durable = self._durable
-        if durable is not None and (self._held or durable.pending() is not None):
-            # (a list: a generator would be spent by the time it is sent)
-            self._hold((self._deliver_now, list(member_ids), message, exclude))
-            return
-        self._deliver_now(member_ids, message, exclude)
+        self._deliver(member_ids, message, None, exclude)
 
     def deliver_run(self, member_ids: Iterable[str], run: OutgoingRun, exclude: str) -> None:
         """``deliver`` each message of ``run``, in order, to the same members: one call per
         recipient's link (see ``RoomHost.deliver_run``)."""
+        self._deliver(member_ids, None, run, exclude)
+
+    def _deliver(
+        self,
+        member_ids: Iterable[str],
+        message: dict[str, Any] | None,
+        run: OutgoingRun | None,
+        exclude: str | None,
+    ) -> None:
         durable = self._durable
         if durable is not None and (self._held or durable.pending() is not None):
-            self._hold((self._deliver_run_now, list(member_ids), run, exclude))
+            # (a list: a generator would be spent by the time it is sent)
+            self._hold((self._deliver_now, list(member_ids), message, run, exclude))
             return
-        self._deliver_run_now(member_ids, run, exclude)
-
-    def _deliver_run_now(self, member_ids: Iterable[str], run: OutgoingRun, exclude: str) -> None:
-        sessions = self.sessions
-        for member_id in member_ids:
-            if member_id == exclude:
-                continue
-            session = sessions.get(member_id)
-            if session is None:
-                session = self._guest(member_id)
-                if session is None:
-                    continue
-            link = session.link
-            if link is not None:
-                link.send_run(run)
+        self._deliver_now(member_ids, message, run, exclude)
 
     def _hold(self, call: tuple[Any, ...]) -> bool:
         """Keep ``call`` (a send) until the store has the write before it; False: nothing to wait for."""
@@ -690,7 +681,14 @@ class Hub:
             for call in calls:
                 call[0](*call[1:])
 
-    def _deliver_now(self, member_ids: Iterable[str], message: dict[str, Any], exclude: str | None) -> None:
+    def _deliver_now(
+        self,
+        member_ids: Iterable[str],
+        message: dict[str, Any] | None,
+        run: OutgoingRun | None,
+        exclude: str | None,
+    ) -> None:
+        """Hand ``run`` (else ``message``, as one ``Outgoing`` made for the first link) to each link."""
         out = None
         sessions = self.sessions
         for member_id in member_ids:
@@ -703,7 +701,11 @@ class Hub:
                     continue
             link = session.link
             if link is not None:
+                if run is not None:
+                    link.send_run(run)
+                    continue
                 if out is None:
+                    assert message is not None
                     out = Outgoing(message)
                 link.send(out)
 

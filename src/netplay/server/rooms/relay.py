@@ -37,8 +37,8 @@ class RelayRoom(Room):
         #: The pure check every message passes first (``games/relaycheck.py``), and its state.
         self.check = check
         self.check_state = None if check is None else check.setup()
-        #: The last sender's ``_heads`` (a run comes from one sender; the next is often another).
-        self._relay_heads: tuple[str, bytes, bytes] | None = None
+        #: Each member's ``_heads``, made on its first run (dropped when it leaves).
+        self._relay_heads: dict[str, tuple[bytes, bytes]] = {}
 
     def is_open(self) -> bool:
         return len(self.members) < self.max_members
@@ -71,6 +71,7 @@ class RelayRoom(Room):
         member = self.members.pop(member_id, None)
         if member is None:
             return
+        self._relay_heads.pop(member_id, None)
         if self.check is not None:
             try:
                 self.check_state = self.check.left(self.check_state, member_id)
@@ -149,15 +150,15 @@ class RelayRoom(Room):
 
     def _heads(self, sender_id: str) -> tuple[bytes, bytes]:
         """How a relay to this room begins as clients encode it, and as it goes out from ``sender_id``."""
-        heads = self._relay_heads
-        if heads is None or heads[0] != sender_id:
+        heads = self._relay_heads.get(sender_id)
+        if heads is None:
             room = codec.encode(self.id)
             head = b'{"type":"relay","room":' + room + b',"data":'
             from_head = (
                 b'{"type":"relay","room":' + room + b',"from":' + codec.encode(sender_id) + b',"data":'
             )
-            heads = self._relay_heads = (sender_id, head, from_head)
-        return heads[1], heads[2]
+            heads = self._relay_heads[sender_id] = (head, from_head)
+        return heads
 
     def _checked(self, run: Any) -> Any:
         """Run the check; a check that fails refuses the message and keeps its state (logged)."""
