@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import struct
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,6 +25,7 @@ from netplay.server import Server, ServerConfig
 os.environ["NETPLAY_DB"] = ":memory:"
 # ... and `netplay play` keeps its resumable sessions in a folder of this run, not the user's home.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="netplay-tests-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)  # gone with the run
 
 # Hypothesis' per-example deadline is a timing assertion: on a loaded 2-core CI box it fails
 # correct code. Tests here assert behaviour, never speed (bench/ measures speed).
