@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from netplay.games import arena
 from netplay.games import ticker as tk
 from netplay.games.arena import (
     COLOURS,
@@ -379,6 +380,32 @@ def test_same_inputs_same_states() -> None:
     first = play(21, players=3)
     assert play(21, players=3) == first
     assert play(22, players=3) != first
+
+
+def test_a_tick_goes_the_same_from_a_state_it_made_as_from_a_copy_of_it() -> None:
+    """``tick`` carries the taken cells from one of its states to the next (not to count every
+    trail again): ticking on, ticking a state twice, a state ``leave`` made and states it has
+    forgotten must all give what a fresh copy of the state (nothing carried) gives."""
+    for _ in range(arena._TAKEN_MAX + 1):  # fill what it keeps past its limit: it starts again
+        GAME.tick(state_of(cycle([[1, 1]], RIGHT)), {}, RNG)
+    bot_rng = random.Random(5)
+    state = GAME.setup({"players": 4}, Rng(5, 0))
+    steps = 0
+    while GAME.outcome(state) is None:
+        inputs = {}
+        for seat in range(4):
+            data = simple_bot(GAME, state, seat, bot_rng)
+            if data is not None and GAME.validate_input(state, seat, data) is None:
+                inputs[seat] = data
+        fresh = GAME.tick(orjson.loads(orjson.dumps(state)), inputs, RNG)
+        if steps % 7 == 0:  # a branch first: the same state ticked with no inputs, then again
+            assert GAME.tick(state, {}, RNG) == GAME.tick(orjson.loads(orjson.dumps(state)), {}, RNG)
+        after = GAME.tick(state, inputs, RNG)
+        assert after == fresh, steps
+        if steps == 200:  # a leaver: its trail stays taken
+            after = GAME.leave(after, 3)
+        state, steps = after, steps + 1
+    assert steps > 200
 
 
 def test_bot_games_always_end() -> None:
