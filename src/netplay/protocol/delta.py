@@ -134,61 +134,75 @@ def _same(a: Any, b: Any) -> bool:
 _MISSING: Final = object()
 
 
-def _diff(old: Any, new: Any, path: list[Any], ops: list[Any]) -> None:
+def _diff(old: Any, new: Any, path: list[Any], ops: list[Any]) -> int:
+    """Append the ops that turn ``old`` into ``new`` at ``path``; return a lower bound on the
+    length of ``new`` as JSON, from what was looked at (every value takes a byte at least)."""
     if _same(old, new):
-        return
+        return 1
     start = len(ops)
     if isinstance(old, dict) and isinstance(new, dict):
+        size = 2 * len(new) + 1  # the braces, the commas, each key's colon
         for key, value in new.items():
+            size += len(key) + 2 if type(key) is str else 1  # the key and its quotes
             was = old.get(key, _MISSING)
             if was is value:
+                size += 1
                 continue  # the very same value (most of a view, from one tick to the next)
             if was is _MISSING:
                 ops.append([[*path, key], value])
+                size += 1
             else:
-                _diff(was, value, [*path, key], ops)
+                size += _diff(was, value, [*path, key], ops)
         for key in old:
             if key not in new:
                 ops.append([[*path, key]])
     elif isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
-        _diff_array(old, new, path, ops)
+        size = _diff_array(old, new, path, ops)
     else:
         ops.append([path, new])
-        return
-    # Several ops may cost more than the value itself: then send the value.
-    if len(ops) - start > 1 and len(_dumps([path, new])) <= len(_dumps(ops[start:])):
-        del ops[start:]
-        ops.append([path, new])
+        return 1
+    # Several ops may cost more than the value itself: then send the value. Most often the value
+    # is far the bigger (a list of trails against a cell added to each), which the bound shows
+    # without encoding it: ``[path, new]`` takes at least its brackets, a comma and ``[]`` more.
+    if len(ops) - start > 1:
+        cost = len(_dumps(ops[start:]))
+        if size + 5 <= cost and len(_dumps([path, new])) <= cost:
+            del ops[start:]
+            ops.append([path, new])
+    return size
 
 
-def _diff_array(a: Any, b: Any, path: list[Any], ops: list[Any]) -> None:
+def _diff_array(a: Any, b: Any, path: list[Any], ops: list[Any]) -> int:
     """The ops for two arrays: the common start and end are kept; of the middle, a shift by a
-    few places becomes two splices, else elements are diffed in place and the excess spliced."""
+    few places becomes two splices, else elements are diffed in place and the excess spliced.
+    Returns a lower bound on the length of ``b`` as JSON (as ``_diff``)."""
+    size = 2 * len(b) + 1 if b else 2  # the brackets, the commas and a byte for each element
     p = _prefix(a, b, min(len(a), len(b)))
     s = _suffix(a, b, min(len(a), len(b)) - p)
     x_end, y_end = len(a) - s, len(b) - s
     lx, ly = x_end - p, y_end - p  # the middles: a[p:x_end] becomes b[p:y_end]
     if lx == 0 or ly == 0:
         ops.append([path, p, lx, list(b[p:y_end])])
-        return
+        return size
     for d in range(1, min(_MAX_SHIFT, lx - 1) + 1):  # a[p + d:x_end] is the start of the new middle
         if lx - d <= ly and _same(a[p + d], b[p]) and _same(a[p + d : x_end], b[p : p + lx - d]):
             ops.append([path, p, d, []])
             if ly > lx - d:
                 ops.append([path, p + lx - d, 0, list(b[p + lx - d : y_end])])
-            return
+            return size
     for e in range(1, min(_MAX_SHIFT, ly - 1) + 1):  # a[p:p + ly - e] is the end of the new middle
         if ly - e <= lx and _same(a[p], b[p + e]) and _same(a[p : p + ly - e], b[p + e : y_end]):
             ops.append([path, p, 0, list(b[p : p + e])])
             if lx > ly - e:
                 ops.append([path, p + ly, lx - ly + e, []])
-            return
+            return size
     k = min(lx, ly)
     for i in range(p, p + k):
         if a[i] is not b[i]:
-            _diff(a[i], b[i], [*path, i], ops)
+            size += _diff(a[i], b[i], [*path, i], ops) - 1
     if lx != ly:
         ops.append([path, p + k, lx - k, list(b[p + k : y_end])])
+    return size
 
 
 def _prefix(a: Any, b: Any, limit: int) -> int:
