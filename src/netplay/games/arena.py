@@ -104,6 +104,17 @@ def ranking(state: State) -> list[list[int]]:
     return [place for place in places if place]
 
 
+def _two_ride(state: State) -> bool:
+    """Whether two cycles or more still ride (asked after every tick: it stops at the second)."""
+    riding = 0
+    for cycle in state["cycles"]:
+        if cycle["out"] == 0:
+            if riding:
+                return True
+            riding = 1
+    return False
+
+
 class Arena(RealtimeGame):
     """Light cycles: turn to stay clear of the walls and every trail; the last cycle riding wins."""
 
@@ -202,7 +213,7 @@ class Arena(RealtimeGame):
 
     def outcome(self, state: State) -> Outcome | None:
         """Once at most one cycle rides: everyone ranked by how long they lasted (ties share a place)."""
-        if sum(1 for c in state["cycles"] if c["out"] == 0) > 1:
+        if _two_ride(state):
             return None
         return Outcome.ranked(ranking(state))
 
@@ -220,7 +231,7 @@ class Arena(RealtimeGame):
     def forfeit(self, state: State, seat: int, remaining: list[int]) -> Outcome | None:
         """The end condition on the state ``leave`` made: once at most one cycle rides, everyone
         ranked by how long they lasted (reason "forfeit"); otherwise None, and the others play on."""
-        if sum(1 for c in state["cycles"] if c["out"] == 0) > 1:
+        if _two_ride(state):
             return None
         return Outcome.ranked(ranking(state), "forfeit")
 
