@@ -48,9 +48,10 @@ MAX_SIZE: Final = 64
 #: The cells taken (``x * size + y``) in the state each match's last tick made, carried on to the
 #: next tick, so a move tick adds the new heads instead of visiting every cell of every trail again
 #: (that was a sixth of a server's time for an arena room). Keyed by the state's id, and holding the
-#: state itself, so the id cannot be reused while it is here; a state not found (a match's first
-#: move, a state ``leave`` made, a replay, a prediction) has its cells counted afresh. States are
-#: never changed in place (the engines' rule), so a set found here is that state's.
+#: state itself, so the id cannot be reused while it is here (a live match's state, which its room
+#: holds anyway: a match that is over is not kept); a state not found (a match's first move, a
+#: state ``leave`` made, a replay, a prediction) has its cells counted afresh. States are never
+#: changed in place (the engines' rule), so a set found here is that state's.
 _TAKEN: dict[int, tuple[State, set[int]]] = {}
 #: At most this many states are kept: past it, all are forgotten (the live matches count theirs
 #: again at their next move).
@@ -205,7 +206,7 @@ class Arena(RealtimeGame):
                     cycles[seat] = {**cycle, "out": tick}
             taken.update(heads)
         after = {"tick": tick, "size": size, "cycles": cycles}
-        if taken is not None:
+        if taken is not None and _two_ride(after):  # (a match over has no next tick to carry it to)
             if len(_TAKEN) >= _TAKEN_MAX:
                 _TAKEN.clear()
             _TAKEN[id(after)] = (after, taken)
