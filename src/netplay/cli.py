@@ -281,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["normal", "full"],
         default="normal",
         help="normal (the default): a move survives a crash of the server; full: also a power cut "
-        "(an fsync per move)",
+        "(a move is acknowledged once an fsync of it is done; fsyncs run in batches, off the event loop)",
     )
     keep.add_argument(
         "--reconnect-grace",

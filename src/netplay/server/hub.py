@@ -97,9 +97,9 @@ class Hub:
         #: What ``/metrics`` reports: plain counters the paths below bump.
         self.stats = Stats()
         store = store if store is not None else NullStore()
-        #: A store whose writes complete later (the cluster's Redis): what rooms send waits for the
-        #: write before it (``_held``), so that nobody sees a move that is not stored yet.
-        self._durable: Any = store if hasattr(store, "pending") else None
+        #: A store whose writes complete later (the cluster's Redis, ``--db-sync full``): what rooms
+        #: send waits for the write before it (``_held``), so that nobody sees a move not stored yet.
+        self._durable: MatchStore | None = store if store.holds_messages else None
         self._held: collections.deque[tuple[asyncio.Future[Any], list[tuple[Any, ...]]]] = collections.deque()
         #: The match store, timed (``netplay_store_write_seconds``) where it keeps anything.
         self.store: MatchStore = TimedStore(store, self.stats.store_write) if store.keeps else store

@@ -99,6 +99,13 @@ class MatchStore(ABC):
 
     #: False for a store that remembers nothing, so rooms need not build records for it.
     keeps: ClassVar[bool] = True
+    #: True for a store whose writes become durable later (the cluster's Redis, ``--db-sync full``):
+    #: the server holds what it says after a write until ``pending()`` of that moment is done.
+    holds_messages: bool = False
+
+    def pending(self) -> Any:
+        """The ``asyncio.Future`` of the latest write not yet durable, or None (always, by default)."""
+        return None
 
     @abstractmethod
     def match_started(self, match: SavedMatch) -> None: ...

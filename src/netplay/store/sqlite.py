@@ -2,8 +2,9 @@
 
 Writes run on the event loop's thread: in WAL mode with ``synchronous=NORMAL`` a commit is a write to
 the log without an fsync (microseconds), which already survives a crash of the process. With
-``durable=True`` (``--db-sync full``) every commit is also fsync-ed, surviving power loss at the cost of
-a disk flush per move.
+``durable=True`` (``--db-sync full``) commits also survive a power cut: they are fsync-ed in
+batches in a thread (``group_commit.WalSync``), and ``pending()`` tells the server what its
+messages must wait for, so that nothing is acknowledged before it is on the disk.
 
 Match rooms are kept too (``rooms``, schema 3), one row per open room, rewritten when a seat or the
 series changes (a join, a leave, a game's start, a rematch vote), never per move.
@@ -21,6 +22,7 @@ from typing import Any
 
 from ._lock import DbLock
 from .base import MatchStore, SavedMatch, SavedMove, SavedPlayer, SavedRoom, StoreError
+from .group_commit import WalSync
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "StoreError"]  # StoreError: also here, where it was
 
@@ -99,6 +101,8 @@ class SqliteStore(MatchStore):
         written by a newer netplay, or held by another server."""
         self.path = str(path)
         self._lock: DbLock | None = None
+        #: With ``durable``: fsyncs the WAL in batches, off the event loop (None for ":memory:").
+        self.sync: WalSync | None = None
         self._shown = self.path if self.path in ("", ":memory:") else os.path.abspath(self.path)
         if not readonly and self._shown not in ("", ":memory:"):
             problem = _place_problem(self._shown)
@@ -114,15 +118,20 @@ class SqliteStore(MatchStore):
                 self._db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
                 self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._version = self._prepare(durable=durable, readonly=readonly)
+            self._version = self._prepare(readonly=readonly)
             self._v1 = self._version == 1
+            if durable and not readonly and self._shown not in ("", ":memory:"):
+                self.sync = WalSync(self._shown)
+                self.holds_messages = True
+                self._db.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run in its thread
+                self.sync.wrote()  # the schema, as it was made or brought up to date: on the disk now
         except BaseException as exc:
             self.close()
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(_sqlite_problem(self._shown, exc)) from exc
             raise
 
-    def _prepare(self, *, durable: bool, readonly: bool) -> int:
+    def _prepare(self, *, readonly: bool) -> int:
         """Check the schema version and bring the schema up to date; return the version it is read
         as (an older one only when opened read-only: such a database cannot be migrated)."""
         (version,) = self._db.execute("PRAGMA user_version").fetchone()
@@ -134,7 +143,8 @@ class SqliteStore(MatchStore):
         if readonly:
             return int(version)
         self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        # Durable commits are fsync-ed in batches by ``WalSync``, not one by one by SQLite (FULL).
+        self._db.execute("PRAGMA synchronous = NORMAL")
         self._db.execute("PRAGMA foreign_keys = ON")
         if version == 0:
             script = _SCHEMA + _ROOMS
@@ -146,9 +156,19 @@ class SqliteStore(MatchStore):
         self._db.executescript(f"BEGIN IMMEDIATE; {script} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
         return SCHEMA_VERSION
 
+    def _write(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement, committed (autocommit); with ``durable``, handed to the fsyncs."""
+        self._db.execute(sql, params)
+        if self.sync is not None:
+            self.sync.wrote()
+
+    def pending(self) -> Any:
+        """What a message sent now must wait for: the fsync of the latest commit (None: nothing)."""
+        return None if self.sync is None else self.sync.pending()
+
     def match_started(self, match: SavedMatch) -> None:
         players = [_player_json(p) for p in match.players]
-        self._db.execute(
+        self._write(
             "INSERT INTO matches (id, room_id, room_code, game, number, options, start_version,"
             " players, started_at, seed, rng, clock, move_limit)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -170,13 +190,13 @@ class SqliteStore(MatchStore):
         )
 
     def move_applied(self, match_id: str, index: int, move: SavedMove) -> None:
-        self._db.execute(
+        self._write(
             "INSERT INTO moves (match_id, idx, seat, move, version, at, kind) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (match_id, index, move.seat, json.dumps(move.move), move.version, move.at, move.kind),
         )
 
     def match_finished(self, match_id: str, outcome: dict[str, Any], at: float) -> None:
-        self._db.execute(
+        self._write(
             "UPDATE matches SET outcome = ?, finished_at = ? WHERE id = ?",
             (json.dumps(outcome), at, match_id),
         )
@@ -212,7 +232,7 @@ class SqliteStore(MatchStore):
             raise StoreError(_sqlite_problem(self._shown, exc)) from exc
 
     def room_saved(self, room: SavedRoom) -> None:
-        self._db.execute(
+        self._write(
             "INSERT OR REPLACE INTO rooms (id, code, game, options, clock, move_limit, seats, players,"
             " games_played, match_id, rematch, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -234,7 +254,7 @@ class SqliteStore(MatchStore):
         )
 
     def room_closed(self, room_id: str) -> None:
-        self._db.execute("DELETE FROM rooms WHERE id = ?", (room_id,))
+        self._write("DELETE FROM rooms WHERE id = ?", (room_id,))
 
     def rooms(self) -> list[SavedRoom]:
         """Raises StoreError for a damaged database (a server reads this as it starts)."""
@@ -268,6 +288,9 @@ class SqliteStore(MatchStore):
 
     def close(self) -> None:
         """Close the database, then let go of its lock (so that the next server finds it complete)."""
+        sync: WalSync | None = getattr(self, "sync", None)
+        if sync is not None:
+            sync.close()  # the fsync in flight ends first
         db: sqlite3.Connection | None = getattr(self, "_db", None)  # None if opening it failed
         if db is not None:
             db.close()

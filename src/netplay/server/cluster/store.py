@@ -164,6 +164,8 @@ class Snapshot:
 class RedisStore(MatchStore):
     """The cluster's match store: every write fenced by the room's epoch, in the node's order."""
 
+    holds_messages = True  # a write is in Redis only once its reply is back
+
     def __init__(self, redis: Redis, outbox: Outbox, prefix: str, node: str) -> None:
         self.redis = redis
         self.outbox = outbox
