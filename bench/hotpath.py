@@ -139,7 +139,7 @@ async def measure_realtime(rooms: int, players: int, seconds: float) -> dict[str
         tables.append((room, conns))
         await asyncio.sleep(0)
     rng = random.Random(1)
-    seqs: dict[tuple[int, int], int] = {}
+    seqs: dict[tuple[int, int, int], int] = {}
     bot_seconds = 0.0
 
     def play() -> None:

@@ -601,9 +601,17 @@ class TicTacToeBot(NetplayConn):
         elif message["turn"] == seat:
             board = message["state"]["board"]
             move = self.rng.choice([i for i, cell in enumerate(board) if cell is None])
-            self.sent_at = now_ns()
-            self.sent_version = version
-            self.send({"type": "move", "room": message["room"], "move": move, "version": version})
+            order = {"type": "move", "room": message["room"], "move": move, "version": version}
+            if gen.turns is not None:  # a fixed rate: the pacer sends it when its time comes
+                gen.turns.append((self, order))
+            else:
+                self.play(order)
+
+    def play(self, order: dict[str, Any]) -> None:
+        """Send the move now; its round trip runs until the state it makes comes back."""
+        self.sent_at = now_ns()
+        self.sent_version = order["version"]
+        self.send(order)
 
 
 # -- the generator -------------------------------------------------------------------------------
@@ -623,6 +631,9 @@ class Generator:
     moves: int = 0
     samples: list[int] = field(default_factory=list)
     rooms: list[RelayRoom] = field(default_factory=list)
+    #: Tic-tac-toe at a fixed rate: the bots whose turn it is, and their moves, in the order they came.
+    turns: collections.deque[tuple[Any, dict[str, Any]]] | None = None
+    turns_waiting_max: int = 0
     # The real-time scenario's counters (over the window, but for rt_unanswered and rt_diverged).
     rt_rules: Any = None
     rt_bot: Any = None
@@ -862,6 +873,26 @@ async def _fixed_rate(gen: Generator, members: list[RelayMember], rate: float) -
         await asyncio.sleep(0.001)
 
 
+async def _paced_moves(gen: Generator, rate: float) -> None:
+    """Tic-tac-toe at ``rate`` moves/s in all: every millisecond, the moves due by now, taken from
+    the bots whose turn it is in the order their turns came. Set up before the bots pair off."""
+    turns = gen.turns
+    assert turns is not None
+    t0 = time.perf_counter()
+    sent = 0
+    while gen.running:
+        due = int((time.perf_counter() - t0) * rate) - sent
+        gen.turns_waiting_max = max(gen.turns_waiting_max, len(turns))
+        while due > 0 and turns:
+            bot, order = turns.popleft()
+            bot.play(order)
+            sent += 1
+            due -= 1
+        if due > 0:  # no bot waits for its turn: the rate is more than the matches can make
+            sent += due
+        await asyncio.sleep(0.001)
+
+
 async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
     """``matches`` tic-tac-toe matches between client bots that move as soon as it is their turn.
 
@@ -880,6 +911,8 @@ async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
         await bot.hello(f"b{i}")
         return bot
 
+    if cfg.get("rate"):
+        gen.turns = collections.deque()
     bots: list[TicTacToeBot] = await gen.connect_many(2 * int(cfg["matches"]), open_bot)
     gen.running = True
     pairs = [bots[m : m + 2] for m in range(0, len(bots), 2)]
@@ -892,8 +925,13 @@ async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
         await gen.connect_many(len(pairs), lambda m: pair(*pairs[m]))
     else:
         await asyncio.gather(*(bot.request({"type": "quick_match", "game": "tictactoe"}) for bot in bots))
+    pacer = None
+    if cfg.get("rate"):
+        pacer = asyncio.create_task(_paced_moves(gen, float(cfg["rate"])))
     start, end, _ = await gen.measure(float(cfg["warmup"]), float(cfg["duration"]))
     gen.running = False
+    if pacer is not None:
+        pacer.cancel()
     wall = end.wall - start.wall
     result = Meter.window(start, end)
     result.update(
@@ -910,6 +948,8 @@ async def tictactoe_scenario(gen: Generator) -> dict[str, Any]:
             "errors": gen.errors,
             "last_error": gen.last_error,
             "pairing": cfg.get("pairing", "quick"),
+            "rate": cfg.get("rate"),
+            "moves_waiting_max": gen.turns_waiting_max,
         }
     )
     known = pairs if cfg.get("pairing", "quick") == "rooms" else None

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -69,6 +70,8 @@ TARGET_IDLE_KIB = 8.0
 TARGET_TICK_LATE_P99_MS = 5.0  # real time: tick lateness p99
 TARGET_TICKS_LATE_PCT = 0.1  # real time: ticks run more than one period late, at most
 TARGET_DELTA_RATIO = 5.0  # real time: full states / what was sent, at least
+TARGET_TTT_FIXED_P99_MS = 5.0  # tic-tac-toe at a fixed 10 k moves/s, SQLite as netplay serve keeps it
+TARGET_TTT_DURABLE_P99_MS = 20.0  # the same at 5 k moves/s with --db-sync full (an fsync per batch)
 # Runs are repeated and the best kept (see best_run); PRIMARY is each kind's throughput figure.
 PRIMARY = {"relay": "delivered_per_s", "tictactoe": "moves_per_s"}
 
@@ -95,6 +98,8 @@ class Scenario:
 REALTIME_SERVERS = ("netplay", "colyseus")
 #: ``--only arena-RxP`` runs R arena rooms of P bots, whatever the mode's own size is.
 ARENA_NAME = re.compile(r"arena-(\d+)x(\d+)")
+#: ``--only tictactoe-durable-2000`` (or ``tictactoe-fixed-R``): that scenario at R moves/s.
+PACED_NAME = re.compile(r"(tictactoe-fixed|tictactoe-durable)-(\d+)")
 
 
 def arena_scenario(rooms: int, players: int, mode: str, *, only_if_named: bool = False) -> Scenario:
@@ -149,6 +154,7 @@ def scenarios(mode: str, idle_max: int) -> list[Scenario]:
                 servers=RELAY_SERVERS,
             ),
             *saturation_scenarios(smoke, only_if_named=True),
+            *fixed_move_scenarios(smoke, matches=20, only_if_named=True),
             arena_scenario(2, 4, mode, only_if_named=True),
         ]
     counts = [5000, min(20000, idle_max)] if full else [1000, min(5000, idle_max)]
@@ -166,10 +172,37 @@ def scenarios(mode: str, idle_max: int) -> list[Scenario]:
             {"matches": 500 if full else 100, **timing},
             servers=("netplay",),
         ),
+        *fixed_move_scenarios(timing),
         Scenario(
             "idle", "idle", {"counts": counts, "duration": 2.0}, netplay_settings={"max_connections": 25_000}
         ),
         arena_scenario(200 if full else 50, 4, mode),
+    ]
+
+
+def fixed_move_scenarios(
+    timing: dict[str, float], *, matches: int = 500, only_if_named: bool = False
+) -> list[Scenario]:
+    """Tic-tac-toe at a fixed rate, 500 matches, matches kept in SQLite as ``netplay serve`` does:
+    10 k moves/s by default (``--db-sync normal``), and 5 k moves/s with ``--db-sync full``, where
+    every move waits for an fsync of its batch (the disk's own fsync time is measured alongside)."""
+    return [
+        Scenario(
+            "tictactoe-fixed",
+            "tictactoe",
+            {"matches": matches, "rate": 10_000, **timing},
+            servers=("netplay",),
+            netplay_settings={"db": FRESH_DB},
+            only_if_named=only_if_named,
+        ),
+        Scenario(
+            "tictactoe-durable",
+            "tictactoe",
+            {"matches": matches, "rate": 5_000, **timing},
+            servers=("netplay",),
+            netplay_settings={"db": FRESH_DB, "db_durable": True},
+            only_if_named=only_if_named,
+        ),
     ]
 
 
@@ -394,9 +427,12 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     server: Any
     settings = server_settings(scenario, server_kind)
     db_folder = None
+    fsync_figures: dict[str, Any] = {}
     if settings.get("db") == FRESH_DB:  # a new SQLite file for each run, as `netplay serve` keeps one
         db_folder = Path(tempfile.mkdtemp(prefix=f"bench-db-{server_kind}-"))
         settings = {**settings, "db": str(db_folder / "netplay.db")}
+        if settings.get("db_durable"):
+            fsync_figures = disk_fsync(db_folder)
     if server_kind.startswith("cluster"):  # its nodes and redis-server, all on the server's core
         from bench.cluster import ClusterServers
 
@@ -430,6 +466,7 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
             shutil.rmtree(db_folder, ignore_errors=True)
     result["server_exit"] = code
     result["background_busy_pct"] = background
+    result.update(fsync_figures)
     if hasattr(server, "summary"):
         result["cluster"] = server.summary()
     if tick_log is not None:
@@ -443,6 +480,27 @@ def run_scenario(scenario: Scenario, server_kind: str, profile: bool, gate: Quie
     if warnings:
         result["server_stderr_tail"] = warnings[-10:]
     return result
+
+
+def disk_fsync(folder: Path, count: int = 200) -> dict[str, Any]:
+    """The disk's own fsync time where the database lives: ``count`` appends of 4 KiB, each
+    fsync-ed, as a WAL grows (before the run, so that it measures the disk, not the server)."""
+    path = folder / "fsync-probe"
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        block = b"\0" * 4096
+        for _ in range(count):
+            os.write(fd, block)
+            started = time.perf_counter_ns()
+            os.fsync(fd)
+            times.append(time.perf_counter_ns() - started)
+    finally:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+    times.sort()
+    p50, p99 = round(times[len(times) // 2] / 1e6, 3), round(times[int(len(times) * 0.99)] / 1e6, 3)
+    return {"disk_fsync_p50_ms": p50, "disk_fsync_p99_ms": p99, "disk_fsync": f"{p50} / {p99}"}
 
 
 #: ``netplay_settings={"db": FRESH_DB}``: the server keeps its matches in SQLite, a new file a run.
@@ -580,6 +638,9 @@ TTT_ROWS = [
     ("moves/s", "moves_per_s"),
     ("move RTT p50 ms", "rtt_p50_ms"),
     ("move RTT p99 ms", "rtt_p99_ms"),
+    ("move RTT max ms", "rtt_max_ms"),
+    ("moves waiting for the pacer, max", "moves_waiting_max"),
+    ("disk fsync p50 / p99 ms (probe)", "disk_fsync"),
     ("server CPU %", "server_cpu_pct"),
     ("server CPU us/move", "server_cpu_us_per_move"),
     ("server RSS MiB", "server_rss_mib"),
@@ -817,6 +878,25 @@ def check_targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                         "met": False,
                     }
                 )
+    for name, pair in results.items():
+        paced = PACED_NAME.fullmatch(name)
+        if name not in ("tictactoe-fixed", "tictactoe-durable") and not paced:
+            continue
+        durable = name.startswith("tictactoe-durable")
+        target = TARGET_TTT_DURABLE_P99_MS if durable else TARGET_TTT_FIXED_P99_MS
+        net = pair.get("netplay", {})
+        if net.get("rtt_p99_ms") is not None:
+            disk = (
+                f"; the disk's fsync p99 {net['disk_fsync_p99_ms']} ms" if "disk_fsync_p99_ms" in net else ""
+            )
+            checks.append(
+                {
+                    "target": f"{name} at {net.get('rate'):,} moves/s: move round trip p99 < {target:g} ms",
+                    "value": f"{net['rtt_p99_ms']} ms (p50 {net['rtt_p50_ms']} ms, "
+                    f"{net.get('moves_per_s'):,} moves/s{disk})",
+                    "met": net["rtt_p99_ms"] < target,
+                }
+            )
     for step in results.get("idle", {}).get("netplay", {}).get("steps", []):
         checks.append(
             {
@@ -857,7 +937,7 @@ def machine() -> dict[str, Any]:
         "cpu_model": model,
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "uvloop": uvloop.__version__,
+        "uvloop": getattr(uvloop, "__version__", "?"),
         "nofile_hard_limit": resource.getrlimit(resource.RLIMIT_NOFILE)[1],
     }
 
@@ -937,6 +1017,11 @@ def main(argv: list[str] | None = None) -> int:
             sized = ARENA_NAME.fullmatch(name)
             if sized and 1 <= int(sized[1]) <= 5000 and 2 <= int(sized[2]) <= 8:
                 chosen.append(arena_scenario(int(sized[1]), int(sized[2]), mode))
+            paced = PACED_NAME.fullmatch(name)
+            if paced and 1 <= int(paced[2]) <= 100_000:
+                base = next(s for s in scenarios(mode, idle_max) if s.name == paced[1])
+                params = {**base.params, "rate": int(paced[2])}
+                chosen.append(dataclasses.replace(base, name=name, params=params))
     profile = {s for s in args.profile.split(",") if s}
     unknown = (only | profile) - {s.name for s in chosen}
     if unknown:

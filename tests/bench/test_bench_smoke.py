@@ -88,6 +88,34 @@ def test_smoke_saturation_with_text_port(tmp_path: Path) -> None:
     assert "text/raw" in proc.stdout
 
 
+def test_smoke_tictactoe_at_a_fixed_rate_with_and_without_fsyncs(tmp_path: Path) -> None:
+    """``--smoke --only tictactoe-fixed-400,tictactoe-durable-400``: 20 matches kept in SQLite, moves
+    paced at 400 a second, once as ``netplay serve`` keeps them and once with ``--db-sync full``
+    (the disk's fsync time measured beside it); the round trips and the targets are reported."""
+    out = tmp_path / "paced.json"
+    names = "tictactoe-fixed-400,tictactoe-durable-400"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--only", names, "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=80,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report["results"]) == set(names.split(","))
+    for name in names.split(","):
+        net = report["results"][name]["netplay"]
+        assert net["errors"] == 0 and net["server_exit"] == 0, net
+        assert net["rate"] == 400 and 0 < net["moves_per_s"] <= 440, net  # paced, not saturated
+        assert 0 < net["rtt_p50_ms"] <= net["rtt_p99_ms"], net
+        assert report["scenarios"][name]["netplay_settings"]["db"] != "", report["scenarios"][name]
+    durable = report["results"]["tictactoe-durable-400"]["netplay"]
+    assert 0 < durable["disk_fsync_p50_ms"] <= durable["disk_fsync_p99_ms"], durable
+    assert "disk_fsync_p50_ms" not in report["results"]["tictactoe-fixed-400"]["netplay"]
+    assert "tictactoe-durable-400 at 400 moves/s: move round trip p99 < 20 ms" in proc.stdout
+
+
 # -- the real-time scenario: 2 arena rooms of 4 bots, 3 s measured ---------------------------------
 REALTIME_FIELDS = (
     "cpu_us_per_room_tick",

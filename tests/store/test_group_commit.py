@@ -44,6 +44,11 @@ class Gate:
         assert await asyncio.to_thread(self.reached.wait, 10), "no fsync reached the gate"
 
 
+def wal_size(path: Path) -> int:
+    """The size of the database's WAL file now."""
+    return os.path.getsize(str(path) + "-wal")
+
+
 def saved_match(match_id: str = "m1") -> SavedMatch:
     return SavedMatch(
         id=match_id,
@@ -145,7 +150,7 @@ async def test_the_wal_is_checkpointed_by_the_fsync_thread_once_it_is_big(tmp_pa
     store.match_started(saved_match())
     big = "x" * 4000  # about a page a move
     n = 0
-    while os.path.getsize(str(path) + "-wal") < CHECKPOINT_BYTES:
+    while wal_size(path) < CHECKPOINT_BYTES:
         store.move_applied("m1", n, SavedMove(0, big, n, 0.0, "move"))
         n += 1
     waiting = store.pending()
@@ -166,7 +171,9 @@ async def test_the_wal_is_checkpointed_by_the_fsync_thread_once_it_is_big(tmp_pa
     alone.close()
 
 
-async def test_a_move_is_told_to_nobody_until_its_fsync_is_done(make_server: MakeServer, tmp_path: Path) -> None:
+async def test_a_move_is_told_to_nobody_until_its_fsync_is_done(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
     """The whole path: the mover's ok and both players' new state wait for the fsync of the move."""
     server = await make_server(db=str(tmp_path / "netplay.db"), db_durable=True)
     store = server.store

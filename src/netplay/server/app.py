@@ -36,6 +36,9 @@ __all__ = ["Server", "install_uvloop", "run"]
 
 log = logging.getLogger("netplay.server")
 
+#: With ``--db-sync full``: how often (seconds) a thread waiting for the GIL gets it from a busy
+#: event loop, so that an fsync starts and is reported done within about this much.
+FSYNC_SWITCH_INTERVAL = 0.0005
 #: What players are told when a drained server stops.
 DRAINED = "the server is restarting for an upgrade; your game was over, come back in a minute"
 
@@ -116,6 +119,10 @@ class Server:
             self.store = self.cluster.store
         else:
             self.store = open_store(self.config.db, durable=self.config.db_durable)
+            if self.config.db_durable and sys.getswitchinterval() > FSYNC_SWITCH_INTERVAL:
+                # The fsync thread needs the GIL to start an fsync and to report it done; a busy
+                # event loop keeps it waiting up to the switch interval (5 ms by default) each time.
+                sys.setswitchinterval(FSYNC_SWITCH_INTERVAL)
         hub = Hub(self.config, self.games, directory, loop, store=self.store, relay_checks=self.relay_checks)
         self.hub = hub
         if self.cluster is not None:
