@@ -23,12 +23,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future as ThreadFuture
-from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 __all__ = ["CHECKPOINT_BYTES", "WalSync"]
@@ -57,7 +56,10 @@ class WalSync:
         self.syncs = 0
         self.failures = 0
         self.sync_seconds: list[float] = []
-        self._executor: ThreadPoolExecutor | None = None
+        #: The fsync thread, and what it is asked to do: a future to fsync for, or None to stop.
+        #: (A thread of its own on a queue: a thread pool costs half as much again a hand-off.)
+        self._thread: threading.Thread | None = None
+        self._requests: queue.SimpleQueue[asyncio.Future[None] | None] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         #: The fsync running now (what it covers: ``writes`` when it began), and the future it ends.
         self._running: asyncio.Future[None] | None = None
@@ -66,7 +68,6 @@ class WalSync:
         self._next: asyncio.Future[None] | None = None
         # Used by the fsync thread only (and by close, once that thread has stopped).
         self._fd = -1
-        self._inode = -1
         self._checkpointer: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -91,21 +92,22 @@ class WalSync:
         return self._running
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(1, thread_name_prefix="netplay-fsync")
+        if self._thread is None:
             self._loop = loop
+            self._thread = threading.Thread(
+                target=self._serve, args=(loop,), name="netplay-fsync", daemon=True
+            )
+            self._thread.start()
         future = self._next if self._next is not None else loop.create_future()
         self._next = None
         self._running, self._covers = future, self.writes
-        done: ThreadFuture[float] = self._executor.submit(self._sync)
-        done.add_done_callback(lambda d: _call_soon(loop, self._finished, d, future))
+        self._requests.put(future)
 
-    def _finished(self, done: ThreadFuture[float], future: asyncio.Future[None]) -> None:
+    def _finished(self, seconds: float, error: BaseException | None, future: asyncio.Future[None]) -> None:
         self._running = None
-        error = done.exception()
         if error is None:
             self.durable = max(self.durable, self._covers)
-            self._observe(done.result())
+            self._observe(seconds)
         else:
             # The moves are in the WAL (a crash of the process keeps them) but maybe not on the
             # disk. Said loudly; what waited is sent all the same (holding it would not help).
@@ -138,29 +140,51 @@ class WalSync:
         self._observe(seconds)
 
     # -- the fsync thread's side -------------------------------------------------------------------
+    def _serve(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The fsync thread: an fsync for each request, reported back on the loop, until None."""
+        while True:
+            future = self._requests.get()
+            if future is None:
+                return
+            try:
+                seconds, error = self._sync(), None
+            except Exception as exc:  # reported on the loop, where it is logged and counted
+                seconds, error = 0.0, exc
+            _call_soon(loop, self._finished, seconds, error, future)
+
     def _sync(self) -> float:
-        """Fsync the WAL file (and its folder, the first time), then checkpoint if it has grown."""
+        """Fsync the WAL file (and its folder, the first time), then checkpoint if it has grown.
+
+        Two system calls an fsync, the fsync and an fstat: each one lets go of the GIL, and taking
+        it back from a busy event loop is what costs most here."""
         with self._lock:
             started = time.perf_counter()
-            try:
-                inode = os.stat(self.wal).st_ino
-            except FileNotFoundError:
-                return 0.0  # no WAL: nothing was written since the last checkpoint closed it
-            if inode != self._inode:  # the first time, or SQLite made a new WAL file
-                if self._fd >= 0:
-                    os.close(self._fd)
-                self._fd = os.open(self.wal, os.O_RDONLY)
-                self._inode = inode
-                folder = os.open(os.path.dirname(os.path.abspath(self.wal)) or ".", os.O_RDONLY)
-                try:
-                    self._fsync(folder)  # the WAL file's name is durable too
-                finally:
-                    os.close(folder)
+            if self._fd < 0 and not self._open():
+                return 0.0  # no WAL yet: nothing was ever written
             self._fsync(self._fd)
             seconds = time.perf_counter() - started
-            if os.fstat(self._fd).st_size >= CHECKPOINT_BYTES:
+            info = os.fstat(self._fd)
+            if info.st_nlink == 0:  # SQLite made a new WAL file (it never does while it is open)
+                os.close(self._fd)
+                self._fd = -1
+                if self._open():
+                    self._fsync(self._fd)
+            elif info.st_size >= CHECKPOINT_BYTES:
                 self._checkpoint()
             return seconds
+
+    def _open(self) -> bool:
+        """Open the WAL file and make its name durable (an fsync of its folder); False if none."""
+        try:
+            self._fd = os.open(self.wal, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        folder = os.open(os.path.dirname(os.path.abspath(self.wal)) or ".", os.O_RDONLY)
+        try:
+            self._fsync(folder)
+        finally:
+            os.close(folder)
+        return True
 
     def _checkpoint(self) -> None:
         """Copy the WAL into the database file without waiting for the writer (PASSIVE)."""
@@ -173,9 +197,10 @@ class WalSync:
 
     def close(self) -> None:
         """Wait for the fsync in flight, then let go of the thread, the file and the connection."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._thread is not None:
+            self._requests.put(None)
+            self._thread.join()
+            self._thread = None
         with self._lock:
             if self._fd >= 0:
                 os.close(self._fd)
