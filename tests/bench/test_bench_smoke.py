@@ -29,6 +29,20 @@ FIELDS = (
 RELAY_SERVERS = ("raw", "netplay", "text")
 
 
+def smoke(tmp_path: Path, *args: str, timeout: float = 80) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """``python -m bench --smoke *args``, which must exit 0: what it printed, and its JSON report."""
+    out = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", *args, "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    return proc, json.loads(out.read_text())
+
+
 def check_relay(by_server: dict[str, Any]) -> None:
     """Every relay server kind ran cleanly, delivered messages and has every figure; the 15-112 text
     port's lines (``relay SENDER PAYLOAD``) are delivered at the raw relay's size."""
@@ -51,16 +65,7 @@ def check_relay(by_server: dict[str, Any]) -> None:
 def test_smoke_run_reports_both_servers(tmp_path: Path) -> None:
     """``python -m bench --smoke`` relays messages through the raw relay, netplay and netplay's 15-112
     text port, and reports them side by side."""
-    out = tmp_path / "smoke.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=80,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    report = json.loads(out.read_text())
+    proc, report = smoke(tmp_path)
     assert report["mode"] == "smoke"
     assert report["machine"]["nproc"] >= 1
     check_relay(report["results"]["relay-fixed"])
@@ -72,16 +77,7 @@ def test_smoke_run_reports_both_servers(tmp_path: Path) -> None:
 def test_smoke_saturation_with_text_port(tmp_path: Path) -> None:
     """``--smoke --only relay-sat-100x4``: 100 rooms of 4 saturated on every relay server kind, the
     text port's rooms filled in connection order (the generator checks every member's newPlayer lines)."""
-    out = tmp_path / "sat.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "relay-sat-100x4", "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=80,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
-    report = json.loads(out.read_text())
+    proc, report = smoke(tmp_path, "--only", "relay-sat-100x4")
     assert set(report["results"]) == {"relay-sat-100x4"}
     check_relay(report["results"]["relay-sat-100x4"])
     assert report["scenarios"]["relay-sat-100x4"]["text_settings"] == {"rate_limit": 0, "text_room_size": 4}
@@ -92,17 +88,8 @@ def test_smoke_tictactoe_at_a_fixed_rate_with_and_without_fsyncs(tmp_path: Path)
     """``--smoke --only tictactoe-fixed-400,tictactoe-durable-400``: 20 matches kept in SQLite, moves
     paced at 400 a second, once as ``netplay serve`` keeps them and once with ``--db-sync full``
     (the disk's fsync time measured beside it); the round trips and the targets are reported."""
-    out = tmp_path / "paced.json"
     names = "tictactoe-fixed-400,tictactoe-durable-400"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", names, "--output", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=80,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
-    report = json.loads(out.read_text())
+    proc, report = smoke(tmp_path, "--only", names)
     assert set(report["results"]) == set(names.split(","))
     for name in names.split(","):
         net = report["results"][name]["netplay"]
@@ -146,16 +133,8 @@ def colyseus_installed() -> bool:
 
 
 def run_realtime_smoke(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], Any]:
-    out = tmp_path / "realtime.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", "--smoke", "--only", "arena-2x4", "--output", str(out), *extra],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=100,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
-    return proc, json.loads(out.read_text())["results"]["arena-2x4"]
+    proc, report = smoke(tmp_path, "--only", "arena-2x4", *extra, timeout=100)
+    return proc, report["results"]["arena-2x4"]
 
 
 def check_realtime(result: dict[str, Any]) -> None:
