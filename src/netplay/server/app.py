@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -347,6 +348,10 @@ def run(
     async def main() -> None:
         server = Server(config, games, relay_checks=relay_checks)
         await server.start()
+        # What is alive now (modules, games, the rooms restored) lives as long as the process:
+        # out of the cycle collector's sight, so that its full passes walk only what play makes.
+        gc.collect()
+        gc.freeze()
         loop = asyncio.get_running_loop()
         stopping: list[asyncio.Task[None]] = []  # holds the task, so it is not garbage-collected
 
